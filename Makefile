@@ -1,0 +1,151 @@
+# kdom — one non-recursive Makefile.
+#   make            build build/kdom, the tools and every test guest
+#   make check      unit + integration tests (SANITIZE=1 for ASan+UBSan)
+#   make run        boot the hello guest
+#   V=1 verbose, WERROR=0 to build with warnings allowed
+
+BUILD    := build
+CC       ?= gcc
+V        ?= 0
+WERROR   ?= 1
+SANITIZE ?= 0
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+# ---- Host code ----------------------------------------------------------------
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP \
+	-Iinclude -I. -D_GNU_SOURCE -fno-strict-aliasing
+ifeq ($(WERROR),1)
+HOST_CFLAGS += -Werror
+endif
+HOST_LDFLAGS :=
+ifeq ($(SANITIZE),1)
+HOST_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -O1
+HOST_LDFLAGS += -fsanitize=address,undefined
+endif
+HOST_LIBS := -luring -lpthread
+
+# The monitor core, devices and role code: linked into kdom and the unit tests.
+LIB_SRCS := \
+	vmm/log.c \
+	vmm/guest-mem.c \
+	vmm/bus.c \
+	vmm/kvm.c \
+	vmm/vm.c \
+	vmm/vcpu.c \
+	vmm/boot-regs.c \
+	vmm/cpuid.c \
+	vmm/mptable.c \
+	vmm/loader.c \
+	vmm/loader-pvh.c \
+	vmm/loader-linux.c \
+	vmm/xlcfg.c \
+	vmm/domain-config.c \
+	vmm/console.c \
+	vmm/run.c \
+	devices/uart.c \
+	devices/i8042.c \
+	devices/reset-cf9.c \
+	devices/pvpanic.c \
+	devices/post.c \
+	devices/hypercall-port.c \
+	hv-roles/domain.c \
+	hv-roles/hypercall.c
+
+KDOM_SRCS := toolstack/kdom.c
+
+UNIT_SRCS := \
+	tests/unit/main.c \
+	tests/unit/test-guest-mem.c \
+	tests/unit/test-bus.c \
+	tests/unit/test-loader.c \
+	tests/unit/test-config.c \
+	tests/unit/test-hypercall.c
+
+BENCH_SRCS := bench/kvm-floor.c
+
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+KDOM_OBJS  := $(KDOM_SRCS:%.c=$(BUILD)/%.o)
+UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+HOST_OBJS  := $(LIB_OBJS) $(KDOM_OBJS) $(UNIT_OBJS) $(BENCH_OBJS)
+
+KDOM       := $(BUILD)/kdom
+UNIT_TESTS := $(BUILD)/unit-tests
+KVM_FLOOR  := $(BUILD)/kvm-floor
+
+.PHONY: all
+all: $(KDOM) $(KVM_FLOOR) guests
+
+# Host objects are rebuilt when the flags change (SANITIZE=1 <-> 0).
+FLAGS_STAMP := $(BUILD)/.host-flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS)' | cmp -s - $@ || \
+		echo '$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(HOST_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libkdom.a: $(LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(KDOM): $(KDOM_OBJS) $(BUILD)/libkdom.a
+	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(KVM_FLOOR): $(BENCH_OBJS)
+	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+$(UNIT_TESTS): $(UNIT_OBJS) $(BUILD)/libkdom.a
+	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) \
+		$$(pkg-config --libs check)
+
+# ---- Test guests (freestanding, never sanitized) ----------------------------------
+include tests/guests/guests.mk
+
+# ---- Dependencies, tests, running -----------------------------------------------
+.PHONY: deps
+deps:
+	$(Q)scripts/deps.sh
+
+.PHONY: run
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(KDOM) run $(GUEST_DIR)/hello.elf
+
+.PHONY: check unit-check integration-check
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	$(Q)$(MAKE) --no-print-directory unit-check integration-check
+
+unit-check: $(UNIT_TESTS)
+	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT_TESTS)
+
+integration-check: $(KDOM) guests
+	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/integration/run-tests
+
+.PHONY: bench
+bench: all
+	$(Q)bench/startup
+	$(Q)bench/exit-latency
+	$(Q)bench/memory
+
+.PHONY: format
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+-include $(HOST_OBJS:.o=.d)

@@ -1,0 +1,74 @@
+/* The kdom hypercall port: validates the guest's request block and hands it to hv-roles. */
+#include <stdint.h>
+#include <string.h>
+
+#include "devices/devices.h"
+#include "hv-roles/hypercall.h"
+#include "kdom/abi.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+_Static_assert(sizeof(struct kdom_hypercall) == KDOM_HYPERCALL_SIZE, "ABI block size");
+
+static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t result)
+{
+	struct vm *vm = opaque;
+
+	switch (reason) {
+	case KDOM_SHUTDOWN_POWEROFF:
+		vm_stop(vm, VM_STOP_POWEROFF, result, "%s", "");
+		break;
+	case KDOM_SHUTDOWN_REBOOT:
+		vm_stop(vm, VM_STOP_REBOOT, 0, "guest requested reboot (SCHEDOP_shutdown)");
+		break;
+	case KDOM_SHUTDOWN_SUSPEND:
+		vm_stop(vm, VM_STOP_SUSPEND, 0, "guest suspended itself (SCHEDOP_shutdown)");
+		break;
+	case KDOM_SHUTDOWN_CRASH:
+		vm_stop(vm, VM_STOP_CRASH, 0, "guest crashed (SCHEDOP_shutdown)");
+		break;
+	case KDOM_SHUTDOWN_WATCHDOG:
+		vm_stop(vm, VM_STOP_WATCHDOG, 0, "guest watchdog fired (SCHEDOP_shutdown)");
+		break;
+	}
+}
+
+static void hypercall_port_io(void *opaque, struct bus_access *access)
+{
+	struct hypercall_port *hp = opaque;
+	struct vm *vm = hp->vm;
+	struct kdom_hypercall req;
+	uint32_t gpa;
+	void *block;
+
+	if (!access->write) {
+		/* Reading the port tells a guest which ABI this kdom speaks. */
+		memset(access->data, 0, access->len);
+		access->data[0] = KDOM_ABI_VERSION;
+		return;
+	}
+	if (access->len != 4 || access->offset != 0) {
+		log_warn("hypercall port: %u-byte write ignored (needs a 32-bit OUT)",
+			 access->len);
+		return;
+	}
+	memcpy(&gpa, access->data, sizeof(gpa));
+	block = (gpa % 8) ? NULL : gmem_ptr(&vm->mem, gpa, sizeof(req));
+	if (!block) {
+		log_warn("hypercall port: request block at 0x%x is not 8-byte aligned guest RAM",
+			 gpa);
+		return;
+	}
+	/* Work on a copy: another vCPU may change the block while we serve it. */
+	memcpy(&req, block, sizeof(req));
+	struct hypercall_ops ops = {.shutdown = hypercall_port_shutdown, .opaque = vm};
+	hypercall_dispatch(vm->domain, &ops, &req);
+	memcpy(block, &req, sizeof(req));
+}
+
+int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
+{
+	hp->vm = vm;
+	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp,
+			    "hypercall");
+}

@@ -1,0 +1,75 @@
+/* Hypercall op handlers, numbered as Xen's public headers number them. */
+#include "hv-roles/hypercall.h"
+
+#include <stdbool.h>
+
+static int64_t hypercall_xen_version(const struct domain *caller, struct kdom_hypercall *req)
+{
+	switch (req->cmd) {
+	case KDOM_XENVER_VERSION:
+		return (KDOM_VERSION_MAJOR << 16) | KDOM_VERSION_MINOR;
+	case KDOM_XENVER_GET_FEATURES: {
+		uint32_t submap = 0;
+
+		if (req->arg[0] != 0) {
+			/* Xen answers unknown submaps with an empty map, not an error. */
+			req->arg[1] = 0;
+			return 0;
+		}
+		/* As in the seed patch: XENFEAT_dom0 marks the hardware domain only. */
+		if (is_hardware_domain(caller))
+			submap |= 1u << KDOM_XENFEAT_DOM0;
+		req->arg[1] = submap;
+		return 0;
+	}
+	default:
+		return -KDOM_ENOSYS;
+	}
+}
+
+static bool shutdown_reason_valid(uint64_t reason)
+{
+	switch (reason) {
+	case KDOM_SHUTDOWN_POWEROFF:
+	case KDOM_SHUTDOWN_REBOOT:
+	case KDOM_SHUTDOWN_SUSPEND:
+	case KDOM_SHUTDOWN_CRASH:
+	case KDOM_SHUTDOWN_WATCHDOG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int64_t hypercall_sched_op(const struct hypercall_ops *ops, struct kdom_hypercall *req)
+{
+	switch (req->cmd) {
+	case KDOM_SCHEDOP_YIELD:
+		return 0;
+	case KDOM_SCHEDOP_SHUTDOWN:
+		if (!shutdown_reason_valid(req->arg[0]))
+			return -KDOM_EINVAL;
+		if (req->arg[1] > KDOM_RESULT_FAILURE)
+			return -KDOM_EINVAL;
+		ops->shutdown(ops->opaque, (uint32_t)req->arg[0], (uint32_t)req->arg[1]);
+		return 0;
+	default:
+		return -KDOM_ENOSYS;
+	}
+}
+
+void hypercall_dispatch(const struct domain *caller, const struct hypercall_ops *ops,
+			struct kdom_hypercall *req)
+{
+	switch (req->op) {
+	case KDOM_HC_XEN_VERSION:
+		req->ret = hypercall_xen_version(caller, req);
+		break;
+	case KDOM_HC_SCHED_OP:
+		req->ret = hypercall_sched_op(ops, req);
+		break;
+	default:
+		req->ret = -KDOM_ENOSYS;
+		break;
+	}
+}

@@ -1,0 +1,25 @@
+/* Hypercall op handlers: what each op does for the calling domain. */
+#ifndef KDOM_HYPERCALL_H
+#define KDOM_HYPERCALL_H
+
+#include <stdint.h>
+
+#include "hv-roles/domain.h"
+#include "kdom/abi.h"
+
+/* What the handlers need from the monitor, so hv-roles does not depend on vmm/. */
+struct hypercall_ops {
+	/* The caller asked to shut down with a SHUTDOWN_* reason and a KDOM_RESULT_*. */
+	void (*shutdown)(void *opaque, uint32_t reason, uint32_t result);
+	void *opaque;
+};
+
+/*
+ * Serve one validated request block from `caller`: fills req->ret (and any
+ * output args).  Unknown ops and sub-ops get -KDOM_ENOSYS, bad arguments
+ * -KDOM_EINVAL.  Never fails otherwise.
+ */
+void hypercall_dispatch(const struct domain *caller, const struct hypercall_ops *ops,
+			struct kdom_hypercall *req);
+
+#endif

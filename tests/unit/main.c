@@ -1,0 +1,19 @@
+/* Runs every Check suite of kdom's unit tests. */
+#include <stdlib.h>
+
+#include "tests/unit/unit.h"
+
+int main(void)
+{
+	SRunner *runner = srunner_create(guest_mem_suite());
+	int failed;
+
+	srunner_add_suite(runner, bus_suite());
+	srunner_add_suite(runner, loader_suite());
+	srunner_add_suite(runner, config_suite());
+	srunner_add_suite(runner, hypercall_suite());
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

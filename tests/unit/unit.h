@@ -1,0 +1,13 @@
+/* The Check suites that tests/unit/main.c runs. */
+#ifndef KDOM_UNIT_H
+#define KDOM_UNIT_H
+
+#include <check.h>
+
+Suite *guest_mem_suite(void);
+Suite *bus_suite(void);
+Suite *loader_suite(void);
+Suite *config_suite(void);
+Suite *hypercall_suite(void);
+
+#endif

@@ -1,0 +1,107 @@
+/* Domain configuration files in the xl.cfg syntax, and the domain config they yield. */
+#ifndef KDOM_CONFIG_H
+#define KDOM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Generic xl.cfg syntax ------------------------------------------------ */
+
+enum cfg_type { CFG_NUMBER, CFG_STRING, CFG_LIST };
+
+struct cfg_value {
+	enum cfg_type type;
+	int line;
+	long long number;	 /* CFG_NUMBER */
+	char *string;		 /* CFG_STRING, NUL-terminated, escapes resolved */
+	struct cfg_value *items; /* CFG_LIST: numbers and strings only */
+	size_t nitems;
+};
+
+struct cfg_setting {
+	char *key;
+	int line;
+	struct cfg_value value;
+};
+
+struct cfg {
+	char *filename; /* as given, for messages */
+	struct cfg_setting *settings;
+	size_t nsettings;
+};
+
+/*
+ * Parse `len` bytes of xl.cfg text: `key = value` statements ended by a
+ * newline or ';', values are numbers (decimal or 0x hex, optional sign,
+ * within long long; a decimal with a leading zero is refused because xl
+ * reads it as octal), "strings" or 'strings' on one line (\\, \", \', \n,
+ * \t escapes) or [ lists ] of them that may span lines with an optional
+ * trailing comma; '#' starts a comment; CR is white space, so CRLF files
+ * parse.  A key given twice and a NUL byte are errors.  The text need not
+ * be NUL-terminated.  0, or -EINVAL (-ENOMEM) with "FILE:LINE: what is
+ * wrong" in err and cfg left empty.  filename NULL reads "(config)".
+ */
+int cfg_parse(const char *filename, const char *text, size_t len, struct cfg *cfg, char *err,
+	      size_t errlen);
+
+/* Look a key up; NULL when absent. */
+const struct cfg_setting *cfg_find(const struct cfg *cfg, const char *key);
+
+/* Free what cfg_parse() built; safe on a zeroed or already freed cfg. */
+void cfg_free(struct cfg *cfg);
+
+/* ---- Domain configuration ------------------------------------------------ */
+
+#define DOMAIN_NAME_MAX 64
+#define DOMAIN_VCPUS_MAX 8
+#define DOMAIN_MEMORY_DEFAULT_MIB 64
+#define DOMAIN_CMDLINE_MAX 4095
+
+struct domain_config {
+	char name[DOMAIN_NAME_MAX]; /* [A-Za-z0-9_.-], 1..63 chars */
+	uint64_t memory_mib;
+	unsigned int vcpus;
+	char *kernel;  /* path; required */
+	char *ramdisk; /* path or NULL */
+	char *cmdline; /* NULL: empty */
+};
+
+/* Defaults: name "kdom", DOMAIN_MEMORY_DEFAULT_MIB, 1 vCPU, no kernel. */
+void domain_config_init(struct domain_config *dc);
+
+/*
+ * Apply every setting of cfg to dc.  Unknown keys, wrong types and
+ * out-of-range values are refused as "FILE:LINE: what is wrong".
+ * 0 or -EINVAL.
+ */
+int domain_config_apply(struct domain_config *dc, const struct cfg *cfg, char *err,
+			size_t errlen);
+
+/*
+ * Read, parse and apply the file at path (max 1 MiB: -EFBIG).  0 or -errno
+ * with err ("cannot read PATH: reason", or parse/apply messages).  On
+ * failure dc may be partly applied; the caller frees it as usual.
+ */
+int domain_config_load(struct domain_config *dc, const char *path, char *err, size_t errlen);
+
+/* Check the settings that only whole configs can check (kernel given, ...). */
+int domain_config_validate(const struct domain_config *dc, char *err, size_t errlen);
+
+/*
+ * Setters shared by the config file and `kdom run` options; 0 or -EINVAL
+ * with a message in err that has no FILE:LINE prefix (the file's key table
+ * adds it), e.g. "memory 1 MiB out of range (2 to 1048576)".
+ */
+int domain_config_set_name(struct domain_config *dc, const char *name, char *err, size_t errlen);
+int domain_config_set_memory(struct domain_config *dc, long long mib, char *err, size_t errlen);
+int domain_config_set_vcpus(struct domain_config *dc, long long vcpus, char *err, size_t errlen);
+/* Command line of at most DOMAIN_CMDLINE_MAX bytes; NULL clears it.  0, -EINVAL, -ENOMEM. */
+int domain_config_set_cmdline(struct domain_config *dc, const char *cmdline, char *err,
+			      size_t errlen);
+/* Replace *field by a copy of value (NULL clears it).  0 or -ENOMEM. */
+int domain_config_set_string(char **field, const char *value);
+
+/* Free the strings; the struct may be initialized again. */
+void domain_config_free(struct domain_config *dc);
+
+#endif

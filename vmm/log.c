@@ -1,0 +1,41 @@
+/* Diagnostics to stderr. */
+#include "vmm/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void log_line(const char *level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, "kdom: %s%s\n", level, buf);
+}
+
+#define LOG_FN(name, level)                                                                        \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_line(level, fmt, ap);                                                          \
+		va_end(ap);                                                                        \
+	}
+
+LOG_FN(log_error, "error: ")
+LOG_FN(log_warn, "warning: ")
+LOG_FN(log_info, "")
+
+void log_debug(const char *fmt, ...)
+{
+	static int enabled = -1;
+	va_list ap;
+
+	if (enabled < 0)
+		enabled = getenv("KDOM_DEBUG") != NULL;
+	if (!enabled)
+		return;
+	va_start(ap, fmt);
+	log_line("debug: ", fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,186 @@
+/* MP table (Intel MultiProcessor Specification 1.4) construction. */
+#include "vmm/mptable.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "kdom/abi.h"
+#include "vmm/layout.h"
+
+struct mp_floating_pointer {
+	char signature[4]; /* "_MP_" */
+	uint32_t config_table;
+	uint8_t length; /* in 16-byte units */
+	uint8_t spec_rev;
+	uint8_t checksum;
+	uint8_t features[5];
+} __attribute__((packed));
+
+struct mp_config_header {
+	char signature[4]; /* "PCMP" */
+	uint16_t base_length;
+	uint8_t spec_rev;
+	uint8_t checksum;
+	char oem_id[8];
+	char product_id[12];
+	uint32_t oem_table;
+	uint16_t oem_table_size;
+	uint16_t entry_count;
+	uint32_t lapic_address;
+	uint16_t ext_length;
+	uint8_t ext_checksum;
+	uint8_t reserved;
+} __attribute__((packed));
+
+struct mp_processor {
+	uint8_t type; /* 0 */
+	uint8_t lapic_id;
+	uint8_t lapic_version;
+	uint8_t flags;
+	uint32_t signature;
+	uint32_t features;
+	uint32_t reserved[2];
+} __attribute__((packed));
+
+struct mp_bus {
+	uint8_t type; /* 1 */
+	uint8_t bus_id;
+	char bus_type[6];
+} __attribute__((packed));
+
+struct mp_ioapic {
+	uint8_t type; /* 2 */
+	uint8_t id;
+	uint8_t version;
+	uint8_t flags;
+	uint32_t address;
+} __attribute__((packed));
+
+struct mp_interrupt {
+	uint8_t type; /* 3: I/O interrupt, 4: local interrupt */
+	uint8_t irq_type;
+	uint16_t flags;
+	uint8_t src_bus;
+	uint8_t src_irq;
+	uint8_t dst_id;
+	uint8_t dst_pin;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct mp_floating_pointer) == 16, "MP floating pointer");
+_Static_assert(sizeof(struct mp_config_header) == 44, "MP config header");
+_Static_assert(sizeof(struct mp_processor) == 20, "MP processor entry");
+_Static_assert(sizeof(struct mp_bus) == 8, "MP bus entry");
+_Static_assert(sizeof(struct mp_ioapic) == 8, "MP IOAPIC entry");
+_Static_assert(sizeof(struct mp_interrupt) == 8, "MP interrupt entry");
+
+#define MP_CPU_ENABLED 0x01
+#define MP_CPU_BOOT 0x02
+#define MP_IRQ_INT 0
+#define MP_IRQ_NMI 1
+#define MP_IRQ_EXTINT 3
+#define MP_ISA_IRQS 16
+#define MP_LAPIC_VERSION 0x14
+#define MP_IOAPIC_VERSION 0x11
+
+#define MP_TABLE_MAX                                                                               \
+	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) +                    \
+	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + sizeof(struct mp_bus) +                    \
+	 sizeof(struct mp_ioapic) + (MP_ISA_IRQS + 2) * sizeof(struct mp_interrupt))
+#define VM_MAX_MP_CPUS 254
+
+static uint8_t mp_checksum(const void *data, size_t len)
+{
+	const uint8_t *bytes = data;
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *bytes++;
+	return (uint8_t)-sum;
+}
+
+int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus)
+{
+	uint8_t table[MP_TABLE_MAX];
+	struct mp_floating_pointer *fp = (void *)table;
+	struct mp_config_header *header = (void *)(fp + 1);
+	uint8_t *cursor = (uint8_t *)(header + 1);
+	unsigned int entries = 0;
+	uint8_t ioapic_id = nr_vcpus;
+
+	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_MP_CPUS)
+		return -EINVAL;
+	memset(table, 0, sizeof(table));
+
+	for (unsigned int cpu = 0; cpu < nr_vcpus; cpu++, entries++) {
+		struct mp_processor *proc = (void *)cursor;
+
+		proc->type = 0;
+		proc->lapic_id = cpu;
+		proc->lapic_version = MP_LAPIC_VERSION;
+		proc->flags = MP_CPU_ENABLED | (cpu == 0 ? MP_CPU_BOOT : 0);
+		proc->signature = 0x600; /* family 6: only a hint for old kernels */
+		proc->features = 0x201;	 /* FPU, APIC */
+		cursor += sizeof(*proc);
+	}
+
+	struct mp_bus *bus = (void *)cursor;
+	bus->type = 1;
+	bus->bus_id = 0;
+	memcpy(bus->bus_type, "ISA   ", 6);
+	cursor += sizeof(*bus);
+	entries++;
+
+	struct mp_ioapic *ioapic = (void *)cursor;
+	ioapic->type = 2;
+	ioapic->id = ioapic_id;
+	ioapic->version = MP_IOAPIC_VERSION;
+	ioapic->flags = 1;
+	ioapic->address = KDOM_GPA_IOAPIC;
+	cursor += sizeof(*ioapic);
+	entries++;
+
+	/* KVM's irqchip wires the PIC to IOAPIC pin 0 and the PIT (IRQ 0) to pin 2. */
+	for (unsigned int irq = 0; irq < MP_ISA_IRQS; irq++, entries++) {
+		struct mp_interrupt *intr = (void *)cursor;
+
+		intr->type = 3;
+		intr->src_bus = 0;
+		intr->dst_id = ioapic_id;
+		if (irq == 2) {
+			intr->irq_type = MP_IRQ_EXTINT;
+			intr->src_irq = 0;
+			intr->dst_pin = 0;
+		} else {
+			intr->irq_type = MP_IRQ_INT;
+			intr->src_irq = irq;
+			intr->dst_pin = irq == 0 ? 2 : irq;
+		}
+		cursor += sizeof(*intr);
+	}
+	for (unsigned int lint = 0; lint < 2; lint++, entries++) {
+		struct mp_interrupt *intr = (void *)cursor;
+
+		intr->type = 4;
+		intr->irq_type = lint == 0 ? MP_IRQ_EXTINT : MP_IRQ_NMI;
+		intr->dst_id = 0xff; /* every local APIC */
+		intr->dst_pin = lint;
+		cursor += sizeof(*intr);
+	}
+
+	memcpy(header->signature, "PCMP", 4);
+	header->base_length = cursor - (uint8_t *)header;
+	header->spec_rev = 4;
+	memcpy(header->oem_id, "KDOM    ", 8);
+	memcpy(header->product_id, "KDOM VM     ", 12);
+	header->entry_count = entries;
+	header->lapic_address = KDOM_GPA_LAPIC;
+	header->checksum = mp_checksum(header, header->base_length);
+
+	memcpy(fp->signature, "_MP_", 4);
+	fp->config_table = LAYOUT_MPTABLE + sizeof(*fp);
+	fp->length = 1;
+	fp->spec_rev = 4;
+	fp->checksum = mp_checksum(fp, sizeof(*fp));
+
+	return gmem_write(mem, LAYOUT_MPTABLE, table, cursor - table);
+}

@@ -1,0 +1,15 @@
+/* The Intel MultiProcessor table guests read to find their CPUs and interrupt routing. */
+#ifndef KDOM_MPTABLE_H
+#define KDOM_MPTABLE_H
+
+#include "vmm/guest-mem.h"
+
+/*
+ * Write an MP floating pointer and configuration table (spec 1.4) at
+ * LAYOUT_MPTABLE: one processor entry per vCPU (APIC ID = vCPU index, the
+ * first is the boot processor), an ISA bus, the IOAPIC and the ISA IRQ
+ * routing of KVM's in-kernel irqchip.  0 or -errno.
+ */
+int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus);
+
+#endif

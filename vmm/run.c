@@ -1,0 +1,455 @@
+/* `kdom run`: parse options or a config, build the domain, run it, report how it ended. */
+#include "vmm/run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "devices/devices.h"
+#include "hv-roles/domain.h"
+#include "kdom/abi.h"
+#include "vmm/config.h"
+#include "vmm/console.h"
+#include "vmm/loader.h"
+#include "vmm/log.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define RUN_KERNEL_MAX (512ull << 20)
+#define RUN_DEFAULT_DOMID 1
+
+struct run_options {
+	const char *target; /* KERNEL or CONFIG */
+	const char *memory, *vcpus, *cmdline, *initrd, *console, *name;
+	bool stats;
+};
+
+/* Everything one running domain owns, torn down in one place. */
+struct run_domain {
+	struct domain domain;
+	struct console console;
+	struct vm vm;
+	struct uart uart;
+	struct i8042 i8042;
+	struct reset_cf9 reset_cf9;
+	struct pvpanic pvpanic;
+	struct post_port post;
+	struct hypercall_port hypercall;
+};
+
+void cmd_run_usage(void)
+{
+	printf("Usage: kdom run [OPTIONS] KERNEL\n"
+	       "       kdom run [OPTIONS] CONFIG\n"
+	       "\n"
+	       "Run one domain in the foreground until it shuts down.  KERNEL is a PVH ELF,\n"
+	       "a Linux bzImage or vmlinux; CONFIG is a domain file in xl.cfg syntax (see\n"
+	       "kdom.cfg(5)).  Options override the config file.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -m, --memory MIB       guest RAM in MiB (default %d)\n"
+	       "  -n, --vcpus N          vCPUs, 1 to %d (default 1)\n"
+	       "  -c, --cmdline STRING   kernel command line\n"
+	       "  -i, --initrd FILE      initial ramdisk (PVH: module 0)\n"
+	       "      --console SPEC     stdio (default) or file:PATH\n"
+	       "      --name NAME        domain name\n"
+	       "      --stats            print peak memory use at exit\n"
+	       "  -h, --help             show this help\n"
+	       "\n"
+	       "Exit status: 0 poweroff/SUCCESS, 1 test FAILURE, 2 test ERROR, 3 test SKIP,\n"
+	       "4 reboot, 5 crash (pvpanic), 6 triple fault, 7 KVM internal/emulation error,\n"
+	       "8 VM entry failure, 9 suspend, 10 watchdog, 125 kdom error, 128+N signal N.\n",
+	       DOMAIN_MEMORY_DEFAULT_MIB, DOMAIN_VCPUS_MAX);
+}
+
+static int run_parse_options(int argc, char **argv, struct run_options *opts)
+{
+	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS };
+	static const struct option long_options[] = {
+		{"memory", required_argument, NULL, 'm'},
+		{"vcpus", required_argument, NULL, 'n'},
+		{"cmdline", required_argument, NULL, 'c'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"console", required_argument, NULL, OPT_CONSOLE},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"stats", no_argument, NULL, OPT_STATS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	memset(opts, 0, sizeof(*opts));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+m:n:c:i:h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			opts->memory = optarg;
+			break;
+		case 'n':
+			opts->vcpus = optarg;
+			break;
+		case 'c':
+			opts->cmdline = optarg;
+			break;
+		case 'i':
+			opts->initrd = optarg;
+			break;
+		case OPT_CONSOLE:
+			opts->console = optarg;
+			break;
+		case OPT_NAME:
+			opts->name = optarg;
+			break;
+		case OPT_STATS:
+			opts->stats = true;
+			break;
+		case 'h':
+			cmd_run_usage();
+			return 1;
+		default:
+			fprintf(stderr, "Try 'kdom run --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error(optind == argc ? "run: no KERNEL or CONFIG given"
+					 : "run: one KERNEL or CONFIG expected, got more");
+		fprintf(stderr, "Try 'kdom run --help'.\n");
+		return -EINVAL;
+	}
+	opts->target = argv[optind];
+	return 0;
+}
+
+/* A whole decimal number, nothing else. */
+static int parse_number(const char *text, long long *value)
+{
+	char *end;
+
+	errno = 0;
+	*value = strtoll(text, &end, 10);
+	if (errno || end == text || *end)
+		return -EINVAL;
+	return 0;
+}
+
+/* Kernel images are binary; anything that reads as text is taken as a config file. */
+static bool run_target_is_config(const char *path)
+{
+	uint8_t head[4096];
+	FILE *file = fopen(path, "rb");
+	size_t n;
+
+	if (!file)
+		return false; /* let the kernel loader name the error */
+	n = fread(head, 1, sizeof(head), file);
+	fclose(file);
+	if (n >= 4 && !memcmp(head, "\177ELF", 4))
+		return false;
+	if (n >= 0x206 && !memcmp(head + 0x202, "HdrS", 4))
+		return false;
+	return memchr(head, '\0', n) == NULL;
+}
+
+static int run_build_config(const struct run_options *opts, struct domain_config *dc)
+{
+	char err[512] = "";
+	long long number;
+
+	domain_config_init(dc);
+	if (run_target_is_config(opts->target)) {
+		if (domain_config_load(dc, opts->target, err, sizeof(err)))
+			goto fail;
+	} else if (domain_config_set_string(&dc->kernel, opts->target)) {
+		goto nomem;
+	}
+	if (opts->name && domain_config_set_name(dc, opts->name, err, sizeof(err)))
+		goto fail;
+	if (opts->memory) {
+		if (parse_number(opts->memory, &number)) {
+			snprintf(err, sizeof(err), "--memory '%s' is not a number of MiB",
+				 opts->memory);
+			goto fail;
+		}
+		if (domain_config_set_memory(dc, number, err, sizeof(err)))
+			goto fail;
+	}
+	if (opts->vcpus) {
+		if (parse_number(opts->vcpus, &number)) {
+			snprintf(err, sizeof(err), "--vcpus '%s' is not a number", opts->vcpus);
+			goto fail;
+		}
+		if (domain_config_set_vcpus(dc, number, err, sizeof(err)))
+			goto fail;
+	}
+	if (opts->cmdline) {
+		if (strlen(opts->cmdline) > DOMAIN_CMDLINE_MAX) {
+			snprintf(err, sizeof(err), "--cmdline is longer than %d bytes",
+				 DOMAIN_CMDLINE_MAX);
+			goto fail;
+		}
+		if (domain_config_set_string(&dc->cmdline, opts->cmdline))
+			goto nomem;
+	}
+	if (opts->initrd && domain_config_set_string(&dc->ramdisk, opts->initrd))
+		goto nomem;
+	if (domain_config_validate(dc, err, sizeof(err)))
+		goto fail;
+	return 0;
+nomem:
+	snprintf(err, sizeof(err), "out of memory");
+fail:
+	log_error("%s", err);
+	domain_config_free(dc);
+	return -EINVAL;
+}
+
+static int run_create_devices(struct run_domain *rd)
+{
+	struct vm *vm = &rd->vm;
+	int ret;
+
+	ret = uart_create(&rd->uart, vm, &rd->console, KDOM_PORT_COM1, 4);
+	if (!ret)
+		ret = i8042_create(&rd->i8042, vm);
+	if (!ret)
+		ret = reset_cf9_create(&rd->reset_cf9, vm);
+	if (!ret)
+		ret = pvpanic_create(&rd->pvpanic, vm);
+	if (!ret)
+		ret = post_port_create(&rd->post, vm);
+	if (!ret)
+		ret = hypercall_port_create(&rd->hypercall, vm);
+	if (ret)
+		log_error("cannot create the platform devices: %s", strerror(-ret));
+	return ret;
+}
+
+static int run_load_kernel(struct run_domain *rd, const struct domain_config *dc)
+{
+	struct load_params params = {.cmdline = dc->cmdline};
+	uint8_t *kernel = NULL, *initrd = NULL;
+	struct boot_setup boot;
+	char err[512] = "";
+	int ret;
+
+	ret = loader_read_file(dc->kernel, RUN_KERNEL_MAX, &kernel, &params.kernel_size, err,
+			       sizeof(err));
+	if (ret)
+		goto fail;
+	params.kernel = kernel;
+	if (dc->ramdisk) {
+		ret = loader_read_file(dc->ramdisk, rd->vm.mem.size, &initrd, &params.initrd_size,
+				       err, sizeof(err));
+		if (ret)
+			goto fail;
+		params.initrd = initrd;
+	}
+	ret = loader_load(&rd->vm.mem, &params, &boot, err, sizeof(err));
+	if (ret)
+		goto fail;
+	ret = vm_setup_boot(&rd->vm, &boot);
+	goto out;
+fail:
+	log_error("%s: %s", dc->kernel, err);
+out:
+	free(kernel);
+	free(initrd);
+	return ret;
+}
+
+static void run_kick_handler(int signo)
+{
+	(void)signo; /* only here to interrupt KVM_RUN */
+}
+
+/*
+ * Signals: vCPU threads get the kick signal; SIGINT/SIGTERM/SIGHUP are
+ * blocked everywhere and read through a signalfd by the event loop.
+ */
+static int run_setup_signals(sigset_t *stop_signals)
+{
+	struct sigaction action = {.sa_handler = run_kick_handler};
+
+	sigemptyset(&action.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &action, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(stop_signals);
+	sigaddset(stop_signals, SIGINT);
+	sigaddset(stop_signals, SIGTERM);
+	sigaddset(stop_signals, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, stop_signals, NULL))
+		return -EINVAL;
+	return signalfd(-1, stop_signals, SFD_CLOEXEC);
+}
+
+enum { EVENT_STOP, EVENT_SIGNAL, EVENT_CONSOLE };
+
+static void run_queue_poll(struct io_uring *ring, int fd, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, tag);
+}
+
+/* The domain's event loop: console input, stop requests and signals on one ring. */
+static int run_event_loop(struct run_domain *rd, int signal_fd)
+{
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	int in_fd = rd->console.in_fd;
+	int ret;
+
+	ret = io_uring_queue_init(8, &ring, 0);
+	if (ret) {
+		log_error("io_uring_queue_init: %s", strerror(-ret));
+		return ret;
+	}
+	run_queue_poll(&ring, rd->vm.stop_fd, EVENT_STOP);
+	run_queue_poll(&ring, signal_fd, EVENT_SIGNAL);
+	if (in_fd >= 0)
+		run_queue_poll(&ring, in_fd, EVENT_CONSOLE);
+
+	while (!rd->vm.stopping) {
+		io_uring_submit(&ring);
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret) {
+			vm_stop(&rd->vm, VM_STOP_HOST_ERROR, 0, "event loop: %s", strerror(-ret));
+			break;
+		}
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&ring, cqe);
+		if (tag == EVENT_SIGNAL) {
+			struct signalfd_siginfo info;
+
+			if (read(signal_fd, &info, sizeof(info)) == sizeof(info))
+				vm_stop(&rd->vm, VM_STOP_SIGNAL, info.ssi_signo,
+					"stopped by signal %u (%s)", info.ssi_signo,
+					strsignal(info.ssi_signo));
+			run_queue_poll(&ring, signal_fd, EVENT_SIGNAL);
+		} else if (tag == EVENT_CONSOLE) {
+			uint8_t buf[UART_RX_SIZE];
+			ssize_t n = res < 0 ? -1 : read(in_fd, buf, sizeof(buf));
+
+			if (n > 0) {
+				uart_receive(&rd->uart, buf, n);
+				run_queue_poll(&ring, in_fd, EVENT_CONSOLE);
+			}
+			/* EOF or an error: the console simply has no more input. */
+		}
+		/* EVENT_STOP: the loop condition sees vm.stopping. */
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+static void run_print_stats(struct run_domain *rd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pages = rd->vm.mem.size / page, touched = 0;
+	unsigned char *vec = malloc(pages);
+	struct rusage usage;
+
+	if (!vec)
+		return;
+	if (mincore(rd->vm.mem.host, rd->vm.mem.size, vec) == 0)
+		for (uint64_t i = 0; i < pages; i++)
+			touched += vec[i] & 1;
+	free(vec);
+	getrusage(RUSAGE_SELF, &usage);
+	uint64_t peak_kib = usage.ru_maxrss, guest_kib = touched * page / 1024;
+	fprintf(stderr,
+		"kdom: stats: peak RSS %llu KiB, guest RAM touched %llu KiB, "
+		"kdom beyond guest pages %lld KiB\n",
+		(unsigned long long)peak_kib, (unsigned long long)guest_kib,
+		(long long)peak_kib - (long long)guest_kib);
+}
+
+/* Report how the domain ended: orderly stops say nothing, fatal ones one line. */
+static void run_report_outcome(const struct vm_outcome *outcome)
+{
+	switch (outcome->reason) {
+	case VM_STOP_POWEROFF:
+		break;
+	case VM_STOP_TRIPLE_FAULT:
+	case VM_STOP_INTERNAL_ERROR:
+	case VM_STOP_FAIL_ENTRY:
+	case VM_STOP_HOST_ERROR:
+		log_error("%s", outcome->message);
+		break;
+	default:
+		log_info("%s", outcome->message);
+		break;
+	}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options opts;
+	struct domain_config dc;
+	struct run_domain *rd;
+	char err[512] = "";
+	sigset_t stop_signals;
+	int ret, signal_fd, status = KDOM_EXIT_KDOM_ERROR;
+
+	ret = run_parse_options(argc, argv, &opts);
+	if (ret)
+		return ret > 0 ? 0 : KDOM_EXIT_KDOM_ERROR;
+	if (run_build_config(&opts, &dc))
+		return KDOM_EXIT_KDOM_ERROR;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd) {
+		domain_config_free(&dc);
+		return KDOM_EXIT_KDOM_ERROR;
+	}
+	domain_init(&rd->domain, RUN_DEFAULT_DOMID, dc.name, 0);
+	if (console_open(&rd->console, opts.console, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out_free;
+	}
+	signal_fd = run_setup_signals(&stop_signals);
+	if (signal_fd < 0) {
+		log_error("cannot set up signal handling: %s", strerror(-signal_fd));
+		goto out_console;
+	}
+	if (vm_create(&rd->vm, dc.memory_mib, dc.vcpus, &rd->domain))
+		goto out_vm;
+	rd->vm.console = &rd->console;
+	if (run_create_devices(rd) || run_load_kernel(rd, &dc))
+		goto out_vm;
+	if (vm_start(&rd->vm) == 0)
+		run_event_loop(rd, signal_fd);
+	else
+		vm_stop(&rd->vm, VM_STOP_HOST_ERROR, 0, "cannot start the vCPUs");
+	vm_join(&rd->vm);
+	console_flush(&rd->console);
+	run_report_outcome(&rd->vm.outcome);
+	status = vm_outcome_exit_code(&rd->vm.outcome);
+	if (opts.stats)
+		run_print_stats(rd);
+out_vm:
+	vm_destroy(&rd->vm);
+	uart_destroy(&rd->uart);
+	close(signal_fd);
+out_console:
+	console_close(&rd->console);
+out_free:
+	free(rd);
+	domain_config_free(&dc);
+	return status;
+}

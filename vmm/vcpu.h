@@ -1,0 +1,25 @@
+/* vCPU threads: KVM_RUN and exit dispatch. */
+#ifndef KDOM_VCPU_H
+#define KDOM_VCPU_H
+
+#include <linux/kvm.h>
+
+#include "vmm/vm.h"
+
+/* The signal that kicks a vCPU thread out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+/* Create vCPU `id` with its CPUID table derived from `supported`.  0 or -errno. */
+int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
+		const struct kvm_cpuid2 *supported);
+
+/* Start the vCPU's thread; the boot vCPU runs at once, the others wait for INIT/SIPI. */
+int vcpu_start(struct vcpu *vcpu);
+
+/* Make the vCPU leave KVM_RUN soon (it then sees vm->stopping).  Any thread. */
+void vcpu_kick(struct vcpu *vcpu);
+
+void vcpu_join(struct vcpu *vcpu);
+void vcpu_destroy(struct vcpu *vcpu);
+
+#endif

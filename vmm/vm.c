@@ -1,0 +1,276 @@
+/* VM creation and teardown, and how a domain's stop is recorded and turned into a status. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kdom/abi.h"
+#include "vmm/boot-regs.h"
+#include "vmm/cpuid.h"
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+#include "vmm/mptable.h"
+#include "vmm/vcpu.h"
+
+/* Addresses KVM needs for its real-mode emulation on Intel, inside the reserved hole. */
+#define VM_TSS_ADDR 0xfffbd000ull
+#define VM_IDENTITY_MAP_ADDR 0xfffbc000ull
+
+static int vm_ioctl_checked(struct vm *vm, unsigned long request, unsigned long arg,
+			    const char *what)
+{
+	if (ioctl(vm->vm_fd, request, arg) < 0) {
+		int saved = errno;
+
+		log_error("%s: %s", what, strerror(saved));
+		return -saved;
+	}
+	return 0;
+}
+
+static int vm_add_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
+			      void *host)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+	return vm_ioctl_checked(vm, KVM_SET_USER_MEMORY_REGION, (unsigned long)&region,
+				"KVM_SET_USER_MEMORY_REGION");
+}
+
+static int vm_create_vcpus(struct vm *vm)
+{
+	struct kvm_cpuid2 *supported = cpuid_get_supported(vm->kvm_fd);
+	int ret = 0;
+
+	if (!supported)
+		return -EIO;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_create(&vm->vcpus[i], vm, i, supported);
+		if (ret)
+			break;
+	}
+	free(supported);
+	return ret;
+}
+
+int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	const char *err = NULL;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->mem.fd = -1;
+	vm->domain = domain;
+	vm->nr_vcpus = nr_vcpus;
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	bus_init(&vm->pio, "port I/O");
+	bus_init(&vm->mmio, "MMIO");
+
+	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_VCPUS) {
+		log_error("%u vCPUs requested; kdom runs 1 to %d", nr_vcpus, VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (vm->stop_fd < 0)
+		return -errno;
+
+	ret = kvm_open_checked(nr_vcpus);
+	if (ret < 0)
+		return ret;
+	vm->kvm_fd = ret;
+	vm->cpl0_emulated = kvm_cpl0_emulated();
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
+		log_error("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -EIO;
+	}
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		ret = -errno;
+		log_error("KVM_CREATE_VM: %s", strerror(errno));
+		return ret;
+	}
+	ret = vm_ioctl_checked(vm, KVM_SET_TSS_ADDR, VM_TSS_ADDR, "KVM_SET_TSS_ADDR");
+	if (ret)
+		return ret;
+	uint64_t identity = VM_IDENTITY_MAP_ADDR;
+	ret = vm_ioctl_checked(vm, KVM_SET_IDENTITY_MAP_ADDR, (unsigned long)&identity,
+			       "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ret)
+		return ret;
+	ret = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+	if (ret)
+		return ret;
+	ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
+	if (ret)
+		return ret;
+
+	ret = gmem_create(&vm->mem, memory_mib, &err);
+	if (ret) {
+		log_error("guest memory of %llu MiB: %s", (unsigned long long)memory_mib, err);
+		return ret;
+	}
+	ret = vm_add_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
+	if (ret)
+		return ret;
+	if (vm->mem.size > vm->mem.low_size) {
+		ret = vm_add_memory_slot(vm, 1, GMEM_4G, vm->mem.size - vm->mem.low_size,
+					 vm->mem.host + vm->mem.low_size);
+		if (ret)
+			return ret;
+	}
+	return vm_create_vcpus(vm);
+}
+
+int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)
+{
+	int ret = mptable_write(&vm->mem, vm->nr_vcpus);
+
+	if (ret) {
+		log_error("cannot write the MP table: %s", strerror(-ret));
+		return ret;
+	}
+	return boot_regs_setup(vm->vcpus[0].fd, &vm->mem, boot);
+}
+
+int vm_start(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int ret = vcpu_start(&vm->vcpus[i]);
+
+		if (ret) {
+			vm_stop(vm, VM_STOP_HOST_ERROR, 0, "cannot start vCPU %u: %s", i,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, const char *fmt, ...)
+{
+	uint64_t one = 1;
+	va_list ap;
+
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->outcome.reason == VM_STOP_NONE) {
+		vm->outcome.reason = reason;
+		vm->outcome.result = result;
+		va_start(ap, fmt);
+		vsnprintf(vm->outcome.message, sizeof(vm->outcome.message), fmt, ap);
+		va_end(ap);
+	}
+	vm->stopping = 1;
+	pthread_mutex_unlock(&vm->stop_lock);
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		log_debug("stop eventfd: %s", strerror(errno));
+}
+
+void vm_join(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	gmem_destroy(&vm->mem);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	pthread_mutex_destroy(&vm->stop_lock);
+	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
+}
+
+int vm_irq_line(struct vm *vm, unsigned int irq, int level)
+{
+	struct kvm_irq_level line = {.irq = irq, .level = level};
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_outcome_exit_code(const struct vm_outcome *outcome)
+{
+	switch (outcome->reason) {
+	case VM_STOP_POWEROFF:
+		switch (outcome->result) {
+		case KDOM_RESULT_SUCCESS:
+			return KDOM_EXIT_SUCCESS;
+		case KDOM_RESULT_SKIP:
+			return KDOM_EXIT_SKIP;
+		case KDOM_RESULT_ERROR:
+			return KDOM_EXIT_ERROR;
+		default:
+			return KDOM_EXIT_FAILURE;
+		}
+	case VM_STOP_REBOOT:
+		return KDOM_EXIT_REBOOT;
+	case VM_STOP_SUSPEND:
+		return KDOM_EXIT_SUSPEND;
+	case VM_STOP_CRASH:
+		return KDOM_EXIT_CRASH;
+	case VM_STOP_WATCHDOG:
+		return KDOM_EXIT_WATCHDOG;
+	case VM_STOP_TRIPLE_FAULT:
+		return KDOM_EXIT_TRIPLE_FAULT;
+	case VM_STOP_INTERNAL_ERROR:
+		return KDOM_EXIT_INTERNAL;
+	case VM_STOP_FAIL_ENTRY:
+		return KDOM_EXIT_FAIL_ENTRY;
+	case VM_STOP_SIGNAL:
+		return 128 + (int)outcome->result;
+	case VM_STOP_NONE:
+	case VM_STOP_HOST_ERROR:
+	default:
+		return KDOM_EXIT_KDOM_ERROR;
+	}
+}
+
+const char *vm_stop_reason_name(enum vm_stop_reason reason)
+{
+	static const char *const names[] = {
+		[VM_STOP_NONE] = "running",
+		[VM_STOP_POWEROFF] = "poweroff",
+		[VM_STOP_REBOOT] = "reboot",
+		[VM_STOP_SUSPEND] = "suspend",
+		[VM_STOP_CRASH] = "crash",
+		[VM_STOP_WATCHDOG] = "watchdog",
+		[VM_STOP_TRIPLE_FAULT] = "triple fault",
+		[VM_STOP_INTERNAL_ERROR] = "KVM internal error",
+		[VM_STOP_FAIL_ENTRY] = "VM entry failure",
+		[VM_STOP_HOST_ERROR] = "kdom error",
+		[VM_STOP_SIGNAL] = "signal",
+	};
+
+	if ((unsigned int)reason >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[reason];
+}

@@ -1,0 +1,106 @@
+/* One domain's virtual machine: KVM handles, RAM, buses, vCPUs and how it ended. */
+#ifndef KDOM_VM_H
+#define KDOM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv-roles/domain.h"
+#include "vmm/bus.h"
+#include "vmm/guest-mem.h"
+#include "vmm/loader.h"
+
+#define VM_MAX_VCPUS 8
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id; /* also its APIC ID */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+/* Why a domain stopped; vm_outcome_exit_code() maps it to `kdom run`'s status. */
+enum vm_stop_reason {
+	VM_STOP_NONE,
+	VM_STOP_POWEROFF, /* result holds the test result, KDOM_RESULT_* */
+	VM_STOP_REBOOT,
+	VM_STOP_SUSPEND,
+	VM_STOP_CRASH,
+	VM_STOP_WATCHDOG,
+	VM_STOP_TRIPLE_FAULT,
+	VM_STOP_INTERNAL_ERROR,
+	VM_STOP_FAIL_ENTRY,
+	VM_STOP_HOST_ERROR, /* kdom itself failed while the guest ran */
+	VM_STOP_SIGNAL,	    /* kdom was asked to stop (SIGINT, SIGTERM, ...) */
+};
+
+struct vm_outcome {
+	enum vm_stop_reason reason;
+	unsigned int result; /* VM_STOP_POWEROFF: KDOM_RESULT_*; VM_STOP_SIGNAL: signo */
+	char message[512];   /* a line for the user; empty for an orderly stop */
+};
+
+struct console;
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	bool cpl0_emulated; /* host KVM emulates guest kernel mode: hide what it can't run */
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	struct domain *domain;
+	struct console *console;
+	unsigned int nr_vcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+
+	pthread_mutex_t stop_lock;
+	volatile sig_atomic_t stopping;
+	struct vm_outcome outcome;
+	int stop_fd; /* eventfd: written once when the domain stops */
+};
+
+/*
+ * Open /dev/kvm, check its API version and every capability kdom uses,
+ * create the VM with its in-kernel irqchip and PIT, RAM of `memory_mib` and
+ * `nr_vcpus` vCPUs.  0 or -errno with the reason logged.
+ */
+int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain);
+
+/* Set the boot vCPU's registers for `boot` and write the firmware tables. */
+int vm_setup_boot(struct vm *vm, const struct boot_setup *boot);
+
+/* Start one thread per vCPU.  0 or -errno. */
+int vm_start(struct vm *vm);
+
+/*
+ * Record why the domain stops (the first caller wins), wake the event loop
+ * and make every vCPU leave KVM_RUN.  Safe from any thread.
+ */
+void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, const char *fmt,
+	     ...) __attribute__((format(printf, 4, 5)));
+
+/* Join the vCPU threads (after vm_stop()). */
+void vm_join(struct vm *vm);
+
+/* Release everything vm_create() made.  Safe on a partly created VM. */
+void vm_destroy(struct vm *vm);
+
+/* Raise or lower a legacy interrupt line on the in-kernel irqchip. */
+int vm_irq_line(struct vm *vm, unsigned int irq, int level);
+
+/* The `kdom run` exit status for an outcome (KDOM_EXIT_* in kdom/abi.h). */
+int vm_outcome_exit_code(const struct vm_outcome *outcome);
+
+/* Human name of a stop reason ("poweroff", "triple fault", ...). */
+const char *vm_stop_reason_name(enum vm_stop_reason reason);
+
+#endif
