@@ -67,7 +67,8 @@ UNIT_SRCS := \
 	tests/unit/test-bus.c \
 	tests/unit/test-loader.c \
 	tests/unit/test-config.c \
-	tests/unit/test-hypercall.c
+	tests/unit/test-hypercall.c \
+	tests/unit/test-devices.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

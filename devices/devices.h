@@ -65,6 +65,7 @@ int post_port_create(struct post_port *post, struct vm *vm);
 /* The kdom hypercall port (DESIGN.md): one exit serves one request block. */
 struct hypercall_port {
 	struct vm *vm;
+	unsigned int complaints; /* warnings logged about bad requests */
 };
 int hypercall_port_create(struct hypercall_port *hp, struct vm *vm);
 

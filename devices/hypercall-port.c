@@ -1,5 +1,7 @@
 /* The kdom hypercall port: validates the guest's request block and hands it to hv-roles. */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devices/devices.h"
@@ -7,6 +9,8 @@
 #include "kdom/abi.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+
+#define HYPERCALL_PORT_COMPLAINTS 10
 
 _Static_assert(sizeof(struct kdom_hypercall) == KDOM_HYPERCALL_SIZE, "ABI block size");
 
@@ -33,6 +37,23 @@ static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t resu
 	}
 }
 
+/* A misbehaving guest gets a few warnings, not a flood of them. */
+static void hypercall_port_complain(struct hypercall_port *hp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void hypercall_port_complain(struct hypercall_port *hp, const char *fmt, ...)
+{
+	char message[256];
+	va_list ap;
+
+	if (__atomic_fetch_add(&hp->complaints, 1, __ATOMIC_RELAXED) >= HYPERCALL_PORT_COMPLAINTS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	log_warn("hypercall port: %s%s", message,
+		 hp->complaints == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)" : "");
+}
+
 static void hypercall_port_io(void *opaque, struct bus_access *access)
 {
 	struct hypercall_port *hp = opaque;
@@ -48,15 +69,18 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 		return;
 	}
 	if (access->len != 4 || access->offset != 0) {
-		log_warn("hypercall port: %u-byte write ignored (needs a 32-bit OUT)",
-			 access->len);
+		hypercall_port_complain(hp, "%u-byte write at offset %llu ignored (needs a 32-bit OUT)",
+					access->len, (unsigned long long)access->offset);
 		return;
 	}
 	memcpy(&gpa, access->data, sizeof(gpa));
-	block = (gpa % 8) ? NULL : gmem_ptr(&vm->mem, gpa, sizeof(req));
+	if (gpa % 8) {
+		hypercall_port_complain(hp, "request block at 0x%x is not 8-byte aligned", gpa);
+		return;
+	}
+	block = gmem_ptr(&vm->mem, gpa, sizeof(req));
 	if (!block) {
-		log_warn("hypercall port: request block at 0x%x is not 8-byte aligned guest RAM",
-			 gpa);
+		hypercall_port_complain(hp, "request block at 0x%x is not in guest RAM", gpa);
 		return;
 	}
 	/* Work on a copy: another vCPU may change the block while we serve it. */
@@ -69,6 +93,7 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
 {
 	hp->vm = vm;
+	hp->complaints = 0;
 	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp,
 			    "hypercall");
 }

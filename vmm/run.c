@@ -191,15 +191,8 @@ static int run_build_config(const struct run_options *opts, struct domain_config
 		if (domain_config_set_vcpus(dc, number, err, sizeof(err)))
 			goto fail;
 	}
-	if (opts->cmdline) {
-		if (strlen(opts->cmdline) > DOMAIN_CMDLINE_MAX) {
-			snprintf(err, sizeof(err), "--cmdline is longer than %d bytes",
-				 DOMAIN_CMDLINE_MAX);
-			goto fail;
-		}
-		if (domain_config_set_string(&dc->cmdline, opts->cmdline))
-			goto nomem;
-	}
+	if (opts->cmdline && domain_config_set_cmdline(dc, opts->cmdline, err, sizeof(err)))
+		goto fail;
 	if (opts->initrd && domain_config_set_string(&dc->ramdisk, opts->initrd))
 		goto nomem;
 	if (domain_config_validate(dc, err, sizeof(err)))

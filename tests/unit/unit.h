@@ -9,5 +9,6 @@ Suite *bus_suite(void);
 Suite *loader_suite(void);
 Suite *config_suite(void);
 Suite *hypercall_suite(void);
+Suite *devices_suite(void);
 
 #endif
