@@ -248,12 +248,9 @@ void vcpu_join(struct vcpu *vcpu)
 	}
 }
 
-void vcpu_destroy(struct vcpu *vcpu)
+void vcpu_unmap(struct vcpu *vcpu)
 {
 	if (vcpu->run)
 		munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
-	if (vcpu->fd >= 0)
-		close(vcpu->fd);
 	vcpu->run = NULL;
-	vcpu->fd = -1;
 }

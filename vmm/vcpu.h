@@ -20,6 +20,7 @@ int vcpu_start(struct vcpu *vcpu);
 void vcpu_kick(struct vcpu *vcpu);
 
 void vcpu_join(struct vcpu *vcpu);
-void vcpu_destroy(struct vcpu *vcpu);
+/* Unmap the run area; the fd is closed with the VM's (vm_destroy()). */
+void vcpu_unmap(struct vcpu *vcpu);
 
 #endif

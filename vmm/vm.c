@@ -2,6 +2,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <liburing.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,13 +115,7 @@ int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct 
 			       "KVM_SET_IDENTITY_MAP_ADDR");
 	if (ret)
 		return ret;
-	ret = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
-	if (ret)
-		return ret;
-	ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
-	if (ret)
-		return ret;
-
+	/* Memory slots first: once the irqchip exists each slot change waits for SRCU. */
 	ret = gmem_create(&vm->mem, memory_mib, &err);
 	if (ret) {
 		log_error("guest memory of %llu MiB: %s", (unsigned long long)memory_mib, err);
@@ -135,6 +130,13 @@ int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct 
 		if (ret)
 			return ret;
 	}
+	ret = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+	if (ret)
+		return ret;
+	ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
+	if (ret)
+		return ret;
+
 	return vm_create_vcpus(vm);
 }
 
@@ -191,12 +193,42 @@ void vm_join(struct vm *vm)
 		vcpu_join(&vm->vcpus[i]);
 }
 
+/*
+ * Destroying a VM with an in-kernel irqchip waits for SRCU grace periods, about
+ * 13 ms on the development hosts, which would otherwise come on top of every
+ * `kdom run`.  Nothing of ours depends on that teardown, so hand the last
+ * references to the VM and vCPU files to an io_uring file table: closing the
+ * ring drops them from a kernel worker, after this process may have exited.
+ * Falls back to plain close() where files cannot be registered.
+ */
+static void vm_release_fds(struct vm *vm)
+{
+	int fds[VM_MAX_VCPUS + 1];
+	unsigned int nfds = 0;
+	struct io_uring ring;
+
+	if (vm->vm_fd >= 0)
+		fds[nfds++] = vm->vm_fd;
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		if (vm->vcpus[i].fd >= 0)
+			fds[nfds++] = vm->vcpus[i].fd;
+	if (nfds && io_uring_queue_init(1, &ring, 0) == 0) {
+		if (io_uring_register_files(&ring, fds, nfds))
+			log_debug("deferred VM release unavailable; closing synchronously");
+		io_uring_queue_exit(&ring);
+	}
+	for (unsigned int i = 0; i < nfds; i++)
+		close(fds[i]);
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+	vm->vm_fd = -1;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
-		vcpu_destroy(&vm->vcpus[i]);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
+		vcpu_unmap(&vm->vcpus[i]);
+	vm_release_fds(vm);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	if (vm->stop_fd >= 0)

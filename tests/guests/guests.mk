@@ -1,0 +1,86 @@
+# Test guests: freestanding x86-64 PVH kernels, tests/guests/NAME/ each (included by the Makefile).
+#   make guests          build $(GUEST_DIR)/NAME.elf for every guest below
+#   scripts/new-guest N  scaffold tests/guests/N/main.c and add N to GUESTS
+#
+# A guest is tests/guests/NAME/main.c plus GUEST_SRCS_NAME (extra .c/.S files
+# of its own), linked with the library in tests/guests/lib/.  Guest flags are
+# independent of HOST_CFLAGS and SANITIZE: these are never sanitized.
+
+GUEST_DIR := $(BUILD)/guests
+GUEST_OBJ := $(GUEST_DIR)/obj
+
+GUESTS := hello exception smp shutdown fail exitloop
+
+GUEST_LIB_SRCS := \
+	tests/guests/lib/entry.S \
+	tests/guests/lib/setup.c \
+	tests/guests/lib/traps.c \
+	tests/guests/lib/console.c \
+	tests/guests/lib/report.c \
+	tests/guests/lib/hypercall.c \
+	tests/guests/lib/cmdline.c \
+	tests/guests/lib/time.c \
+	tests/guests/lib/smp.c \
+	tests/guests/lib/string.c
+
+# head.S is linked into every guest directly (the entry point and the PVH
+# note); the rest comes from an archive, so a guest carries only what it uses.
+GUEST_HEAD_OBJ := $(GUEST_OBJ)/lib/head.o
+GUEST_LIB := $(GUEST_OBJ)/libguest.a
+GUEST_LDS := tests/guests/lib/link.ld
+
+# -fno-tree-loop-distribute-patterns: memset()/memcpy() must not become calls to themselves.
+# -fcf-protection=none: no ENDBR64 for an instruction emulator to trip over.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP \
+	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
+	-mgeneral-regs-only -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-fno-tree-loop-distribute-patterns -fno-strict-aliasing \
+	-Iinclude -Itests/guests/lib
+ifeq ($(WERROR),1)
+GUEST_CFLAGS += -Werror
+endif
+GUEST_ASFLAGS := -D__ASSEMBLY__ -Wa,--noexecstack
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$(GUEST_LDS) \
+	-Wl,--no-dynamic-linker
+
+# Guest objects are rebuilt when these flags change (WERROR=0 <-> 1).
+GUEST_FLAGS_STAMP := $(GUEST_DIR)/.flags
+GUEST_FLAGS_NOW := $(CC) $(GUEST_CFLAGS) $(GUEST_ASFLAGS) $(GUEST_LDFLAGS)
+$(GUEST_FLAGS_STAMP): guest-flags-check
+	@mkdir -p $(@D)
+	@echo '$(GUEST_FLAGS_NOW)' | cmp -s - $@ || echo '$(GUEST_FLAGS_NOW)' > $@
+.PHONY: guest-flags-check
+guest-flags-check:
+
+guest_obj = $(patsubst tests/guests/%,$(GUEST_OBJ)/%.o,$(basename $(1)))
+
+GUEST_LIB_OBJS := $(call guest_obj,$(GUEST_LIB_SRCS))
+GUEST_ELFS := $(GUESTS:%=$(GUEST_DIR)/%.elf)
+
+# One link rule per guest, from its explicit source list.
+define guest_rules
+GUEST_OBJS_$(1) := $$(call guest_obj,tests/guests/$(1)/main.c $$(GUEST_SRCS_$(1)))
+GUEST_ALL_OBJS += $$(GUEST_OBJS_$(1))
+$$(GUEST_DIR)/$(1).elf: $$(GUEST_HEAD_OBJ) $$(GUEST_OBJS_$(1)) $$(GUEST_LIB) $$(GUEST_LDS) \
+		$$(GUEST_FLAGS_STAMP)
+	$$(call say,LD,$$@)$$(CC) $$(GUEST_LDFLAGS) -o $$@ \
+		$$(GUEST_HEAD_OBJ) $$(GUEST_OBJS_$(1)) $$(GUEST_LIB)
+endef
+GUEST_ALL_OBJS := $(GUEST_HEAD_OBJ) $(GUEST_LIB_OBJS)
+$(foreach g,$(GUESTS),$(eval $(call guest_rules,$(g))))
+
+.PHONY: guests
+guests: $(GUEST_ELFS)
+
+$(GUEST_LIB): $(GUEST_LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(GUEST_OBJ)/%.o: tests/guests/%.c $(GUEST_FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GUEST_OBJ)/%.o: tests/guests/%.S $(GUEST_FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call say,AS,$<)$(CC) $(GUEST_CFLAGS) $(GUEST_ASFLAGS) -c -o $@ $<
+
+-include $(GUEST_ALL_OBJS:.o=.d)

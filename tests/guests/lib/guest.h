@@ -1,0 +1,235 @@
+/* The test-guest library's API: console, results, faults, user mode, hypercalls, command line, SMP. */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdom/abi.h"
+#include "arch.h"
+#include "x86.h"
+
+/*
+ * Boot contract: the guest boots as a PVH kernel (see head.S), linked and
+ * identity mapped at 1 MiB with the first 4 GiB mapped in 2 MiB pages and
+ * nothing above.  The BSS is not cleared at run time, because CPL0 code is
+ * expensive on hosts that emulate it: the loader must hand over zeroed
+ * memory (ELF semantics; kdom and kvm-floor do).  Below 1 MiB the library
+ * writes only the page at AP_TRAMPOLINE_ADDR (0x8000), when it starts APs.
+ */
+
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#define __noreturn __attribute__((noreturn))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- What each guest defines ------------------------------------------- */
+
+/* A one-line description, printed first. */
+extern const char test_title[];
+/* The test; the library reports the result when it returns. */
+void test_main(void);
+
+/* ---- Console: COM1, whole lines kept together across CPUs ------------------ */
+
+/*
+ * printf family: %d %i %u %x %X %p %s %c %% with the l, ll and z modifiers,
+ * a width (or *), '0' and '-' flags and '#' for 0x.  A call's output is
+ * formatted into a 256-byte buffer (longer output is cut) and written under
+ * a console lock, so each call appears in one piece.  Usable at CPL3.
+ */
+int printf(const char *fmt, ...) __printf(1, 2);
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+/* Write len bytes to COM1 under the console lock. */
+void console_write(const char *s, size_t len);
+
+/* ---- Results (XTF order: SUCCESS < SKIP < ERROR < FAILURE, KDOM_RESULT_*) ---- */
+
+/* One check: prints "PASS: what" or "FAIL: what"; a failure makes the result FAILURE. */
+void report(bool cond, const char *fmt, ...) __printf(2, 3);
+/* Record a result with its reason (printed now); the most severe one wins. */
+void test_fail(const char *fmt, ...) __printf(1, 2);
+void test_skip(const char *fmt, ...) __printf(1, 2);
+void test_error(const char *fmt, ...) __printf(1, 2);
+/* The result so far, KDOM_RESULT_*. */
+int test_result(void);
+/*
+ * Print "SUMMARY: N checks, M failed" and the one "Test result: X[: reason]"
+ * line, then power off through the hypercall port with the result.  What
+ * the library does when test_main() returns; callable earlier.
+ */
+void __noreturn test_exit(void);
+
+/* ---- Exceptions ------------------------------------------------------------ */
+
+/*
+ * What a recovered exception was: 0 if none, else EXINFO_FAULTED | vector
+ * << 16 | the error code's low 16 bits.  An exception that nothing catches
+ * prints its details, "Test result: ERROR: unexpected #XX at <rip>" and
+ * powers off with KDOM_RESULT_ERROR.
+ */
+typedef uint32_t exinfo_t;
+#define EXINFO_FAULTED (1u << 31)
+#define EXINFO(vec, ec) (EXINFO_FAULTED | (uint32_t)(vec) << 16 | ((uint32_t)(ec) & 0xffff))
+
+static inline bool exinfo_faulted(exinfo_t e)
+{
+	return e & EXINFO_FAULTED;
+}
+
+static inline unsigned int exinfo_vector(exinfo_t e)
+{
+	return (e >> 16) & 0xff;
+}
+
+static inline unsigned int exinfo_error_code(exinfo_t e)
+{
+	return e & 0xffff;
+}
+
+/* "#UD", "#PF", ...: the mnemonic of an exception vector. */
+const char *exception_name(unsigned int vector);
+/* CR2 of the last page fault this CPU recovered from (exinfo has no room for it). */
+uint64_t exception_last_cr2(void);
+
+/*
+ * Exception-table entries, for inline assembly that may fault: a fault at
+ * CPL0 at the first label resumes at the second with %edi = the exinfo.
+ * Give the asm an operand "+D"(exinfo) starting at 0.
+ */
+#define _ASM_EXTABLE(fault, fixup)                      \
+	".pushsection .ex_table, \"a\"\n\t"            \
+	".p2align 3\n\t"                               \
+	".quad " #fault ", " #fixup "\n\t"             \
+	".popsection\n\t"
+
+/* The _safe instructions: 0, or how the instruction faulted. */
+exinfo_t rdmsr_safe(uint32_t msr, uint64_t *val);
+exinfo_t wrmsr_safe(uint32_t msr, uint64_t val);
+exinfo_t ud2_safe(void);
+exinfo_t read8_safe(const void *addr, uint8_t *val);
+exinfo_t read64_safe(const void *addr, uint64_t *val);
+exinfo_t write64_safe(void *addr, uint64_t val);
+
+/*
+ * Run fn(arg) at CPL0 with a recovery point: returns 0 when fn returns, or
+ * the exinfo of the first exception (at CPL0 or in CPL3 code that fn runs
+ * with run_user()) that no exception-table entry handles; fn is abandoned
+ * there.  Nests.
+ */
+exinfo_t exception_catch(void (*fn)(void *), void *arg);
+
+/* ---- User mode ----------------------------------------------------------------- */
+
+/*
+ * Run fn(arg) at CPL3, natively even where CPL0 is emulated, on this CPU's
+ * 16 KiB user stack, and return its return value (fn returns into a stub
+ * whose SYSCALL comes back).  Port I/O is allowed (IOPL 3 and an all-zero
+ * TSS I/O bitmap, as PVM-style hosts keep the real IOPL at 0); interrupts
+ * are meant to be off, though such hosts may run CPL3 with IF set.  Every
+ * page is user-accessible, so fn may call anything that needs no
+ * privileged instruction (printf, report, hypercalls, port I/O; not
+ * test_exit).  An exception in fn is unexpected unless exception_catch()
+ * wraps the call.  Call at CPL0.
+ */
+long run_user(long (*fn)(void *), void *arg);
+
+/* ---- Time ----------------------------------------------------------------------- */
+
+/* TSC frequency from CPUID 0x15, 0x16 or KVM's 0x40000010; a 3 GHz guess otherwise. */
+uint64_t tsc_khz(void);
+/* The TSC value ms milliseconds from now, for bounded waits. */
+uint64_t tsc_deadline_ms(uint64_t ms);
+
+static inline bool tsc_expired(uint64_t deadline)
+{
+	return (int64_t)(rdtsc() - deadline) >= 0;
+}
+
+/* Busy-wait (counting TSC ticks: no timer device needed). */
+void udelay(uint64_t us);
+
+/* ---- Hypercall port --------------------------------------------------------------- */
+
+/* Issue a filled request block (8-byte aligned, below 4 GiB); returns ->ret. */
+int64_t hypercall_issue(struct kdom_hypercall *hc);
+/* Build a block on the stack and issue it; args may be NULL (all zero), is updated. */
+int64_t hypercall(uint32_t op, uint32_t cmd, uint64_t args[4]);
+/* xen_version(cmd); args as for hypercall(), e.g. KDOM_XENVER_GET_FEATURES. */
+int64_t xen_version(uint32_t cmd, uint64_t args[4]);
+/* SCHEDOP_shutdown(reason) with the test result (KDOM_RESULT_*); returns only if refused. */
+int64_t sched_shutdown(unsigned int reason, unsigned int result);
+
+/* ---- Boot information and the command line -------------------------------------- */
+
+struct hvm_start_info {
+	uint32_t magic; /* HVM_START_MAGIC */
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr; /* version 1 and later */
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+#define HVM_START_MAGIC 0x336ec578u
+
+/* The boot information, or NULL if the loader passed none (wrong magic or above 4 GiB). */
+const struct hvm_start_info *start_info(void);
+/* The whole command line; "" if there is none. */
+const char *cmdline(void);
+/*
+ * The value of the first "key=value" word of the command line (words are
+ * separated by spaces), NUL-terminated; "" for a bare "key"; NULL if the
+ * key is absent.
+ */
+const char *cmdline_get(const char *key);
+/* The key's value as an unsigned number (decimal or 0x hex), or dflt if absent or malformed. */
+uint64_t cmdline_get_u64(const char *key, uint64_t dflt);
+
+/* ---- SMP ---------------------------------------------------------------------------- */
+
+/*
+ * The enabled processors of the MP table (floating pointer in 0xf0000-0xfffff),
+ * APIC IDs in table order into ids (up to max); returns how many the
+ * table lists, or -1 if there is no valid table.
+ */
+int mptable_cpus(uint8_t *ids, unsigned int max);
+/* This CPU's local APIC ID, from the LAPIC ID register. */
+uint32_t lapic_id(void);
+/* This CPU's index in the library: 0 on the BSP, 1.. on APs in arrival order. */
+unsigned int smp_processor_id(void);
+/*
+ * Start every other processor of the MP table with INIT-SIPI-SIPI; each
+ * runs fn(its index) at CPL0 on its own stack, then halts.  Waits up to
+ * timeout_ms for all of them to reach C and returns how many did (or -1
+ * without an MP table).
+ */
+int smp_start_aps(void (*fn)(unsigned int cpu), uint64_t timeout_ms);
+
+/* ---- Freestanding C library ---------------------------------------------------------- */
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+/* Parse an unsigned decimal or 0x-prefixed hex number that makes up all of s. */
+bool parse_u64(const char *s, uint64_t *val);
+
+#endif
