@@ -68,7 +68,8 @@ UNIT_SRCS := \
 	tests/unit/test-loader.c \
 	tests/unit/test-config.c \
 	tests/unit/test-hypercall.c \
-	tests/unit/test-devices.c
+	tests/unit/test-devices.c \
+	tests/unit/test-cpuid.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -54,7 +54,7 @@ void cfg_free(struct cfg *cfg);
 
 #define DOMAIN_NAME_MAX 64
 #define DOMAIN_VCPUS_MAX 8
-#define DOMAIN_MEMORY_DEFAULT_MIB 64
+#define DOMAIN_MEMORY_DEFAULT_MIB 128 /* a distribution kernel needs about 70 */
 #define DOMAIN_CMDLINE_MAX 4095
 
 struct domain_config {

@@ -53,9 +53,9 @@ int loader_read_file(const char *path, size_t max, uint8_t **data, size_t *size,
 /* ---- Shared by the format loaders (vmm/loader.c) --------------------------- */
 
 /* Memory map entry types: the e820 and Xen hvm_memmap codes are the same. */
-#define LOADER_MEM_RAM 1
+#define LOADER_MEM_RAM	    1
 #define LOADER_MEM_RESERVED 2
-#define LOADER_MEMMAP_MAX 8
+#define LOADER_MEMMAP_MAX   8
 
 struct loader_mem_range {
 	uint64_t addr;
@@ -67,22 +67,23 @@ struct loader_mem_range {
  * The guest's physical memory map in ascending order: RAM below the EBDA,
  * the reserved legacy area up to 1 MiB, RAM up to the top of low RAM, the
  * reserved IOAPIC/LAPIC window and RAM above 4 GiB when there is any.
- * Returns the number of entries, or -EINVAL when low RAM ends below 1 MiB.
+ * Returns the number of entries; -EINVAL when low RAM ends below 1 MiB,
+ * -ENOSPC when max entries are not enough.
  */
-int loader_build_memmap(const struct guest_mem *mem, struct loader_mem_range *map,
-			size_t max, char *err, size_t errlen);
+int loader_build_memmap(const struct guest_mem *mem, struct loader_mem_range *map, size_t max,
+			char *err, size_t errlen);
 
 /* An ELF64 x86-64 image whose headers, segments and notes lie in the file. */
 struct loader_elf {
 	const uint8_t *image;
 	size_t size;
-	uint64_t entry;	     /* e_entry */
+	uint64_t entry; /* e_entry */
 	uint64_t phoff;
 	unsigned int phnum;
 	unsigned int phentsize;
 	uint64_t load_start; /* lowest and highest+1 gpa of the PT_LOAD segments */
 	uint64_t load_end;
-	bool has_pvh_entry;  /* a XEN_ELFNOTE_PHYS32_ENTRY note was found */
+	bool has_pvh_entry; /* a XEN_ELFNOTE_PHYS32_ENTRY note was found */
 	uint32_t pvh_entry;
 };
 
@@ -97,8 +98,8 @@ int loader_elf_parse(const uint8_t *image, size_t size, struct loader_elf *elf, 
 		     size_t errlen);
 
 /* Check that every PT_LOAD segment lands in guest RAM at or above 1 MiB; no writes. */
-int loader_elf_check_placement(const struct guest_mem *mem, const struct loader_elf *elf,
-			       char *err, size_t errlen);
+int loader_elf_check_placement(const struct guest_mem *mem, const struct loader_elf *elf, char *err,
+			       size_t errlen);
 
 /* True when gpa lies in the memory image of some PT_LOAD segment. */
 bool loader_elf_loads(const struct loader_elf *elf, uint64_t gpa);

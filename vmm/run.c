@@ -89,7 +89,7 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+m:n:c:i:h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:n:c:i:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			opts->memory = optarg;

@@ -10,5 +10,6 @@ Suite *loader_suite(void);
 Suite *config_suite(void);
 Suite *hypercall_suite(void);
 Suite *devices_suite(void);
+Suite *cpuid_suite(void);
 
 #endif
