@@ -153,7 +153,8 @@ static void write_start_info(const char *cmdline)
 		die("command line too long");
 	memcpy(ram + CMDLINE_GPA, cmdline, len + 1);
 	map[0] = (struct hvm_memmap_entry){ .addr = 0, .size = EBDA_GPA, .type = 1 };
-	map[1] = (struct hvm_memmap_entry){ .addr = KERNEL_MIN, .size = RAM_SIZE - KERNEL_MIN,
+	map[1] = (struct hvm_memmap_entry){ .addr = KERNEL_MIN,
+					    .size = RAM_SIZE - KERNEL_MIN,
 					    .type = 1 };
 	*si = (struct hvm_start_info){
 		.magic = HVM_START_MAGIC,
@@ -291,13 +292,14 @@ int main(int argc, char **argv)
 	if (ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
 		die_errno("KVM_SET_IDENTITY_MAP_ADDR");
 
-	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		   -1, 0);
+	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ram == MAP_FAILED)
 		die_errno("mmap RAM");
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = RAM_SIZE, .userspace_addr = (uintptr_t)ram
-	};
+	struct kvm_userspace_memory_region region = { .slot = 0,
+						      .guest_phys_addr = 0,
+						      .memory_size = RAM_SIZE,
+						      .userspace_addr = (uintptr_t)ram };
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		die_errno("KVM_SET_USER_MEMORY_REGION");
 

@@ -51,7 +51,8 @@ static void hypercall_port_complain(struct hypercall_port *hp, const char *fmt, 
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	log_warn("hypercall port: %s%s", message,
-		 hp->complaints == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)" : "");
+		 hp->complaints == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)"
+							     : "");
 }
 
 static void hypercall_port_io(void *opaque, struct bus_access *access)
@@ -69,7 +70,8 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 		return;
 	}
 	if (access->len != 4 || access->offset != 0) {
-		hypercall_port_complain(hp, "%u-byte write at offset %llu ignored (needs a 32-bit OUT)",
+		hypercall_port_complain(hp,
+					"%u-byte write at offset %llu ignored (needs a 32-bit OUT)",
 					access->len, (unsigned long long)access->offset);
 		return;
 	}
@@ -85,7 +87,7 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 	}
 	/* Work on a copy: another vCPU may change the block while we serve it. */
 	memcpy(&req, block, sizeof(req));
-	struct hypercall_ops ops = {.shutdown = hypercall_port_shutdown, .opaque = vm};
+	struct hypercall_ops ops = { .shutdown = hypercall_port_shutdown, .opaque = vm };
 	hypercall_dispatch(vm->domain, &ops, &req);
 	memcpy(block, &req, sizeof(req));
 }
@@ -94,6 +96,5 @@ int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
 {
 	hp->vm = vm;
 	hp->complaints = 0;
-	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp,
-			    "hypercall");
+	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp, "hypercall");
 }

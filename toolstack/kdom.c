@@ -18,9 +18,9 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct kdom_command kdom_commands[] = {
-	{"run", "run one domain in the foreground", cmd_run, cmd_run_usage},
-	{"help", "show help for kdom or one command", cmd_help, NULL},
-	{"version", "print kdom's version", cmd_version, NULL},
+	{ "run", "run one domain in the foreground", cmd_run, cmd_run_usage },
+	{ "help", "show help for kdom or one command", cmd_help, NULL },
+	{ "version", "print kdom's version", cmd_version, NULL },
 };
 
 #define KDOM_NR_COMMANDS (sizeof(kdom_commands) / sizeof(kdom_commands[0]))

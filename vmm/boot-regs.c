@@ -45,10 +45,9 @@ static uint64_t gdt_entry(const struct kvm_segment *seg)
 	uint64_t limit = seg->g ? seg->limit >> 12 : seg->limit;
 
 	return (limit & 0xffffull) | ((seg->base & 0xffffffull) << 16) |
-	       ((uint64_t)seg->type << 40) | ((uint64_t)seg->s << 44) |
-	       ((uint64_t)seg->dpl << 45) | ((uint64_t)seg->present << 47) |
-	       (((limit >> 16) & 0xfull) << 48) | ((uint64_t)seg->l << 53) |
-	       ((uint64_t)seg->db << 54) | ((uint64_t)seg->g << 55) |
+	       ((uint64_t)seg->type << 40) | ((uint64_t)seg->s << 44) | ((uint64_t)seg->dpl << 45) |
+	       ((uint64_t)seg->present << 47) | (((limit >> 16) & 0xfull) << 48) |
+	       ((uint64_t)seg->l << 53) | ((uint64_t)seg->db << 54) | ((uint64_t)seg->g << 55) |
 	       (((uint64_t)seg->base >> 24 & 0xffull) << 56);
 }
 
@@ -83,9 +82,9 @@ int boot_regs_setup(int vcpu_fd, const struct guest_mem *mem, const struct boot_
 	sregs.cs = code;
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
 	/* VMX wants a usable busy TSS even though no task switch ever happens. */
-	sregs.tr = (struct kvm_segment){.limit = 0x67, .type = 0xb, .present = 1};
+	sregs.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
 
-	uint64_t gdt[4] = {0, 0, gdt_entry(&code), gdt_entry(&data)};
+	uint64_t gdt[4] = { 0, 0, gdt_entry(&code), gdt_entry(&data) };
 	if (gmem_write(mem, LAYOUT_BOOT_GDT, gdt, sizeof(gdt)))
 		return -EFAULT;
 	sregs.gdt.base = LAYOUT_BOOT_GDT;

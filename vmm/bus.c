@@ -43,8 +43,8 @@ static uint64_t range_last(const struct bus_range *range)
 	return range->base + (range->len - 1);
 }
 
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler,
-		 void *opaque, const char *name)
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler, void *opaque,
+		 const char *name)
 {
 	uint64_t last;
 	size_t pos;
@@ -87,7 +87,8 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn ha
 	memmove(&bus->ranges[pos + 1], &bus->ranges[pos],
 		(bus->nranges - pos) * sizeof(bus->ranges[0]));
 	bus->ranges[pos] = (struct bus_range){
-		.base = base, .len = len, .handler = handler, .opaque = opaque, .name = name};
+		.base = base, .len = len, .handler = handler, .opaque = opaque, .name = name
+	};
 	bus->nranges++;
 out:
 	pthread_rwlock_unlock(&bus->lock);

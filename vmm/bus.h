@@ -11,9 +11,9 @@ struct vcpu;
 
 /* One guest access, as a device handler sees it. */
 struct bus_access {
-	uint64_t addr;	   /* absolute port or gpa */
-	uint64_t offset;   /* addr - base of the device's range */
-	uint32_t len;	   /* 1, 2, 4 or 8 bytes */
+	uint64_t addr;	 /* absolute port or gpa */
+	uint64_t offset; /* addr - base of the device's range */
+	uint32_t len;	 /* 1, 2, 4 or 8 bytes */
 	bool write;
 	uint8_t *data;	   /* len bytes: source for writes, to fill for reads (preset 0xff) */
 	struct vcpu *vcpu; /* the vCPU making the access; NULL in tests */
@@ -49,8 +49,8 @@ void bus_destroy(struct bus *bus);
  * wrapping range, -EEXIST when it overlaps a registered range (the log names
  * both devices), -ENOMEM.
  */
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler,
-		 void *opaque, const char *name);
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler, void *opaque,
+		 const char *name);
 
 /* Remove the range starting exactly at base.  0 or -ENOENT. */
 int bus_unregister(struct bus *bus, uint64_t base);

@@ -74,8 +74,7 @@ void domain_config_init(struct domain_config *dc);
  * out-of-range values are refused as "FILE:LINE: what is wrong".
  * 0 or -EINVAL.
  */
-int domain_config_apply(struct domain_config *dc, const struct cfg *cfg, char *err,
-			size_t errlen);
+int domain_config_apply(struct domain_config *dc, const struct cfg *cfg, char *err, size_t errlen);
 
 /*
  * Read, parse and apply the file at path (max 1 MiB: -EFBIG).  0 or -errno

@@ -10,8 +10,8 @@
 #define CONSOLE_LINE_MAX 256
 
 struct console {
-	int out_fd;  /* guest output; -1 drops it */
-	int in_fd;   /* host input for the guest; -1 when there is none */
+	int out_fd; /* guest output; -1 drops it */
+	int in_fd;  /* host input for the guest; -1 when there is none */
 	bool owns_out;
 	pthread_mutex_t lock;
 	char line[CONSOLE_LINE_MAX];

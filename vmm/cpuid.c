@@ -24,7 +24,8 @@
 
 struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd)
 {
-	size_t size = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+	size_t size =
+		sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *cpuid = calloc(1, size);
 
 	if (!cpuid)
@@ -78,7 +79,8 @@ static void cpuid_hide_xsave(struct kvm_cpuid_entry2 *entry)
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, const struct domain *domain,
 				  unsigned int vcpu_id, unsigned int nr_vcpus, bool cpl0_emulated)
 {
-	size_t size = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+	size_t size =
+		sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *cpuid = calloc(1, size);
 	struct kvm_cpuid_entry2 *entry;
 
@@ -95,8 +97,8 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, const stru
 		entry = &cpuid->entries[i];
 		switch (entry->function) {
 		case 1:
-			entry->ebx = (entry->ebx & 0x0000ffffu) | (nr_vcpus << 16) |
-				     (vcpu_id << 24);
+			entry->ebx =
+				(entry->ebx & 0x0000ffffu) | (nr_vcpus << 16) | (vcpu_id << 24);
 			entry->ecx |= CPUID_1_ECX_HYPERVISOR;
 			if (cpl0_emulated)
 				entry->ecx &= ~CPUID_1_ECX_CX16;

@@ -14,23 +14,23 @@
  * Documentation/arch/x86/boot.rst and arch/x86/include/uapi/asm/bootparam.h;
  * our own definitions, laid out as the protocol fixes them.
  */
-#define SETUP_HEADER_OFFSET	  0x1f1
-#define SETUP_HEADER_MAGIC	  "HdrS"
+#define SETUP_HEADER_OFFSET 0x1f1
+#define SETUP_HEADER_MAGIC "HdrS"
 #define SETUP_HEADER_MAGIC_OFFSET 0x202
-#define SETUP_HEADER_LIMIT	  0x290 /* boot_params reserves up to here for the header */
-#define SETUP_SECTOR_SIZE	  512
-#define SETUP_SECTS_DEFAULT	  4 /* setup_sects 0 means 4 */
-#define BOOT_FLAG_MAGIC		  0xaa55
-#define BOOT_PROTOCOL_64BIT	  0x020c /* 2.12: xloadflags and the 64-bit entry */
-#define BOOT_PROTOCOL_SYNTH	  0x020f /* what we claim to speak to a vmlinux */
+#define SETUP_HEADER_LIMIT 0x290 /* boot_params reserves up to here for the header */
+#define SETUP_SECTOR_SIZE 512
+#define SETUP_SECTS_DEFAULT 4 /* setup_sects 0 means 4 */
+#define BOOT_FLAG_MAGIC 0xaa55
+#define BOOT_PROTOCOL_64BIT 0x020c /* 2.12: xloadflags and the 64-bit entry */
+#define BOOT_PROTOCOL_SYNTH 0x020f /* what we claim to speak to a vmlinux */
 #define KERNEL_64BIT_ENTRY_OFFSET 0x200
-#define INITRD_ADDR_MAX_DEFAULT	  0x37ffffffull /* boot.rst: before protocol 2.03 */
-#define LOADER_TYPE_UNDEFINED	  0xff
-#define HEAP_END_PTR		  0xfe00 /* the customary value; unused by a 64-bit entry */
+#define INITRD_ADDR_MAX_DEFAULT 0x37ffffffull /* boot.rst: before protocol 2.03 */
+#define LOADER_TYPE_UNDEFINED 0xff
+#define HEAP_END_PTR 0xfe00 /* the customary value; unused by a 64-bit entry */
 
-#define LOADED_HIGH		   (1u << 0)
-#define CAN_USE_HEAP		   (1u << 7)
-#define XLF_KERNEL_64		   (1u << 0)
+#define LOADED_HIGH (1u << 0)
+#define CAN_USE_HEAP (1u << 7)
+#define XLF_KERNEL_64 (1u << 0)
 #define XLF_CAN_BE_LOADED_ABOVE_4G (1u << 1)
 
 #define E820_MAX_ENTRIES_ZEROPAGE 128
@@ -258,10 +258,10 @@ static int linux_load_bzimage(const struct guest_mem *mem, const struct load_par
 	 */
 	if ((uint64_t)hdr->syssize * 16 > pm_size) {
 		snprintf(
-		    err, errlen,
-		    "bzImage is truncated: syssize says the protected-mode kernel is 0x%" PRIx64
-		    " bytes, but the file holds only 0x%" PRIx64,
-		    (uint64_t)hdr->syssize * 16, pm_size);
+			err, errlen,
+			"bzImage is truncated: syssize says the protected-mode kernel is 0x%" PRIx64
+			" bytes, but the file holds only 0x%" PRIx64,
+			(uint64_t)hdr->syssize * 16, pm_size);
 		return -ENOEXEC;
 	}
 
@@ -314,7 +314,8 @@ static int linux_load_bzimage(const struct guest_mem *mem, const struct load_par
 		image.initrd_limit = UINT64_MAX;
 	else
 		image.initrd_limit =
-		    (hdr->initrd_addr_max ? hdr->initrd_addr_max : INITRD_ADDR_MAX_DEFAULT) + 1ull;
+			(hdr->initrd_addr_max ? hdr->initrd_addr_max : INITRD_ADDR_MAX_DEFAULT) +
+			1ull;
 	ret = linux_prepare_boot_params(mem, params, &image, &bp, &initrd_gpa, &cmdline_len, err,
 					errlen);
 	if (ret)

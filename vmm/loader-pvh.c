@@ -14,9 +14,9 @@
  * Xen's public/arch-x86/hvm/start_info.h, version 1 (which added the memory
  * map).  Our own definitions; the layout is the ABI.
  */
-#define XEN_HVM_START_MAGIC_VALUE    0x336ec578u
-#define XEN_HVM_START_INFO_VERSION   1
-#define XEN_HVM_MEMMAP_TYPE_RAM	     1
+#define XEN_HVM_START_MAGIC_VALUE 0x336ec578u
+#define XEN_HVM_START_INFO_VERSION 1
+#define XEN_HVM_MEMMAP_TYPE_RAM 1
 #define XEN_HVM_MEMMAP_TYPE_RESERVED 2
 
 struct hvm_start_info {
@@ -57,14 +57,14 @@ static_assert(XEN_HVM_MEMMAP_TYPE_RAM == LOADER_MEM_RAM, "memory map type codes 
 static_assert(XEN_HVM_MEMMAP_TYPE_RESERVED == LOADER_MEM_RESERVED, "memory map type codes agree");
 
 /* Everything shares one page at LAYOUT_START_INFO so that the guest finds it together. */
-#define PVH_PAGE_SIZE	   4096
+#define PVH_PAGE_SIZE 4096
 #define PVH_MODLIST_OFFSET 0x40
-#define PVH_MEMMAP_OFFSET  0x80
+#define PVH_MEMMAP_OFFSET 0x80
 static_assert(PVH_MODLIST_OFFSET >= sizeof(struct hvm_start_info), "modlist after start_info");
 static_assert(PVH_MODLIST_OFFSET + sizeof(struct hvm_modlist_entry) <= PVH_MEMMAP_OFFSET,
 	      "one module fits before the memory map");
 static_assert(PVH_MEMMAP_OFFSET + LOADER_MEMMAP_MAX * sizeof(struct hvm_memmap_table_entry) <=
-		  PVH_PAGE_SIZE,
+		      PVH_PAGE_SIZE,
 	      "the memory map fits in the page");
 static_assert(LAYOUT_START_INFO + PVH_PAGE_SIZE <= LAYOUT_BOOT_PARAMS, "start_info page fits");
 
@@ -114,16 +114,16 @@ int loader_load_pvh(const struct guest_mem *mem, const struct load_params *param
 	/* Everything is checked: from here on only writes that cannot fail. */
 	memset(page, 0, sizeof(page));
 	info = (struct hvm_start_info){
-	    .magic = XEN_HVM_START_MAGIC_VALUE,
-	    .version = XEN_HVM_START_INFO_VERSION,
-	    .cmdline_paddr = LAYOUT_CMDLINE,
-	    .memmap_paddr = LAYOUT_START_INFO + PVH_MEMMAP_OFFSET,
-	    .memmap_entries = (uint32_t)entries,
+		.magic = XEN_HVM_START_MAGIC_VALUE,
+		.version = XEN_HVM_START_INFO_VERSION,
+		.cmdline_paddr = LAYOUT_CMDLINE,
+		.memmap_paddr = LAYOUT_START_INFO + PVH_MEMMAP_OFFSET,
+		.memmap_entries = (uint32_t)entries,
 	};
 	if (initrd_gpa) {
 		struct hvm_modlist_entry module = {
-		    .paddr = initrd_gpa,
-		    .size = params->initrd_size,
+			.paddr = initrd_gpa,
+			.size = params->initrd_size,
 		};
 
 		info.nr_modules = 1;
@@ -133,9 +133,9 @@ int loader_load_pvh(const struct guest_mem *mem, const struct load_params *param
 	memcpy(page, &info, sizeof(info));
 	for (int i = 0; i < entries; i++) {
 		struct hvm_memmap_table_entry entry = {
-		    .addr = map[i].addr,
-		    .size = map[i].size,
-		    .type = map[i].type,
+			.addr = map[i].addr,
+			.size = map[i].size,
+			.type = map[i].type,
 		};
 
 		memcpy(page + PVH_MEMMAP_OFFSET + i * sizeof(entry), &entry, sizeof(entry));

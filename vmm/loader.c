@@ -21,24 +21,24 @@
 
 /* ---- ELF64 layouts (System V gABI), our own definitions ------------------ */
 
-#define ELF_MAGIC   "\177ELF"
-#define EI_CLASS    4
-#define EI_DATA	    5
-#define EI_VERSION  6
-#define ELFCLASS64  2
+#define ELF_MAGIC "\177ELF"
+#define EI_CLASS 4
+#define EI_DATA 5
+#define EI_VERSION 6
+#define ELFCLASS64 2
 #define ELFDATA2LSB 1
-#define EV_CURRENT  1
-#define ET_EXEC	    2
-#define ET_DYN	    3
-#define EM_X86_64   62
-#define PN_XNUM	    0xffff
-#define PT_LOAD	    1
-#define PT_NOTE	    4
-#define SHT_NOTE    7
+#define EV_CURRENT 1
+#define ET_EXEC 2
+#define ET_DYN 3
+#define EM_X86_64 62
+#define PN_XNUM 0xffff
+#define PT_LOAD 1
+#define PT_NOTE 4
+#define SHT_NOTE 7
 
 /* Xen's public/elfnote.h: the 32-bit PVH entry point. */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define XEN_ELFNOTE_OWNER	 "Xen"
+#define XEN_ELFNOTE_OWNER "Xen"
 
 struct elf64_ehdr {
 	uint8_t e_ident[16];
@@ -370,11 +370,10 @@ int loader_elf_parse(const uint8_t *image, size_t size, struct loader_elf *elf, 
 		if (__builtin_mul_overflow((uint64_t)i, eh.e_phentsize, &offset) ||
 		    __builtin_add_overflow(offset, eh.e_phoff, &offset) ||
 		    !range_in_file(offset, sizeof(struct elf64_phdr), size)) {
-			snprintf(
-			    err, errlen,
-			    "ELF program header %u lies outside the file (table offset 0x%" PRIx64
-			    ", %u entries of %u bytes, file size 0x%zx)",
-			    i, eh.e_phoff, eh.e_phnum, eh.e_phentsize, size);
+			snprintf(err, errlen,
+				 "ELF program header %u lies outside the file (table offset "
+				 "0x%" PRIx64 ", %u entries of %u bytes, file size 0x%zx)",
+				 i, eh.e_phoff, eh.e_phnum, eh.e_phentsize, size);
 			return -ENOEXEC;
 		}
 	}
@@ -520,7 +519,7 @@ static int memmap_add(struct loader_mem_range *map, size_t max, size_t *count, u
 {
 	if (*count >= max)
 		return -ENOSPC;
-	map[*count] = (struct loader_mem_range){.addr = addr, .size = end - addr, .type = type};
+	map[*count] = (struct loader_mem_range){ .addr = addr, .size = end - addr, .type = type };
 	(*count)++;
 	return 0;
 }

@@ -53,9 +53,9 @@ int loader_read_file(const char *path, size_t max, uint8_t **data, size_t *size,
 /* ---- Shared by the format loaders (vmm/loader.c) --------------------------- */
 
 /* Memory map entry types: the e820 and Xen hvm_memmap codes are the same. */
-#define LOADER_MEM_RAM	    1
+#define LOADER_MEM_RAM 1
 #define LOADER_MEM_RESERVED 2
-#define LOADER_MEMMAP_MAX   8
+#define LOADER_MEMMAP_MAX 8
 
 struct loader_mem_range {
 	uint64_t addr;

@@ -13,13 +13,13 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	fprintf(stderr, "kdom: %s%s\n", level, buf);
 }
 
-#define LOG_FN(name, level)                                                                        \
-	void name(const char *fmt, ...)                                                            \
-	{                                                                                          \
-		va_list ap;                                                                        \
-		va_start(ap, fmt);                                                                 \
-		log_line(level, fmt, ap);                                                          \
-		va_end(ap);                                                                        \
+#define LOG_FN(name, level)               \
+	void name(const char *fmt, ...)   \
+	{                                 \
+		va_list ap;               \
+		va_start(ap, fmt);        \
+		log_line(level, fmt, ap); \
+		va_end(ap);               \
 	}
 
 LOG_FN(log_error, "error: ")

@@ -82,9 +82,9 @@ _Static_assert(sizeof(struct mp_interrupt) == 8, "MP interrupt entry");
 #define MP_LAPIC_VERSION 0x14
 #define MP_IOAPIC_VERSION 0x11
 
-#define MP_TABLE_MAX                                                                               \
-	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) +                    \
-	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + sizeof(struct mp_bus) +                    \
+#define MP_TABLE_MAX                                                            \
+	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) + \
+	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + sizeof(struct mp_bus) + \
 	 sizeof(struct mp_ioapic) + (MP_ISA_IRQS + 2) * sizeof(struct mp_interrupt))
 #define VM_MAX_MP_CPUS 254
 

@@ -75,15 +75,15 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 {
 	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS };
 	static const struct option long_options[] = {
-		{"memory", required_argument, NULL, 'm'},
-		{"vcpus", required_argument, NULL, 'n'},
-		{"cmdline", required_argument, NULL, 'c'},
-		{"initrd", required_argument, NULL, 'i'},
-		{"console", required_argument, NULL, OPT_CONSOLE},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"stats", no_argument, NULL, OPT_STATS},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "memory", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'n' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -229,7 +229,7 @@ static int run_create_devices(struct run_domain *rd)
 
 static int run_load_kernel(struct run_domain *rd, const struct domain_config *dc)
 {
-	struct load_params params = {.cmdline = dc->cmdline};
+	struct load_params params = { .cmdline = dc->cmdline };
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct boot_setup boot;
 	char err[512] = "";
@@ -271,7 +271,7 @@ static void run_kick_handler(int signo)
  */
 static int run_setup_signals(sigset_t *stop_signals)
 {
-	struct sigaction action = {.sa_handler = run_kick_handler};
+	struct sigaction action = { .sa_handler = run_kick_handler };
 
 	sigemptyset(&action.sa_mask);
 	if (sigaction(VCPU_KICK_SIGNAL, &action, NULL) < 0)

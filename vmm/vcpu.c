@@ -83,9 +83,10 @@ static void vcpu_report_internal_error(struct vcpu *vcpu, const struct kvm_regs 
 		[KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON] = "unexpected exit reason",
 	};
 	uint32_t suberror = vcpu->run->internal.suberror;
-	const char *what = suberror < sizeof(suberrors) / sizeof(suberrors[0]) && suberrors[suberror]
-				   ? suberrors[suberror]
-				   : "unknown suberror";
+	const char *what =
+		suberror < sizeof(suberrors) / sizeof(suberrors[0]) && suberrors[suberror]
+			? suberrors[suberror]
+			: "unknown suberror";
 	char insn[X86_MAX_INSN * 3 + 1] = "";
 
 	if (suberror == KVM_INTERNAL_ERROR_EMULATION) {
@@ -152,7 +153,7 @@ static void vcpu_handle_system_event(struct vcpu *vcpu)
 static void vcpu_handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	struct kvm_regs regs = {0};
+	struct kvm_regs regs = { 0 };
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -186,8 +187,7 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
 		vm_stop(vcpu->vm, VM_STOP_FAIL_ENTRY, 0,
 			"vCPU %u: VM entry failed (KVM_EXIT_FAIL_ENTRY, hardware reason 0x%llx) "
 			"at rip 0x%llx",
-			vcpu->id,
-			(unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+			vcpu->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
 			(unsigned long long)regs.rip);
 		break;
 	default:

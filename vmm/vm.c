@@ -36,8 +36,7 @@ static int vm_ioctl_checked(struct vm *vm, unsigned long request, unsigned long 
 	return 0;
 }
 
-static int vm_add_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
-			      void *host)
+static int vm_add_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
@@ -67,7 +66,7 @@ static int vm_create_vcpus(struct vm *vm)
 
 int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain)
 {
-	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	const char *err = NULL;
 	int ret;
 
@@ -242,7 +241,7 @@ void vm_destroy(struct vm *vm)
 
 int vm_irq_line(struct vm *vm, unsigned int irq, int level)
 {
-	struct kvm_irq_level line = {.irq = irq, .level = level};
+	struct kvm_irq_level line = { .irq = irq, .level = level };
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) < 0)
 		return -errno;

@@ -85,8 +85,8 @@ int vm_start(struct vm *vm);
  * Record why the domain stops (the first caller wins), wake the event loop
  * and make every vCPU leave KVM_RUN.  Safe from any thread.
  */
-void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, const char *fmt,
-	     ...) __attribute__((format(printf, 4, 5)));
+void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Join the vCPU threads (after vm_stop()). */
 void vm_join(struct vm *vm);

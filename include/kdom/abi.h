@@ -12,13 +12,13 @@
 #define KDOM_ABI_VERSION 1
 
 /* ---- I/O ports kdom emulates ------------------------------------------ */
-#define KDOM_PORT_POST 0x080		/* POST/delay port: writes ignored */
-#define KDOM_PORT_COM1 0x3f8		/* 16550 UART, IRQ 4 */
+#define KDOM_PORT_POST 0x080 /* POST/delay port: writes ignored */
+#define KDOM_PORT_COM1 0x3f8 /* 16550 UART, IRQ 4 */
 #define KDOM_PORT_I8042_DATA 0x060
-#define KDOM_PORT_I8042_CMD 0x064	/* write 0xfe: pulse reset line */
-#define KDOM_PORT_RESET_CF9 0xcf9	/* write with bit 2 set: reset */
-#define KDOM_PORT_PVPANIC 0x505		/* read: features; write: event */
-#define KDOM_PORT_HYPERCALL 0x510	/* 32-bit write: gpa of a request */
+#define KDOM_PORT_I8042_CMD 0x064 /* write 0xfe: pulse reset line */
+#define KDOM_PORT_RESET_CF9 0xcf9 /* write with bit 2 set: reset */
+#define KDOM_PORT_PVPANIC 0x505	  /* read: features; write: event */
+#define KDOM_PORT_HYPERCALL 0x510 /* 32-bit write: gpa of a request */
 
 #define KDOM_PVPANIC_PANICKED (1u << 0)
 #define KDOM_PVPANIC_CRASH_LOADED (1u << 1)
@@ -98,17 +98,17 @@ struct kdom_hypercall {
 #define KDOM_RESULT_FAILURE 3
 
 /* ---- `kdom run` exit status (documented in kdom(1)) ----------------------- */
-#define KDOM_EXIT_SUCCESS 0	  /* poweroff, test SUCCESS (or no result given) */
-#define KDOM_EXIT_FAILURE 1	  /* test reported FAILURE */
-#define KDOM_EXIT_ERROR 2	  /* test reported ERROR */
-#define KDOM_EXIT_SKIP 3	  /* test reported SKIP */
-#define KDOM_EXIT_REBOOT 4	  /* reboot requested (hypercall, i8042, 0xCF9) */
-#define KDOM_EXIT_CRASH 5	  /* guest crash: pvpanic or SHUTDOWN_crash */
-#define KDOM_EXIT_TRIPLE_FAULT 6  /* KVM_EXIT_SHUTDOWN */
-#define KDOM_EXIT_INTERNAL 7	  /* KVM_EXIT_INTERNAL_ERROR (emulation failure) */
-#define KDOM_EXIT_FAIL_ENTRY 8	  /* KVM_EXIT_FAIL_ENTRY */
-#define KDOM_EXIT_SUSPEND 9	  /* SHUTDOWN_suspend */
-#define KDOM_EXIT_WATCHDOG 10	  /* SHUTDOWN_watchdog */
+#define KDOM_EXIT_SUCCESS 0	 /* poweroff, test SUCCESS (or no result given) */
+#define KDOM_EXIT_FAILURE 1	 /* test reported FAILURE */
+#define KDOM_EXIT_ERROR 2	 /* test reported ERROR */
+#define KDOM_EXIT_SKIP 3	 /* test reported SKIP */
+#define KDOM_EXIT_REBOOT 4	 /* reboot requested (hypercall, i8042, 0xCF9) */
+#define KDOM_EXIT_CRASH 5	 /* guest crash: pvpanic or SHUTDOWN_crash */
+#define KDOM_EXIT_TRIPLE_FAULT 6 /* KVM_EXIT_SHUTDOWN */
+#define KDOM_EXIT_INTERNAL 7	 /* KVM_EXIT_INTERNAL_ERROR (emulation failure) */
+#define KDOM_EXIT_FAIL_ENTRY 8	 /* KVM_EXIT_FAIL_ENTRY */
+#define KDOM_EXIT_SUSPEND 9	 /* SHUTDOWN_suspend */
+#define KDOM_EXIT_WATCHDOG 10	 /* SHUTDOWN_watchdog */
 #define KDOM_EXIT_KDOM_ERROR 125 /* kdom's own error: usage, config, image, host */
 
 /* ---- CPUID leaves ----------------------------------------------------------- */

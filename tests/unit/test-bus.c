@@ -27,7 +27,7 @@ static void fake_io(void *opaque, struct bus_access *access)
 START_TEST(test_bus_overlap_refused)
 {
 	struct bus bus;
-	struct fake_device a = {0}, b = {0};
+	struct fake_device a = { 0 }, b = { 0 };
 
 	bus_init(&bus, "test");
 	ck_assert_int_eq(bus_register(&bus, 0x3f8, 8, fake_io, &a, "a"), 0);
@@ -50,8 +50,8 @@ END_TEST
 START_TEST(test_bus_dispatch)
 {
 	struct bus bus;
-	struct fake_device a = {.read_value = 0x11}, b = {.read_value = 0x22};
-	uint8_t data[4] = {1, 2, 3, 4};
+	struct fake_device a = { .read_value = 0x11 }, b = { .read_value = 0x22 };
+	uint8_t data[4] = { 1, 2, 3, 4 };
 
 	bus_init(&bus, "test");
 	ck_assert_int_eq(bus_register(&bus, 0x60, 1, fake_io, &a, "a"), 0);

@@ -10,8 +10,18 @@
 static struct kvm_cpuid2 *all_features(void)
 {
 	static const uint32_t functions[][2] = {
-		{0, 0}, {1, 0}, {7, 0}, {7, 1}, {0xb, 0}, {0xb, 1}, {0xd, 0}, {0xd, 1},
-		{0x40000000, 0}, {0x40000001, 0}, {KDOM_CPUID_BASE, 0}, {0x80000000, 0},
+		{ 0, 0 },
+		{ 1, 0 },
+		{ 7, 0 },
+		{ 7, 1 },
+		{ 0xb, 0 },
+		{ 0xb, 1 },
+		{ 0xd, 0 },
+		{ 0xd, 1 },
+		{ 0x40000000, 0 },
+		{ 0x40000001, 0 },
+		{ KDOM_CPUID_BASE, 0 },
+		{ 0x80000000, 0 },
 	};
 	size_t n = sizeof(functions) / sizeof(functions[0]);
 	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
@@ -44,14 +54,14 @@ START_TEST(test_cpuid_hides_what_the_emulator_cannot_run)
 	domain_init(&d, 3, "t", 0);
 	table = cpuid_for_vcpu(supported, &d, 0, 1, true);
 	ck_assert_ptr_nonnull(table);
-	ck_assert_uint_eq(find(table, 1, 0)->ecx & (1u << 13), 0);		/* CX16 */
-	ck_assert_uint_eq(find(table, 1, 0)->ecx & (3u << 26), 0);		/* XSAVE, OSXSAVE */
-	ck_assert_uint_eq(find(table, 1, 0)->ecx & (1u << 28), 0);		/* AVX */
-	ck_assert_uint_eq(find(table, 7, 0)->ebx & (1u << 5), 0);		/* AVX2 */
-	ck_assert_uint_eq(find(table, 7, 0)->ebx & (1u << 16), 0);		/* AVX512F */
+	ck_assert_uint_eq(find(table, 1, 0)->ecx & (1u << 13), 0); /* CX16 */
+	ck_assert_uint_eq(find(table, 1, 0)->ecx & (3u << 26), 0); /* XSAVE, OSXSAVE */
+	ck_assert_uint_eq(find(table, 1, 0)->ecx & (1u << 28), 0); /* AVX */
+	ck_assert_uint_eq(find(table, 7, 0)->ebx & (1u << 5), 0);  /* AVX2 */
+	ck_assert_uint_eq(find(table, 7, 0)->ebx & (1u << 16), 0); /* AVX512F */
 	ck_assert_uint_eq(find(table, 0xd, 0)->eax | find(table, 0xd, 1)->eax, 0);
-	ck_assert_uint_ne(find(table, 1, 0)->ecx & 1, 0);			/* SSE3 stays */
-	ck_assert_uint_ne(find(table, 7, 0)->ebx & 1, 0);			/* FSGSBASE stays */
+	ck_assert_uint_ne(find(table, 1, 0)->ecx & 1, 0); /* SSE3 stays */
+	ck_assert_uint_ne(find(table, 7, 0)->ebx & 1, 0); /* FSGSBASE stays */
 	free(table);
 
 	table = cpuid_for_vcpu(supported, &d, 0, 1, false);

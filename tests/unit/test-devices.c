@@ -157,9 +157,9 @@ START_TEST(test_hypercall_port_validates_block)
 	struct vm vm;
 	struct domain domain;
 	struct hypercall_port hp;
-	struct kdom_hypercall req = {.op = KDOM_HC_SCHED_OP,
-				     .cmd = KDOM_SCHEDOP_SHUTDOWN,
-				     .arg = {KDOM_SHUTDOWN_POWEROFF, KDOM_RESULT_SKIP}};
+	struct kdom_hypercall req = { .op = KDOM_HC_SCHED_OP,
+				      .cmd = KDOM_SCHEDOP_SHUTDOWN,
+				      .arg = { KDOM_SHUTDOWN_POWEROFF, KDOM_RESULT_SKIP } };
 	uint32_t gpa;
 
 	domain_init(&domain, 1, "t", 0);
@@ -168,7 +168,7 @@ START_TEST(test_hypercall_port_validates_block)
 	ck_assert_int_eq(hypercall_port_create(&hp, &vm), 0);
 
 	/* Misaligned, out of RAM, straddling the end, and short writes do nothing. */
-	uint32_t bad[] = {0x1004, sizeof(ram), sizeof(ram) - 8, 0xfffffff8};
+	uint32_t bad[] = { 0x1004, sizeof(ram), sizeof(ram) - 8, 0xfffffff8 };
 	memcpy(ram + 0x1004, &req, sizeof(req));
 	memcpy(ram + sizeof(ram) - 8, &req, 8);
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -16,11 +16,11 @@ static void record_shutdown(void *opaque, uint32_t reason, uint32_t result)
 	rec->result = result;
 }
 
-static struct kdom_hypercall call(const struct domain *d, struct shutdown_record *rec,
-				  uint32_t op, uint32_t cmd, uint64_t arg0, uint64_t arg1)
+static struct kdom_hypercall call(const struct domain *d, struct shutdown_record *rec, uint32_t op,
+				  uint32_t cmd, uint64_t arg0, uint64_t arg1)
 {
-	struct hypercall_ops ops = {.shutdown = record_shutdown, .opaque = rec};
-	struct kdom_hypercall req = {.op = op, .cmd = cmd, .ret = 12345, .arg = {arg0, arg1}};
+	struct hypercall_ops ops = { .shutdown = record_shutdown, .opaque = rec };
+	struct kdom_hypercall req = { .op = op, .cmd = cmd, .ret = 12345, .arg = { arg0, arg1 } };
 
 	hypercall_dispatch(d, &ops, &req);
 	return req;
@@ -29,7 +29,7 @@ static struct kdom_hypercall call(const struct domain *d, struct shutdown_record
 START_TEST(test_xen_version)
 {
 	struct domain d;
-	struct shutdown_record rec = {0};
+	struct shutdown_record rec = { 0 };
 	struct kdom_hypercall req;
 
 	domain_init(&d, 1, "guest", 0);
@@ -43,7 +43,7 @@ END_TEST
 START_TEST(test_features_dom0_only_for_hardware)
 {
 	struct domain guest, hardware, control;
-	struct shutdown_record rec = {0};
+	struct shutdown_record rec = { 0 };
 	struct kdom_hypercall req;
 
 	domain_init(&guest, 1, "guest", 0);
@@ -66,15 +66,15 @@ END_TEST
 
 START_TEST(test_shutdown_reasons)
 {
-	static const uint32_t reasons[] = {KDOM_SHUTDOWN_POWEROFF, KDOM_SHUTDOWN_REBOOT,
-					   KDOM_SHUTDOWN_SUSPEND, KDOM_SHUTDOWN_CRASH,
-					   KDOM_SHUTDOWN_WATCHDOG};
+	static const uint32_t reasons[] = { KDOM_SHUTDOWN_POWEROFF, KDOM_SHUTDOWN_REBOOT,
+					    KDOM_SHUTDOWN_SUSPEND, KDOM_SHUTDOWN_CRASH,
+					    KDOM_SHUTDOWN_WATCHDOG };
 	struct domain d;
 	struct kdom_hypercall req;
 
 	domain_init(&d, 1, "guest", 0);
 	for (unsigned int i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-		struct shutdown_record rec = {0};
+		struct shutdown_record rec = { 0 };
 
 		req = call(&d, &rec, KDOM_HC_SCHED_OP, KDOM_SCHEDOP_SHUTDOWN, reasons[i],
 			   KDOM_RESULT_SKIP);
@@ -89,7 +89,7 @@ END_TEST
 START_TEST(test_bad_requests_refused)
 {
 	struct domain d;
-	struct shutdown_record rec = {0};
+	struct shutdown_record rec = { 0 };
 	struct kdom_hypercall req;
 
 	domain_init(&d, 1, "guest", 0);

@@ -17,8 +17,8 @@
 #include "vmm/layout.h"
 #include "vmm/loader.h"
 
-#define MiB	   (1024ull * 1024)
-#define PAGE	   4096ull
+#define MiB (1024ull * 1024)
+#define PAGE 4096ull
 #define GUARD_SIZE 4096
 #define GUARD_BYTE 0x5a
 
@@ -212,25 +212,25 @@ static size_t put_note(uint8_t *b, size_t off, const char *name, uint32_t type, 
 
 static size_t put_notes(uint8_t *b, size_t off, const struct t_elf_spec *spec, size_t *pvh_note_off)
 {
-	static const uint8_t linux_desc[5] = {1, 2, 3, 4, 5};
-	uint8_t desc[16] = {0};
+	static const uint8_t linux_desc[5] = { 1, 2, 3, 4, 5 };
+	uint8_t desc[16] = { 0 };
 	size_t len;
 
 	/* An unrelated note first, with odd sizes, so that the walk has to pad. */
 	len = put_note(b, off, "Linux", 6, linux_desc, sizeof(linux_desc));
 	memcpy(desc, &spec->pvh_entry, 8);
 	*pvh_note_off = off + len;
-	len +=
-	    put_note(b, off + len, "Xen", 18, desc, spec->pvh_desc_size ? spec->pvh_desc_size : 4);
+	len += put_note(b, off + len, "Xen", 18, desc,
+			spec->pvh_desc_size ? spec->pvh_desc_size : 4);
 	return len;
 }
 
 static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
 {
 	unsigned int nph =
-	    spec->nseg + (spec->pvh_note && !spec->note_in_section) + spec->gnu_property;
+		spec->nseg + (spec->pvh_note && !spec->note_in_section) + spec->gnu_property;
 	size_t notes_len = 0, off, pvh_off = 0, property_off = 0;
-	struct t_ehdr eh = {0};
+	struct t_ehdr eh = { 0 };
 	uint8_t *b;
 
 	memset(out, 0, sizeof(*out));
@@ -277,14 +277,14 @@ static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
 
 	for (unsigned int i = 0; i < spec->nseg; i++) {
 		struct t_phdr ph = {
-		    .type = spec->seg[i].type ? spec->seg[i].type : 1,
-		    .flags = 7,
-		    .offset = out->seg_off[i],
-		    .vaddr = 0xffffffff80000000ull + spec->seg[i].paddr,
-		    .paddr = spec->seg[i].paddr,
-		    .filesz = spec->seg[i].filesz,
-		    .memsz = spec->seg[i].memsz,
-		    .align = 0x1000,
+			.type = spec->seg[i].type ? spec->seg[i].type : 1,
+			.flags = 7,
+			.offset = out->seg_off[i],
+			.vaddr = 0xffffffff80000000ull + spec->seg[i].paddr,
+			.paddr = spec->seg[i].paddr,
+			.filesz = spec->seg[i].filesz,
+			.memsz = spec->seg[i].memsz,
+			.align = 0x1000,
 		};
 
 		memcpy(b + out->phoff + i * sizeof(ph), &ph, sizeof(ph));
@@ -293,10 +293,10 @@ static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
 	if (spec->gnu_property) {
 		/* 12-byte header + "GNU\0" ends 8-aligned: no padding before the descriptor. */
 		struct t_phdr ph = {
-		    .type = 4,
-		    .offset = property_off,
-		    .filesz = 32,
-		    .align = 8,
+			.type = 4,
+			.offset = property_off,
+			.filesz = 32,
+			.align = 8,
 		};
 
 		put32(b, property_off, 4);
@@ -312,19 +312,19 @@ static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
 		put_notes(b, out->notes_off, spec, &out->pvh_note_off);
 		if (spec->note_in_section) {
 			struct t_shdr sh = {
-			    .type = 7, /* SHT_NOTE */
-			    .offset = out->notes_off,
-			    .size = notes_len,
-			    .addralign = 4,
+				.type = 7, /* SHT_NOTE */
+				.offset = out->notes_off,
+				.size = notes_len,
+				.addralign = 4,
 			};
 
 			memcpy(b + out->shoff + sizeof(sh), &sh, sizeof(sh));
 		} else {
 			struct t_phdr ph = {
-			    .type = 4, /* PT_NOTE */
-			    .offset = out->notes_off,
-			    .filesz = notes_len,
-			    .align = 4,
+				.type = 4, /* PT_NOTE */
+				.offset = out->notes_off,
+				.filesz = notes_len,
+				.align = 4,
 			};
 
 			out->note_phdr = spec->nseg;
@@ -382,20 +382,20 @@ struct t_bz {
 };
 
 #define T_XLF_KERNEL_64 0x1
-#define T_XLF_ABOVE_4G	0x2
+#define T_XLF_ABOVE_4G 0x2
 
 static struct t_bz_spec default_bz_spec(void)
 {
 	struct t_bz_spec spec = {
-	    .setup_sects = 1,
-	    .version = 0x020f,
-	    .xloadflags = T_XLF_KERNEL_64,
-	    .relocatable = 0,
-	    .pref_address = 0x140000, /* it moves itself there: claims 0x140000-0x150000 */
-	    .init_size = 0x10000,
-	    .cmdline_size = 2047,
-	    .initrd_addr_max = 0x7fffffff,
-	    .pm_size = 0x340,
+		.setup_sects = 1,
+		.version = 0x020f,
+		.xloadflags = T_XLF_KERNEL_64,
+		.relocatable = 0,
+		.pref_address = 0x140000, /* it moves itself there: claims 0x140000-0x150000 */
+		.init_size = 0x10000,
+		.cmdline_size = 2047,
+		.initrd_addr_max = 0x7fffffff,
+		.pm_size = 0x340,
 	};
 
 	return spec;
@@ -447,7 +447,7 @@ static void free_bz(struct t_bz *bz)
 static void expect_refused_mem(load_fn fn, const struct load_params *params, size_t mem_size,
 			       const char *what)
 {
-	struct boot_setup boot = {0};
+	struct boot_setup boot = { 0 };
 	struct tmem t;
 	char err[512];
 	int ret;
@@ -458,7 +458,7 @@ static void expect_refused_mem(load_fn fn, const struct load_params *params, siz
 	ck_assert_msg(strstr(err, what), "error \"%s\" does not mention \"%s\"", err, what);
 	/* Lowercase, unless it opens with an acronym ("ELF", "PVH"). */
 	ck_assert_msg(islower((unsigned char)err[0]) ||
-			  (isupper((unsigned char)err[0]) && isupper((unsigned char)err[1])),
+			      (isupper((unsigned char)err[0]) && isupper((unsigned char)err[1])),
 		      "error \"%s\" does not start lowercase", err);
 	ck_assert_msg(tmem_untouched(&t), "refused load (\"%s\") wrote to guest RAM", err);
 	tmem_check_guards(&t);
@@ -467,7 +467,7 @@ static void expect_refused_mem(load_fn fn, const struct load_params *params, siz
 
 static void expect_refused(load_fn fn, const uint8_t *kernel, size_t size, const char *what)
 {
-	struct load_params params = {.kernel = kernel, .kernel_size = size};
+	struct load_params params = { .kernel = kernel, .kernel_size = size };
 
 	expect_refused_mem(fn, &params, 16 * MiB, what);
 }
@@ -523,10 +523,10 @@ static void check_map_16m(const uint8_t *table, size_t stride, unsigned int coun
 		uint64_t addr, size;
 		uint32_t type;
 	} want[] = {
-	    {0, 0x9fc00, 1},
-	    {0x9fc00, 0x100000 - 0x9fc00, 2},
-	    {0x100000, 16 * MiB - 0x100000, 1},
-	    {0xfec00000, 0x400000, 2},
+		{ 0, 0x9fc00, 1 },
+		{ 0x9fc00, 0x100000 - 0x9fc00, 2 },
+		{ 0x100000, 16 * MiB - 0x100000, 1 },
+		{ 0xfec00000, 0x400000, 2 },
 	};
 
 	ck_assert_uint_eq(count, 4);
@@ -567,11 +567,11 @@ START_TEST(test_pvh_loads)
 	memset(gmem_ptr(&t.mem, 0x100000, 0x1000), 0xcc, 0x1000);
 
 	struct load_params params = {
-	    .kernel = elf.data,
-	    .kernel_size = elf.size,
-	    .initrd = initrd,
-	    .initrd_size = initrd_size,
-	    .cmdline = cmdline,
+		.kernel = elf.data,
+		.kernel_size = elf.size,
+		.initrd = initrd,
+		.initrd_size = initrd_size,
+		.cmdline = cmdline,
 	};
 	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(boot.mode, BOOT_PVH);
@@ -600,9 +600,9 @@ START_TEST(test_pvh_loads)
 	ck_assert_uint_ge(si.memmap_paddr, LAYOUT_START_INFO + sizeof(si));
 	ck_assert_uint_le(si.memmap_paddr + si.memmap_entries * sizeof(struct t_memmap),
 			  LAYOUT_START_INFO + PAGE);
-	ck_assert_int_eq(
-	    gmem_read(&t.mem, si.memmap_paddr, page, si.memmap_entries * sizeof(struct t_memmap)),
-	    0);
+	ck_assert_int_eq(gmem_read(&t.mem, si.memmap_paddr, page,
+				   si.memmap_entries * sizeof(struct t_memmap)),
+			 0);
 	check_map_16m(page, sizeof(struct t_memmap), si.memmap_entries);
 
 	/* The initrd: page-aligned, at the top of RAM, above the kernel. */
@@ -633,7 +633,7 @@ START_TEST(test_pvh_without_initrd_or_cmdline)
 	build_elf(&spec, &elf);
 	tmem_init(&t, 16 * MiB);
 	memset(gmem_ptr(&t.mem, LAYOUT_CMDLINE, 16), 'x', 16);
-	struct load_params params = {.kernel = elf.data, .kernel_size = elf.size};
+	struct load_params params = { .kernel = elf.data, .kernel_size = elf.size };
 	ck_assert_msg(loader_load_pvh(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(gmem_read(&t.mem, LAYOUT_START_INFO, &si, sizeof(si)), 0);
 	ck_assert_uint_eq(si.nr_modules, 0);
@@ -659,7 +659,7 @@ START_TEST(test_pvh_note_variants)
 	spec.note_in_section = true;
 	build_elf(&spec, &elf);
 	tmem_init(&t, 16 * MiB);
-	struct load_params params = {.kernel = elf.data, .kernel_size = elf.size};
+	struct load_params params = { .kernel = elf.data, .kernel_size = elf.size };
 	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(boot.mode, BOOT_PVH);
 	ck_assert_uint_eq(boot.entry, 0x100040);
@@ -672,7 +672,7 @@ START_TEST(test_pvh_note_variants)
 		spec.gnu_property = true;
 		build_elf(&spec, &elf);
 		tmem_init(&t, 16 * MiB);
-		params = (struct load_params){.kernel = elf.data, .kernel_size = elf.size};
+		params = (struct load_params){ .kernel = elf.data, .kernel_size = elf.size };
 		ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s",
 			      err);
 		ck_assert_int_eq(boot.mode, pvh ? BOOT_PVH : BOOT_LINUX64);
@@ -686,7 +686,7 @@ START_TEST(test_pvh_note_variants)
 	spec.pvh_entry = 0x180010;
 	build_elf(&spec, &elf);
 	tmem_init(&t, 16 * MiB);
-	params = (struct load_params){.kernel = elf.data, .kernel_size = elf.size};
+	params = (struct load_params){ .kernel = elf.data, .kernel_size = elf.size };
 	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(boot.mode, BOOT_PVH);
 	ck_assert_uint_eq(boot.entry, 0x180010);
@@ -755,7 +755,7 @@ END_TEST
 START_TEST(test_elf_header_refused)
 {
 	static const uint8_t junk[] = "this is not a kernel image, not even close......";
-	load_fn fns[] = {loader_load, loader_load_pvh, loader_load_linux};
+	load_fn fns[] = { loader_load, loader_load_pvh, loader_load_linux };
 
 	expect_refused(loader_load, junk, 0, "kernel image is empty");
 	expect_refused(loader_load, NULL, 0, "kernel image is empty");
@@ -828,8 +828,8 @@ START_TEST(test_elf_segments_refused)
 		build_elf(&spec, &elf);
 		/* filesz > memsz */
 		expect_elf_refused64(
-		    fn, &elf, phdr_field(&elf, 1, 40), 0x7f,
-		    "segment 1 has a file size 0x80 larger than its memory size 0x7f");
+			fn, &elf, phdr_field(&elf, 1, 40), 0x7f,
+			"segment 1 has a file size 0x80 larger than its memory size 0x7f");
 		/* file bytes outside the file */
 		expect_elf_refused64(fn, &elf, phdr_field(&elf, 0, 8), elf.size - 0x100,
 				     "loadable segment 0 lies outside the file");
@@ -911,11 +911,11 @@ START_TEST(test_vmlinux_loads)
 	tmem_init(&t, 16 * MiB);
 	memset(gmem_ptr(&t.mem, 0x100000, 0x1000), 0xcc, 0x1000);
 	struct load_params params = {
-	    .kernel = elf.data,
-	    .kernel_size = elf.size,
-	    .initrd = initrd,
-	    .initrd_size = sizeof(initrd),
-	    .cmdline = cmdline,
+		.kernel = elf.data,
+		.kernel_size = elf.size,
+		.initrd = initrd,
+		.initrd_size = sizeof(initrd),
+		.cmdline = cmdline,
 	};
 	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(boot.mode, BOOT_LINUX64);
@@ -960,11 +960,11 @@ START_TEST(test_bzimage_loads)
 	build_bz(&spec, &bz);
 	tmem_init(&t, 16 * MiB);
 	struct load_params params = {
-	    .kernel = bz.data,
-	    .kernel_size = bz.size,
-	    .initrd = initrd,
-	    .initrd_size = sizeof(initrd),
-	    .cmdline = cmdline,
+		.kernel = bz.data,
+		.kernel_size = bz.size,
+		.initrd = initrd,
+		.initrd_size = sizeof(initrd),
+		.cmdline = cmdline,
 	};
 	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(boot.mode, BOOT_LINUX64);
@@ -1027,10 +1027,10 @@ START_TEST(test_bzimage_initrd_above_kernel)
 	spec.init_size = 14 * MiB;
 	build_bz(&spec, &bz);
 	struct load_params params = {
-	    .kernel = bz.data,
-	    .kernel_size = bz.size,
-	    .initrd = initrd,
-	    .initrd_size = MiB + 1,
+		.kernel = bz.data,
+		.kernel_size = bz.size,
+		.initrd = initrd,
+		.initrd_size = MiB + 1,
 	};
 	expect_refused_mem(loader_load, &params, 16 * MiB,
 			   "does not fit in guest RAM between the end of the kernel (0xf00000)");
@@ -1160,11 +1160,11 @@ START_TEST(test_cmdline_limits)
 
 	ck_assert_ptr_nonnull(longest);
 	build_images(&im, LAYOUT_CMDLINE_MAX - 1);
-	const uint8_t *kernels[] = {im.pvh.data, im.vmlinux.data, im.bz.data};
-	size_t sizes[] = {im.pvh.size, im.vmlinux.size, im.bz.size};
+	const uint8_t *kernels[] = { im.pvh.data, im.vmlinux.data, im.bz.data };
+	size_t sizes[] = { im.pvh.size, im.vmlinux.size, im.bz.size };
 
 	for (unsigned int i = 0; i < 3; i++) {
-		struct load_params params = {.kernel = kernels[i], .kernel_size = sizes[i]};
+		struct load_params params = { .kernel = kernels[i], .kernel_size = sizes[i] };
 		struct boot_setup boot;
 		struct tmem t;
 		char err[256];
@@ -1192,8 +1192,9 @@ START_TEST(test_cmdline_limits)
 	build_images(&im, 255);
 	memset(longest, 'k', 256);
 	longest[256] = '\0';
-	struct load_params params = {
-	    .kernel = im.bz.data, .kernel_size = im.bz.size, .cmdline = longest};
+	struct load_params params = { .kernel = im.bz.data,
+				      .kernel_size = im.bz.size,
+				      .cmdline = longest };
 	expect_refused_mem(loader_load, &params, 16 * MiB, "the kernel accepts at most 255");
 	free_images(&im);
 	free(longest);
@@ -1208,15 +1209,15 @@ START_TEST(test_initrd_too_large)
 
 	ck_assert_ptr_nonnull(initrd);
 	build_images(&im, 2047);
-	const uint8_t *kernels[] = {im.pvh.data, im.vmlinux.data, im.bz.data};
-	size_t sizes[] = {im.pvh.size, im.vmlinux.size, im.bz.size};
+	const uint8_t *kernels[] = { im.pvh.data, im.vmlinux.data, im.bz.data };
+	size_t sizes[] = { im.pvh.size, im.vmlinux.size, im.bz.size };
 
 	for (unsigned int i = 0; i < 3; i++) {
 		struct load_params params = {
-		    .kernel = kernels[i],
-		    .kernel_size = sizes[i],
-		    .initrd = initrd,
-		    .initrd_size = big,
+			.kernel = kernels[i],
+			.kernel_size = sizes[i],
+			.initrd = initrd,
+			.initrd_size = big,
 		};
 
 		expect_refused_mem(loader_load, &params, 16 * MiB, "initrd of 15728640 bytes");
@@ -1246,7 +1247,7 @@ static void check_every_truncation(const uint8_t *image, size_t size)
 	for (size_t len = 0; len < size; len++) {
 		/* An exact-size copy, so that ASan sees any read past its end. */
 		uint8_t *copy = malloc(len ? len : 1);
-		struct load_params params = {.kernel = copy, .kernel_size = len};
+		struct load_params params = { .kernel = copy, .kernel_size = len };
 		int ret;
 
 		ck_assert_ptr_nonnull(copy);
@@ -1258,7 +1259,7 @@ static void check_every_truncation(const uint8_t *image, size_t size)
 	}
 	tmem_check_guards(&t);
 
-	struct load_params params = {.kernel = image, .kernel_size = size};
+	struct load_params params = { .kernel = image, .kernel_size = size };
 	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	tmem_check_guards(&t);
 	tmem_free(&t);
@@ -1288,7 +1289,7 @@ END_TEST
 START_TEST(test_memmap)
 {
 	struct loader_mem_range map[LOADER_MEMMAP_MAX];
-	struct guest_mem mem = {.host = NULL, .fd = -1};
+	struct guest_mem mem = { .host = NULL, .fd = -1 };
 	char err[256];
 	int n;
 
@@ -1360,10 +1361,10 @@ START_TEST(test_high_memory)
 	fill_pattern(initrd, sizeof(initrd), 7);
 	build_images(&im, 2047);
 	struct load_params params = {
-	    .kernel = im.pvh.data,
-	    .kernel_size = im.pvh.size,
-	    .initrd = initrd,
-	    .initrd_size = sizeof(initrd),
+		.kernel = im.pvh.data,
+		.kernel_size = im.pvh.size,
+		.initrd = initrd,
+		.initrd_size = sizeof(initrd),
 	};
 	ck_assert_msg(loader_load(&mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(gmem_read(&mem, LAYOUT_START_INFO, &si, sizeof(si)), 0);
@@ -1399,7 +1400,7 @@ START_TEST(test_high_memory)
 		struct load_params p;
 
 		build_elf(&spec, &elf);
-		p = (struct load_params){.kernel = elf.data, .kernel_size = elf.size};
+		p = (struct load_params){ .kernel = elf.data, .kernel_size = elf.size };
 		ck_assert_int_lt(loader_load(&mem, &p, &boot, err, sizeof(err)), 0);
 		ck_assert_msg(strstr(err, "is not in guest RAM (0x0-0xc0000000 and "
 					  "0x100000000-0x101000000)"),
@@ -1407,7 +1408,7 @@ START_TEST(test_high_memory)
 		free_elf(&elf);
 		spec.seg[1].paddr = (1ull << 32) + MiB;
 		build_elf(&spec, &elf);
-		p = (struct load_params){.kernel = elf.data, .kernel_size = elf.size};
+		p = (struct load_params){ .kernel = elf.data, .kernel_size = elf.size };
 		ck_assert_msg(loader_load(&mem, &p, &boot, err, sizeof(err)) == 0, "%s", err);
 		ck_assert(guest_equals(&mem, (1ull << 32) + MiB, elf.data + elf.seg_off[1], 0x80));
 		free_elf(&elf);
@@ -1439,7 +1440,8 @@ START_TEST(test_read_file)
 	free(data);
 
 	ck_assert_int_eq(
-	    loader_read_file(path, sizeof(content) - 1, &data, &size, err, sizeof(err)), -EFBIG);
+		loader_read_file(path, sizeof(content) - 1, &data, &size, err, sizeof(err)),
+		-EFBIG);
 	ck_assert_ptr_null(data);
 	ck_assert_uint_eq(size, 0);
 	ck_assert_msg(strstr(err, "is too large (3000 bytes; the limit is 2999)"), "%s", err);
@@ -1457,7 +1459,7 @@ START_TEST(test_read_file)
 	ck_assert_int_eq(loader_read_file(path, 100, &data, &size, err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_null(data);
 	ck_assert_msg(strstr(err, "cannot open") && strstr(err, path) &&
-			  strstr(err, "No such file or directory"),
+			      strstr(err, "No such file or directory"),
 		      "%s", err);
 
 	ck_assert_int_eq(loader_read_file("/tmp", 100, &data, &size, err, sizeof(err)), -EINVAL);

@@ -12,7 +12,7 @@ const char test_title[] = "cpuid: hypervisor leaves, kdom leaves and hidden feat
 
 static bool regs_spell(const struct cpuid_regs *r, const char *text)
 {
-	uint32_t words[3] = {r->ebx, r->ecx, r->edx};
+	uint32_t words[3] = { r->ebx, r->ecx, r->edx };
 
 	return memcmp(words, text, 12) == 0;
 }
@@ -67,7 +67,7 @@ void test_main(void)
 	struct cpuid_regs leaf1 = cpuid(1), kvm = cpuid(0x40000000);
 	struct cpuid_regs base = cpuid(KDOM_CPUID_BASE), info = cpuid(KDOM_CPUID_INFO);
 	uint64_t domid = cmdline_get_u64("domid", 1);
-	uint64_t args[4] = {0};
+	uint64_t args[4] = { 0 };
 	int64_t version;
 
 	report(leaf1.ecx & CPUID_1_ECX_HYPERVISOR, "hypervisor bit set (CPUID.1:ECX[31])");
@@ -78,8 +78,7 @@ void test_main(void)
 	       KDOM_CPUID_BASE, KDOM_CPUID_INFO, base.eax);
 	report(info.eax == KDOM_ABI_VERSION, "ABI version %u (expected %u)", info.eax,
 	       KDOM_ABI_VERSION);
-	report(info.ebx == domid, "domid %u (expected %llu)", info.ebx,
-	       (unsigned long long)domid);
+	report(info.ebx == domid, "domid %u (expected %llu)", info.ebx, (unsigned long long)domid);
 	report(info.ecx == cmdline_get_u64("roles", 0), "role flags 0x%x (expected 0x%llx)",
 	       info.ecx, (unsigned long long)cmdline_get_u64("roles", 0));
 	report(info.edx == KDOM_PORT_HYPERCALL, "hypercall port 0x%x", info.edx);

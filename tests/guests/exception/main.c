@@ -31,8 +31,8 @@ void test_main(void)
 	bool returned = false;
 
 	ex = ud2_safe();
-	report(exinfo_faulted(ex) && exinfo_vector(ex) == X86_EXC_UD,
-	       "ud2 raises #UD (got %s)", exinfo_faulted(ex) ? exception_name(exinfo_vector(ex)) : "none");
+	report(exinfo_faulted(ex) && exinfo_vector(ex) == X86_EXC_UD, "ud2 raises #UD (got %s)",
+	       exinfo_faulted(ex) ? exception_name(exinfo_vector(ex)) : "none");
 
 	ex = read64_safe((const void *)UNMAPPED_ADDR, &val);
 	report(exinfo_faulted(ex) && exinfo_vector(ex) == X86_EXC_PF,

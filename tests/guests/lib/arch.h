@@ -11,7 +11,7 @@
 #define KERNEL_CS32 0x18 /* only for the AP trampoline's way through 32-bit mode */
 #define USER_DS 0x20
 #define USER_CS 0x28
-#define GDT_FIRST_TSS 6	 /* GDT index of CPU 0's TSS descriptor (two slots each) */
+#define GDT_FIRST_TSS 6 /* GDT index of CPU 0's TSS descriptor (two slots each) */
 #define TSS_SELECTOR(cpu) ((GDT_FIRST_TSS + 2 * (cpu)) * 8)
 
 #define MAX_CPUS 32

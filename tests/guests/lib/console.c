@@ -232,7 +232,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		else if (longs)
 			val = is_signed ? (uint64_t)va_arg(ap, long) : va_arg(ap, unsigned long);
 		else
-			val = is_signed ? (uint64_t)(int64_t)va_arg(ap, int) : va_arg(ap, unsigned int);
+			val = is_signed ? (uint64_t)(int64_t)va_arg(ap, int)
+					: va_arg(ap, unsigned int);
 
 		bool negative = is_signed && (int64_t)val < 0;
 		if (negative)

@@ -73,7 +73,7 @@ void __noreturn test_exit(void);
  */
 typedef uint32_t exinfo_t;
 #define EXINFO_FAULTED (1u << 31)
-#define EXINFO(vec, ec) (EXINFO_FAULTED | (uint32_t)(vec) << 16 | ((uint32_t)(ec) & 0xffff))
+#define EXINFO(vec, ec) (EXINFO_FAULTED | (uint32_t)(vec) << 16 | ((uint32_t)(ec)&0xffff))
 
 static inline bool exinfo_faulted(exinfo_t e)
 {
@@ -100,10 +100,10 @@ uint64_t exception_last_cr2(void);
  * CPL0 at the first label resumes at the second with %edi = the exinfo.
  * Give the asm an operand "+D"(exinfo) starting at 0.
  */
-#define _ASM_EXTABLE(fault, fixup)                      \
-	".pushsection .ex_table, \"a\"\n\t"            \
-	".p2align 3\n\t"                               \
-	".quad " #fault ", " #fixup "\n\t"             \
+#define _ASM_EXTABLE(fault, fixup)          \
+	".pushsection .ex_table, \"a\"\n\t" \
+	".p2align 3\n\t"                    \
+	".quad " #fault ", " #fixup "\n\t"  \
 	".popsection\n\t"
 
 /* The _safe instructions: 0, or how the instruction faulted. */

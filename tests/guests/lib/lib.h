@@ -28,7 +28,8 @@ struct cpu {
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, self) == CPU_SELF, "asm offset");
-_Static_assert(__builtin_offsetof(struct cpu, user_return_rsp) == CPU_USER_RETURN_RSP, "asm offset");
+_Static_assert(__builtin_offsetof(struct cpu, user_return_rsp) == CPU_USER_RETURN_RSP,
+	       "asm offset");
 _Static_assert(__builtin_offsetof(struct cpu, recover_rsp) == CPU_RECOVER_RSP, "asm offset");
 _Static_assert(__builtin_offsetof(struct cpu, user_stack_top) == CPU_USER_STACK_TOP, "asm offset");
 _Static_assert(__builtin_offsetof(struct cpu, tss) == CPU_TSS, "asm offset");

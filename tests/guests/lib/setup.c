@@ -63,8 +63,7 @@ static void idt_set(unsigned int vector, const void *handler, uint8_t type_attr)
 void idt_init(void)
 {
 	for (unsigned int vector = 0; vector < 32; vector++)
-		idt_set(vector, exception_stubs + vector * EXCEPTION_STUB_SIZE,
-			IDT_INTERRUPT_GATE);
+		idt_set(vector, exception_stubs + vector * EXCEPTION_STUB_SIZE, IDT_INTERRUPT_GATE);
 	tss_area.io_bitmap[IO_BITMAP_BYTES] = 0xff;
 }
 

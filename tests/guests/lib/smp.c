@@ -84,8 +84,7 @@ static const struct mp_config *mp_find_config(void)
 
 		/* One word compare per step: this loop runs emulated when nothing is found. */
 		if (*(const uint32_t *)p != MP_FLOATING_SIGNATURE || !mpf->length ||
-		    mpf->length * 16ull > MP_SCAN_END - p ||
-		    !mp_checksum_ok(mpf, mpf->length * 16))
+		    mpf->length * 16ull > MP_SCAN_END - p || !mp_checksum_ok(mpf, mpf->length * 16))
 			continue;
 		if (mpf->features[0] || !mpf->config_paddr)
 			return NULL; /* a default configuration: no list to read */
@@ -204,12 +203,14 @@ int smp_start_aps(void (*fn)(unsigned int cpu), uint64_t timeout_ms)
 	udelay(INIT_DELAY_US);
 	for (int i = 0; i < count; i++)
 		if (ids[i] != self)
-			lapic_send_ipi(ids[i], LAPIC_ICR_STARTUP | LAPIC_ICR_ASSERT | AP_SIPI_VECTOR);
+			lapic_send_ipi(ids[i],
+				       LAPIC_ICR_STARTUP | LAPIC_ICR_ASSERT | AP_SIPI_VECTOR);
 	udelay(SIPI_DELAY_US);
 	/* The second SIPI, only for those not yet seen: a running CPU ignores it anyway. */
 	for (int i = 0; i < count; i++)
 		if (ids[i] != self && !ap_arrived(ids[i]))
-			lapic_send_ipi(ids[i], LAPIC_ICR_STARTUP | LAPIC_ICR_ASSERT | AP_SIPI_VECTOR);
+			lapic_send_ipi(ids[i],
+				       LAPIC_ICR_STARTUP | LAPIC_ICR_ASSERT | AP_SIPI_VECTOR);
 
 	deadline = tsc_deadline_ms(timeout_ms);
 	while (__atomic_load_n(&aps_online, __ATOMIC_ACQUIRE) < expected && !tsc_expired(deadline))

@@ -1,7 +1,7 @@
 /* TSC-based time for bounded waits: no timer device is needed. */
 #include "lib.h"
 
-#define TSC_KHZ_GUESS 3000000 /* when CPUID does not say */
+#define TSC_KHZ_GUESS 3000000	    /* when CPUID does not say */
 #define KVM_CPUID_TIMING 0x40000010 /* VMware-style leaf: eax = TSC kHz */
 
 static uint64_t tsc_khz_cached;

@@ -12,11 +12,11 @@ extern const char exception_catch_resume[];
 
 static const char *const exception_names[32] = {
 	[X86_EXC_DE] = "#DE", [X86_EXC_DB] = "#DB", [X86_EXC_NMI] = "NMI", [X86_EXC_BP] = "#BP",
-	[X86_EXC_OF] = "#OF", [X86_EXC_BR] = "#BR", [X86_EXC_UD] = "#UD", [X86_EXC_NM] = "#NM",
-	[X86_EXC_DF] = "#DF", [9] = "#CSO",	      [X86_EXC_TS] = "#TS", [X86_EXC_NP] = "#NP",
-	[X86_EXC_SS] = "#SS", [X86_EXC_GP] = "#GP", [X86_EXC_PF] = "#PF", [X86_EXC_MF] = "#MF",
-	[X86_EXC_AC] = "#AC", [X86_EXC_MC] = "#MC", [X86_EXC_XM] = "#XM", [X86_EXC_VE] = "#VE",
-	[X86_EXC_CP] = "#CP", [28] = "#HV",	      [29] = "#VC",	    [30] = "#SX",
+	[X86_EXC_OF] = "#OF", [X86_EXC_BR] = "#BR", [X86_EXC_UD] = "#UD",  [X86_EXC_NM] = "#NM",
+	[X86_EXC_DF] = "#DF", [9] = "#CSO",	    [X86_EXC_TS] = "#TS",  [X86_EXC_NP] = "#NP",
+	[X86_EXC_SS] = "#SS", [X86_EXC_GP] = "#GP", [X86_EXC_PF] = "#PF",  [X86_EXC_MF] = "#MF",
+	[X86_EXC_AC] = "#AC", [X86_EXC_MC] = "#MC", [X86_EXC_XM] = "#XM",  [X86_EXC_VE] = "#VE",
+	[X86_EXC_CP] = "#CP", [28] = "#HV",	    [29] = "#VC",	   [30] = "#SX",
 };
 
 const char *exception_name(unsigned int vector)

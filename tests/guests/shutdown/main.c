@@ -72,16 +72,11 @@ static const struct {
 	const char *reason;
 	void (*act)(void);
 } actions[] = {
-	{ "poweroff", do_poweroff },
-	{ "reboot", do_reboot },
-	{ "reboot-i8042", do_reboot_i8042 },
-	{ "reboot-cf9", do_reboot_cf9 },
-	{ "crash", do_crash_pvpanic },
-	{ "crash-hypercall", do_crash_hypercall },
-	{ "suspend", do_suspend },
-	{ "watchdog", do_watchdog },
-	{ "triple-fault", do_triple_fault },
-	{ "emulation-failure", do_emulation_failure },
+	{ "poweroff", do_poweroff },	     { "reboot", do_reboot },
+	{ "reboot-i8042", do_reboot_i8042 }, { "reboot-cf9", do_reboot_cf9 },
+	{ "crash", do_crash_pvpanic },	     { "crash-hypercall", do_crash_hypercall },
+	{ "suspend", do_suspend },	     { "watchdog", do_watchdog },
+	{ "triple-fault", do_triple_fault }, { "emulation-failure", do_emulation_failure },
 };
 
 void test_main(void)

@@ -28,7 +28,8 @@ void test_main(void)
 	}
 	printf("smp: the MP table lists %d CPUs; BSP APIC ID %u\n", listed, lapic_id());
 	if (want)
-		report((uint64_t)listed == want, "the MP table lists %d CPUs (cpus=%lu)", listed, want);
+		report((uint64_t)listed == want, "the MP table lists %d CPUs (cpus=%lu)", listed,
+		       want);
 	if (listed > MAX_CPUS) {
 		test_error("%d CPUs listed, the library handles %d", listed, MAX_CPUS);
 		return;
