@@ -235,25 +235,28 @@ static int run_load_kernel(struct run_domain *rd, const struct domain_config *dc
 	char err[512] = "";
 	int ret;
 
+	/* loader_read_file() names the file in its messages; loader_load() does not. */
 	ret = loader_read_file(dc->kernel, RUN_KERNEL_MAX, &kernel, &params.kernel_size, err,
 			       sizeof(err));
 	if (ret)
-		goto fail;
+		goto fail_read;
 	params.kernel = kernel;
 	if (dc->ramdisk) {
 		ret = loader_read_file(dc->ramdisk, rd->vm.mem.size, &initrd, &params.initrd_size,
 				       err, sizeof(err));
 		if (ret)
-			goto fail;
+			goto fail_read;
 		params.initrd = initrd;
 	}
 	ret = loader_load(&rd->vm.mem, &params, &boot, err, sizeof(err));
-	if (ret)
-		goto fail;
+	if (ret) {
+		log_error("%s: %s", dc->kernel, err);
+		goto out;
+	}
 	ret = vm_setup_boot(&rd->vm, &boot);
 	goto out;
-fail:
-	log_error("%s: %s", dc->kernel, err);
+fail_read:
+	log_error("%s", err);
 out:
 	free(kernel);
 	free(initrd);
