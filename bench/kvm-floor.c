@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kdom/abi.h"
+#include "kdom/pvh.h"
 
 /*
  * Deliberately minimal: one vCPU, no irqchip, no devices beyond what the
@@ -31,32 +32,10 @@
 #define CMDLINE_MAX 4096u
 #define KERNEL_MIN 0x100000ull
 #define EBDA_GPA 0x9fc00ull
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define HVM_START_MAGIC 0x336ec578u
 #define CPUID_MAX 256
 #define UART_LSR (KDOM_PORT_COM1 + 5)
 #define UART_LSR_IDLE 0x60 /* transmit holding register and shifter empty */
 
-/* Xen's public/arch-x86/hvm/start_info.h, version 1 */
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-
-struct hvm_memmap_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type;
-	uint32_t reserved;
-};
 
 static uint8_t *ram;
 
@@ -146,18 +125,18 @@ static uint32_t load_pvh(const char *path)
 static void write_start_info(const char *cmdline)
 {
 	struct hvm_start_info *si = (void *)(ram + START_INFO_GPA);
-	struct hvm_memmap_entry *map = (void *)(si + 1);
+	struct hvm_memmap_table_entry *map = (void *)(si + 1);
 	size_t len = strlen(cmdline);
 
 	if (len >= CMDLINE_MAX)
 		die("command line too long");
 	memcpy(ram + CMDLINE_GPA, cmdline, len + 1);
-	map[0] = (struct hvm_memmap_entry){ .addr = 0, .size = EBDA_GPA, .type = 1 };
-	map[1] = (struct hvm_memmap_entry){ .addr = KERNEL_MIN,
+	map[0] = (struct hvm_memmap_table_entry){ .addr = 0, .size = EBDA_GPA, .type = 1 };
+	map[1] = (struct hvm_memmap_table_entry){ .addr = KERNEL_MIN,
 					    .size = RAM_SIZE - KERNEL_MIN,
 					    .type = 1 };
 	*si = (struct hvm_start_info){
-		.magic = HVM_START_MAGIC,
+		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = 1,
 		.cmdline_paddr = CMDLINE_GPA,
 		.memmap_paddr = START_INFO_GPA + sizeof(*si),

@@ -8,50 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kdom/pvh.h"
 #include "vmm/layout.h"
 
-/*
- * Xen's public/arch-x86/hvm/start_info.h, version 1 (which added the memory
- * map).  Our own definitions; the layout is the ABI.
- */
-#define XEN_HVM_START_MAGIC_VALUE 0x336ec578u
-#define XEN_HVM_START_INFO_VERSION 1
-#define XEN_HVM_MEMMAP_TYPE_RAM 1
-#define XEN_HVM_MEMMAP_TYPE_RESERVED 2
-
-struct hvm_start_info {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t flags; /* SIF_*: none apply to a KVM guest */
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr;
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info is 56 bytes");
 static_assert(offsetof(struct hvm_start_info, modlist_paddr) == 16, "modlist_paddr offset");
 static_assert(offsetof(struct hvm_start_info, rsdp_paddr) == 32, "rsdp_paddr offset");
 static_assert(offsetof(struct hvm_start_info, memmap_paddr) == 40, "memmap_paddr offset");
 static_assert(offsetof(struct hvm_start_info, memmap_entries) == 48, "memmap_entries offset");
 
-struct hvm_modlist_entry {
-	uint64_t paddr;
-	uint64_t size;
-	uint64_t cmdline_paddr;
-	uint64_t reserved;
-};
-static_assert(sizeof(struct hvm_modlist_entry) == 32, "hvm_modlist_entry is 32 bytes");
 
-struct hvm_memmap_table_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type;
-	uint32_t reserved;
-};
-static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "hvm_memmap_table_entry is 24 bytes");
 
 static_assert(XEN_HVM_MEMMAP_TYPE_RAM == LOADER_MEM_RAM, "memory map type codes agree");
 static_assert(XEN_HVM_MEMMAP_TYPE_RESERVED == LOADER_MEM_RESERVED, "memory map type codes agree");

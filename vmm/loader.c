@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kdom/pvh.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
 
@@ -36,8 +37,7 @@
 #define PT_NOTE 4
 #define SHT_NOTE 7
 
-/* Xen's public/elfnote.h: the 32-bit PVH entry point. */
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
+/* Owner of the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, kdom/pvh.h). */
 #define XEN_ELFNOTE_OWNER "Xen"
 
 struct elf64_ehdr {

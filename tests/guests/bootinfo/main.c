@@ -3,14 +3,6 @@
 
 const char test_title[] = "bootinfo: hvm_start_info, memory map and initrd module";
 
-struct hvm_modlist_entry {
-	uint64_t paddr;
-	uint64_t size;
-	uint64_t cmdline_paddr;
-	uint64_t reserved;
-};
-
-#define MEMMAP_RAM 1
 
 /* memory=MiB: the RAM in the map must add up to the domain's memory. */
 static void check_memory_map(const struct hvm_start_info *si)
@@ -28,7 +20,7 @@ static void check_memory_map(const struct hvm_start_info *si)
 		printf("bootinfo: map %u: 0x%llx + 0x%llx type %u\n", i,
 		       (unsigned long long)map[i].addr, (unsigned long long)map[i].size,
 		       map[i].type);
-		if (map[i].type != MEMMAP_RAM)
+		if (map[i].type != XEN_HVM_MEMMAP_TYPE_RAM)
 			continue;
 		ram += map[i].size;
 		low |= map[i].addr == 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "kdom/abi.h"
+#include "kdom/pvh.h"
 #include "arch.h"
 #include "x86.h"
 
@@ -165,27 +166,7 @@ int64_t sched_shutdown(unsigned int reason, unsigned int result);
 
 /* ---- Boot information and the command line -------------------------------------- */
 
-struct hvm_start_info {
-	uint32_t magic; /* HVM_START_MAGIC */
-	uint32_t version;
-	uint32_t flags;
-	uint32_t nr_modules;
-	uint64_t modlist_paddr;
-	uint64_t cmdline_paddr;
-	uint64_t rsdp_paddr;
-	uint64_t memmap_paddr; /* version 1 and later */
-	uint32_t memmap_entries;
-	uint32_t reserved;
-};
-
-struct hvm_memmap_table_entry {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t type;
-	uint32_t reserved;
-};
-
-#define HVM_START_MAGIC 0x336ec578u
+#define HVM_START_MAGIC XEN_HVM_START_MAGIC_VALUE
 
 /* The boot information, or NULL if the loader passed none (wrong magic or above 4 GiB). */
 const struct hvm_start_info *start_info(void);

@@ -1,7 +1,7 @@
 /* Guest boot: the PVH entry note, 32- to 64-bit entry, static page tables, GDT, AP trampoline. */
 #include "arch.h"
+#include "kdom/pvh.h"
 
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 #define CR0_PE (1 << 0)
