@@ -57,7 +57,9 @@ LIB_SRCS := \
 	devices/post.c \
 	devices/hypercall-port.c \
 	hv-roles/domain.c \
-	hv-roles/hypercall.c
+	hv-roles/hypercall.c \
+	hv-roles/roles.c \
+	hv-roles/policy.c
 
 KDOM_SRCS := toolstack/kdom.c
 
@@ -69,7 +71,8 @@ UNIT_SRCS := \
 	tests/unit/test-config.c \
 	tests/unit/test-hypercall.c \
 	tests/unit/test-devices.c \
-	tests/unit/test-cpuid.c
+	tests/unit/test-cpuid.c \
+	tests/unit/test-roles.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -7,7 +7,7 @@
 
 #include "vmm/config.h"
 
-#define DOMID_MAX 32751 /* Xen's DOMID_FIRST_RESERVED - 1 */
+#define DOMID_MAX DOMAIN_DOMID_MAX
 
 /* Role flags, fixed when the domain is created (values match KDOM_ROLE_*). */
 #define DOMAIN_ROLE_HARDWARE (1u << 0)

@@ -2,6 +2,7 @@
 #ifndef KDOM_CONFIG_H
 #define KDOM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,8 @@ void cfg_free(struct cfg *cfg);
 #define DOMAIN_VCPUS_MAX 8
 #define DOMAIN_MEMORY_DEFAULT_MIB 128 /* a distribution kernel needs about 70 */
 #define DOMAIN_CMDLINE_MAX 4095
+#define DOMAIN_DOMID_MAX 32751 /* Xen's DOMID_FIRST_RESERVED - 1 */
+#define DOMAIN_DOMID_ANY (-1)  /* let the toolstack choose */
 
 struct domain_config {
 	char name[DOMAIN_NAME_MAX]; /* [A-Za-z0-9_.-], 1..63 chars */
@@ -64,6 +67,9 @@ struct domain_config {
 	char *kernel;  /* path; required */
 	char *ramdisk; /* path or NULL */
 	char *cmdline; /* NULL: empty */
+	int domid;     /* 0..DOMAIN_DOMID_MAX, or DOMAIN_DOMID_ANY */
+	bool control;  /* `control = 1`: may manage other domains within the policy */
+	bool hardware; /* `hardware = 1`: asks to be the hardware domain */
 };
 
 /* Defaults: name "kdom", DOMAIN_MEMORY_DEFAULT_MIB, 1 vCPU, no kernel. */
@@ -93,6 +99,7 @@ int domain_config_validate(const struct domain_config *dc, char *err, size_t err
  */
 int domain_config_set_name(struct domain_config *dc, const char *name, char *err, size_t errlen);
 int domain_config_set_memory(struct domain_config *dc, long long mib, char *err, size_t errlen);
+int domain_config_set_domid(struct domain_config *dc, long long domid, char *err, size_t errlen);
 int domain_config_set_vcpus(struct domain_config *dc, long long vcpus, char *err, size_t errlen);
 /* Command line of at most DOMAIN_CMDLINE_MAX bytes; NULL clears it.  0, -EINVAL, -ENOMEM. */
 int domain_config_set_cmdline(struct domain_config *dc, const char *cmdline, char *err,

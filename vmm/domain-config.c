@@ -41,6 +41,7 @@ void domain_config_init(struct domain_config *dc)
 	memset(dc, 0, sizeof(*dc));
 	strcpy(dc->name, "kdom");
 	dc->memory_mib = DOMAIN_MEMORY_DEFAULT_MIB;
+	dc->domid = DOMAIN_DOMID_ANY;
 	dc->vcpus = 1;
 }
 
@@ -80,6 +81,15 @@ int domain_config_set_memory(struct domain_config *dc, long long mib, char *err,
 		return config_error(err, errlen, "memory %lld MiB out of range (%llu to %llu)", mib,
 				    GMEM_MIN_MIB, GMEM_MAX_MIB);
 	dc->memory_mib = (uint64_t)mib;
+	return 0;
+}
+
+int domain_config_set_domid(struct domain_config *dc, long long domid, char *err, size_t errlen)
+{
+	if (domid < 0 || domid > DOMAIN_DOMID_MAX)
+		return config_error(err, errlen, "domid %lld out of range (0 to %d)", domid,
+				    DOMAIN_DOMID_MAX);
+	dc->domid = (int)domid;
 	return 0;
 }
 
@@ -176,6 +186,34 @@ static int apply_ramdisk(struct domain_config *dc, const struct cfg *cfg,
 	return apply_path(&dc->ramdisk, s, err, errlen);
 }
 
+static int apply_domid(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
+		       char *err, size_t errlen)
+{
+	return domain_config_set_domid(dc, s->value.number, err, errlen);
+}
+
+/* A 0/1 switch such as `control = 1`. */
+static int apply_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen)
+{
+	if (s->value.number != 0 && s->value.number != 1)
+		return config_error(err, errlen, "'%s' must be 0 or 1, not %lld", s->key,
+				    s->value.number);
+	*field = s->value.number;
+	return 0;
+}
+
+static int apply_control(struct domain_config *dc, const struct cfg *cfg,
+			 const struct cfg_setting *s, char *err, size_t errlen)
+{
+	return apply_flag(&dc->control, s, err, errlen);
+}
+
+static int apply_hardware(struct domain_config *dc, const struct cfg *cfg,
+			  const struct cfg_setting *s, char *err, size_t errlen)
+{
+	return apply_flag(&dc->hardware, s, err, errlen);
+}
+
 /*
  * xl takes `cmdline` as the whole command line and `extra` as text appended
  * to one it builds from `root`.  kdom builds none, so either key gives the
@@ -200,6 +238,10 @@ static const struct config_key config_keys[] = {
 	{ "vcpus", CFG_NUMBER, apply_vcpus },	  { "kernel", CFG_STRING, apply_kernel },
 	{ "ramdisk", CFG_STRING, apply_ramdisk }, { "cmdline", CFG_STRING, apply_cmdline },
 	{ "extra", CFG_STRING, apply_cmdline },
+	/* kdom's role keys (issue 4; DESIGN.md's role table) */
+	{ "domid", CFG_NUMBER, apply_domid },
+	{ "control", CFG_NUMBER, apply_control },
+	{ "hardware", CFG_NUMBER, apply_hardware },
 };
 
 static const char *type_name(enum cfg_type type)

@@ -16,6 +16,7 @@
 
 #include "devices/devices.h"
 #include "hv-roles/domain.h"
+#include "hv-roles/roles.h"
 #include "kdom/abi.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
@@ -25,16 +26,16 @@
 #include "vmm/vm.h"
 
 #define RUN_KERNEL_MAX (512ull << 20)
-#define RUN_DEFAULT_DOMID 1
 
 struct run_options {
 	const char *target; /* KERNEL or CONFIG */
-	const char *memory, *vcpus, *cmdline, *initrd, *console, *name;
+	const char *memory, *vcpus, *cmdline, *initrd, *console, *name, *role;
 	bool stats;
 };
 
 /* Everything one running domain owns, torn down in one place. */
 struct run_domain {
+	struct role_registry registry;
 	struct domain domain;
 	struct console console;
 	struct vm vm;
@@ -62,6 +63,7 @@ void cmd_run_usage(void)
 	       "  -i, --initrd FILE      initial ramdisk (PVH: module 0)\n"
 	       "      --console SPEC     stdio (default) or file:PATH\n"
 	       "      --name NAME        domain name\n"
+	       "      --role ROLE        hardware, control, bootstrap or guest (default)\n"
 	       "      --stats            print peak memory use at exit\n"
 	       "  -h, --help             show this help\n"
 	       "\n"
@@ -73,7 +75,7 @@ void cmd_run_usage(void)
 
 static int run_parse_options(int argc, char **argv, struct run_options *opts)
 {
-	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS };
+	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS, OPT_ROLE };
 	static const struct option long_options[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },
@@ -82,6 +84,7 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +114,9 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 			break;
 		case OPT_STATS:
 			opts->stats = true;
+			break;
+		case OPT_ROLE:
+			opts->role = optarg;
 			break;
 		case 'h':
 			cmd_run_usage();
@@ -204,6 +210,57 @@ fail:
 	log_error("%s", err);
 	domain_config_free(dc);
 	return -EINVAL;
+}
+
+/*
+ * A single-domain run is its own host: its role comes from the config's role
+ * keys and --role, and the role registry decides, as kdomd will for many.
+ *   guest      no role (domid 1 unless the config says otherwise)
+ *   control    `control = 1`
+ *   hardware   the run's host designates this domain (hardware_domid = its
+ *              domid), so it is the hardware domain without being domain 0
+ *   bootstrap  domain 0, which Xen's rule also makes the hardware domain
+ */
+static int run_admit_domain(const struct run_options *opts, struct domain_config *dc,
+			    struct role_registry *registry, struct domain *domain)
+{
+	int64_t hardware_domid = ROLES_HARDWARE_DOMID_DEFAULT;
+	struct role_request req;
+	char err[512] = "";
+
+	if (opts->role) {
+		if (!strcmp(opts->role, "control")) {
+			dc->control = true;
+		} else if (!strcmp(opts->role, "hardware")) {
+			dc->hardware = true;
+			if (dc->domid == DOMAIN_DOMID_ANY)
+				dc->domid = 1;
+			hardware_domid = dc->domid;
+		} else if (!strcmp(opts->role, "bootstrap")) {
+			if (dc->domid != DOMAIN_DOMID_ANY && dc->domid != 0) {
+				log_error("--role bootstrap is domain 0, but the config says domid = %d",
+					  dc->domid);
+				return -EINVAL;
+			}
+			dc->domid = 0;
+		} else if (strcmp(opts->role, "guest")) {
+			log_error("unknown role '%s' (use hardware, control, bootstrap or guest)",
+				  opts->role);
+			return -EINVAL;
+		}
+	}
+	req = (struct role_request){
+		.domid = dc->domid,
+		.name = dc->name,
+		.hardware = dc->hardware,
+		.control = dc->control,
+	};
+	if (roles_init(registry, hardware_domid, err, sizeof(err)) ||
+	    roles_admit(registry, &req, domain, err, sizeof(err))) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int run_create_devices(struct run_domain *rd)
@@ -413,7 +470,8 @@ int cmd_run(int argc, char **argv)
 		domain_config_free(&dc);
 		return KDOM_EXIT_KDOM_ERROR;
 	}
-	domain_init(&rd->domain, RUN_DEFAULT_DOMID, dc.name, 0);
+	if (run_admit_domain(&opts, &dc, &rd->registry, &rd->domain))
+		goto out_free;
 	if (console_open(&rd->console, opts.console, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out_free;

@@ -868,6 +868,32 @@ START_TEST(test_domain_load)
 }
 END_TEST
 
+START_TEST(test_domain_role_keys)
+{
+	struct domain_config dc;
+	char err[ERRLEN];
+
+	domain_config_init(&dc);
+	ck_assert_int_eq(dc.domid, DOMAIN_DOMID_ANY);
+	ck_assert(!dc.control && !dc.hardware);
+	ck_assert_int_eq(apply_text(&dc, "domid = 0\ncontrol = 1\nhardware = 1\n", err), 0);
+	ck_assert_int_eq(dc.domid, 0);
+	ck_assert(dc.control && dc.hardware);
+	domain_config_free(&dc);
+
+	domain_config_init(&dc);
+	ck_assert_int_eq(apply_text(&dc, "domid = 32751\ncontrol = 0\n", err), 0);
+	ck_assert_int_eq(dc.domid, 32751);
+	ck_assert(!dc.control);
+	domain_config_free(&dc);
+
+	check_apply_error("domid = 32752\n", "t.cfg:1: domid 32752 out of range (0 to 32751)");
+	check_apply_error("domid = -1\n", "t.cfg:1: domid -1 out of range (0 to 32751)");
+	check_apply_error("\ncontrol = 2\n", "t.cfg:2: 'control' must be 0 or 1, not 2");
+	check_apply_error("hardware = \"yes\"\n", "t.cfg:1: 'hardware' must be a number");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -898,6 +924,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_domain_setters);
 	tcase_add_test(tc, test_domain_cmdline_extra);
 	tcase_add_test(tc, test_domain_load);
+	tcase_add_test(tc, test_domain_role_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,5 +11,6 @@ Suite *config_suite(void);
 Suite *hypercall_suite(void);
 Suite *devices_suite(void);
 Suite *cpuid_suite(void);
+Suite *roles_suite(void);
 
 #endif
