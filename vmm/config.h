@@ -70,6 +70,7 @@ struct domain_config {
 	int domid;     /* 0..DOMAIN_DOMID_MAX, or DOMAIN_DOMID_ANY */
 	bool control;  /* `control = 1`: may manage other domains within the policy */
 	bool hardware; /* `hardware = 1`: asks to be the hardware domain */
+	bool pit;      /* `pit = 0`: no PIT at all (default 1) */
 };
 
 /* Defaults: name "kdom", DOMAIN_MEMORY_DEFAULT_MIB, 1 vCPU, no kernel. */

@@ -42,6 +42,7 @@ void domain_config_init(struct domain_config *dc)
 	strcpy(dc->name, "kdom");
 	dc->memory_mib = DOMAIN_MEMORY_DEFAULT_MIB;
 	dc->domid = DOMAIN_DOMID_ANY;
+	dc->pit = true;
 	dc->vcpus = 1;
 }
 
@@ -214,6 +215,12 @@ static int apply_hardware(struct domain_config *dc, const struct cfg *cfg,
 	return apply_flag(&dc->hardware, s, err, errlen);
 }
 
+static int apply_pit(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
+		     char *err, size_t errlen)
+{
+	return apply_flag(&dc->pit, s, err, errlen);
+}
+
 /*
  * xl takes `cmdline` as the whole command line and `extra` as text appended
  * to one it builds from `root`.  kdom builds none, so either key gives the
@@ -242,6 +249,7 @@ static const struct config_key config_keys[] = {
 	{ "domid", CFG_NUMBER, apply_domid },
 	{ "control", CFG_NUMBER, apply_control },
 	{ "hardware", CFG_NUMBER, apply_hardware },
+	{ "pit", CFG_NUMBER, apply_pit },
 };
 
 static const char *type_name(enum cfg_type type)

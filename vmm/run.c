@@ -16,6 +16,7 @@
 
 #include "devices/devices.h"
 #include "hv-roles/domain.h"
+#include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
 #include "kdom/abi.h"
 #include "vmm/config.h"
@@ -263,6 +264,23 @@ static int run_admit_domain(const struct run_options *opts, struct domain_config
 	return 0;
 }
 
+/*
+ * The policy decides the domain's PIT.  The host-port back end for the
+ * hardware domain is not there yet, so a single-domain run's host never
+ * allows it and the hardware domain gets the virtual PIT, saying why.
+ */
+static bool run_pit_wanted(const struct domain *domain, const struct domain_config *dc)
+{
+	struct policy_host host = { .pit_host_access = false, .host_ports_available = false };
+	struct policy_domain_config cfg = { .pit = dc->pit };
+	const char *reason = NULL;
+	enum policy_pit mode = policy_pit_mode(domain, &host, &cfg, &reason);
+
+	if (reason)
+		log_info("%s", reason);
+	return mode != POLICY_PIT_NONE;
+}
+
 static int run_create_devices(struct run_domain *rd)
 {
 	struct vm *vm = &rd->vm;
@@ -481,7 +499,7 @@ int cmd_run(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-signal_fd));
 		goto out_console;
 	}
-	if (vm_create(&rd->vm, dc.memory_mib, dc.vcpus, &rd->domain))
+	if (vm_create(&rd->vm, dc.memory_mib, dc.vcpus, &rd->domain, run_pit_wanted(&rd->domain, &dc)))
 		goto out_vm;
 	rd->vm.console = &rd->console;
 	if (run_create_devices(rd) || run_load_kernel(rd, &dc))

@@ -64,7 +64,8 @@ static int vm_create_vcpus(struct vm *vm)
 	return ret;
 }
 
-int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain)
+int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain,
+	      bool with_pit)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	const char *err = NULL;
@@ -132,9 +133,12 @@ int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct 
 	ret = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
 	if (ret)
 		return ret;
-	ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
-	if (ret)
-		return ret;
+	if (with_pit) {
+		ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit,
+				       "KVM_CREATE_PIT2");
+		if (ret)
+			return ret;
+	}
 
 	return vm_create_vcpus(vm);
 }

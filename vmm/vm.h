@@ -70,10 +70,11 @@ struct vm {
 
 /*
  * Open /dev/kvm, check its API version and every capability kdom uses,
- * create the VM with its in-kernel irqchip and PIT, RAM of `memory_mib` and
+ * create the VM with its in-kernel irqchip (and PIT when with_pit), RAM of `memory_mib` and
  * `nr_vcpus` vCPUs.  0 or -errno with the reason logged.
  */
-int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain);
+int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain,
+	      bool with_pit);
 
 /* Set the boot vCPU's registers for `boot` and write the firmware tables. */
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot);

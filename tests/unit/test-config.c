@@ -891,6 +891,13 @@ START_TEST(test_domain_role_keys)
 	check_apply_error("domid = -1\n", "t.cfg:1: domid -1 out of range (0 to 32751)");
 	check_apply_error("\ncontrol = 2\n", "t.cfg:2: 'control' must be 0 or 1, not 2");
 	check_apply_error("hardware = \"yes\"\n", "t.cfg:1: 'hardware' must be a number");
+	check_apply_error("pit = 3\n", "t.cfg:1: 'pit' must be 0 or 1, not 3");
+
+	domain_config_init(&dc);
+	ck_assert(dc.pit);
+	ck_assert_int_eq(apply_text(&dc, "pit = 0\n", err), 0);
+	ck_assert(!dc.pit);
+	domain_config_free(&dc);
 }
 END_TEST
 
