@@ -36,7 +36,6 @@
 #define UART_LSR (KDOM_PORT_COM1 + 5)
 #define UART_LSR_IDLE 0x60 /* transmit holding register and shifter empty */
 
-
 static uint8_t *ram;
 
 static void __attribute__((noreturn)) die(const char *what)
@@ -133,8 +132,8 @@ static void write_start_info(const char *cmdline)
 	memcpy(ram + CMDLINE_GPA, cmdline, len + 1);
 	map[0] = (struct hvm_memmap_table_entry){ .addr = 0, .size = EBDA_GPA, .type = 1 };
 	map[1] = (struct hvm_memmap_table_entry){ .addr = KERNEL_MIN,
-					    .size = RAM_SIZE - KERNEL_MIN,
-					    .type = 1 };
+						  .size = RAM_SIZE - KERNEL_MIN,
+						  .type = 1 };
 	*si = (struct hvm_start_info){
 		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = 1,

@@ -241,9 +241,12 @@ static int apply_cmdline(struct domain_config *dc, const struct cfg *cfg,
 }
 
 static const struct config_key config_keys[] = {
-	{ "name", CFG_STRING, apply_name },	  { "memory", CFG_NUMBER, apply_memory },
-	{ "vcpus", CFG_NUMBER, apply_vcpus },	  { "kernel", CFG_STRING, apply_kernel },
-	{ "ramdisk", CFG_STRING, apply_ramdisk }, { "cmdline", CFG_STRING, apply_cmdline },
+	{ "name", CFG_STRING, apply_name },
+	{ "memory", CFG_NUMBER, apply_memory },
+	{ "vcpus", CFG_NUMBER, apply_vcpus },
+	{ "kernel", CFG_STRING, apply_kernel },
+	{ "ramdisk", CFG_STRING, apply_ramdisk },
+	{ "cmdline", CFG_STRING, apply_cmdline },
 	{ "extra", CFG_STRING, apply_cmdline },
 	/* kdom's role keys (issue 4; DESIGN.md's role table) */
 	{ "domid", CFG_NUMBER, apply_domid },

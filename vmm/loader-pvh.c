@@ -16,8 +16,6 @@ static_assert(offsetof(struct hvm_start_info, rsdp_paddr) == 32, "rsdp_paddr off
 static_assert(offsetof(struct hvm_start_info, memmap_paddr) == 40, "memmap_paddr offset");
 static_assert(offsetof(struct hvm_start_info, memmap_entries) == 48, "memmap_entries offset");
 
-
-
 static_assert(XEN_HVM_MEMMAP_TYPE_RAM == LOADER_MEM_RAM, "memory map type codes agree");
 static_assert(XEN_HVM_MEMMAP_TYPE_RESERVED == LOADER_MEM_RESERVED, "memory map type codes agree");
 

@@ -239,7 +239,8 @@ static int run_admit_domain(const struct run_options *opts, struct domain_config
 			hardware_domid = dc->domid;
 		} else if (!strcmp(opts->role, "bootstrap")) {
 			if (dc->domid != DOMAIN_DOMID_ANY && dc->domid != 0) {
-				log_error("--role bootstrap is domain 0, but the config says domid = %d",
+				log_error("--role bootstrap is domain 0, but the config says domid "
+					  "= %d",
 					  dc->domid);
 				return -EINVAL;
 			}
@@ -499,7 +500,8 @@ int cmd_run(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-signal_fd));
 		goto out_console;
 	}
-	if (vm_create(&rd->vm, dc.memory_mib, dc.vcpus, &rd->domain, run_pit_wanted(&rd->domain, &dc)))
+	if (vm_create(&rd->vm, dc.memory_mib, dc.vcpus, &rd->domain,
+		      run_pit_wanted(&rd->domain, &dc)))
 		goto out_vm;
 	rd->vm.console = &rd->console;
 	if (run_create_devices(rd) || run_load_kernel(rd, &dc))

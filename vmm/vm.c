@@ -134,8 +134,7 @@ int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct 
 	if (ret)
 		return ret;
 	if (with_pit) {
-		ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit,
-				       "KVM_CREATE_PIT2");
+		ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
 		if (ret)
 			return ret;
 	}

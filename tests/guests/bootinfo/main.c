@@ -3,7 +3,6 @@
 
 const char test_title[] = "bootinfo: hvm_start_info, memory map and initrd module";
 
-
 /* memory=MiB: the RAM in the map must add up to the domain's memory. */
 static void check_memory_map(const struct hvm_start_info *si)
 {
@@ -12,8 +11,7 @@ static void check_memory_map(const struct hvm_start_info *si)
 	bool low = false, kernel = false;
 
 	report(si->version >= 1 && si->memmap_entries > 0 && si->memmap_entries < 128,
-	       "start_info version %u with %u memory map entries", si->version,
-	       si->memmap_entries);
+	       "start_info version %u with %u memory map entries", si->version, si->memmap_entries);
 	if (!(si->memmap_entries > 0 && si->memmap_entries < 128))
 		return;
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
@@ -69,7 +67,8 @@ void test_main(void)
 	report(si != NULL, "hvm_start_info passed with its magic");
 	if (!si)
 		return;
-	report(si->cmdline_paddr != 0 && !strcmp(cmdline(), (const char *)(uintptr_t)si->cmdline_paddr),
+	report(si->cmdline_paddr != 0 &&
+		       !strcmp(cmdline(), (const char *)(uintptr_t)si->cmdline_paddr),
 	       "command line at 0x%llx", (unsigned long long)si->cmdline_paddr);
 	check_memory_map(si);
 	check_modules(si);

@@ -36,10 +36,10 @@ void test_main(void)
 	}
 	report(xen_version(KDOM_XENVER_GET_FEATURES, args) == 0, "XENVER_get_features answered");
 	dom0 = args[1] & (1u << KDOM_XENFEAT_DOM0);
-	report(dom0 == expects("hardware"), "XENFEAT_dom0 %s (expected %s)",
-	       dom0 ? "set" : "clear", expects("hardware") ? "set" : "clear");
-	report(!!(flags & KDOM_ROLE_HARDWARE) == expects("hardware"),
-	       "CPUID role flag hardware %s", flags & KDOM_ROLE_HARDWARE ? "set" : "clear");
+	report(dom0 == expects("hardware"), "XENFEAT_dom0 %s (expected %s)", dom0 ? "set" : "clear",
+	       expects("hardware") ? "set" : "clear");
+	report(!!(flags & KDOM_ROLE_HARDWARE) == expects("hardware"), "CPUID role flag hardware %s",
+	       flags & KDOM_ROLE_HARDWARE ? "set" : "clear");
 	report(!!(flags & KDOM_ROLE_CONTROL) == expects("control"), "CPUID role flag control %s",
 	       flags & KDOM_ROLE_CONTROL ? "set" : "clear");
 	report(!!(flags & KDOM_ROLE_BOOTSTRAP) == expects("bootstrap"),
