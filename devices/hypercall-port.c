@@ -45,14 +45,16 @@ static void hypercall_port_complain(struct hypercall_port *hp, const char *fmt, 
 	char message[256];
 	va_list ap;
 
-	if (__atomic_fetch_add(&hp->complaints, 1, __ATOMIC_RELAXED) >= HYPERCALL_PORT_COMPLAINTS)
+	/* The count this call took, not a re-read that another vCPU may have moved. */
+	unsigned int count = __atomic_fetch_add(&hp->complaints, 1, __ATOMIC_RELAXED) + 1;
+
+	if (count > HYPERCALL_PORT_COMPLAINTS)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	log_warn("hypercall port: %s%s", message,
-		 hp->complaints == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)"
-							     : "");
+		 count == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)" : "");
 }
 
 static void hypercall_port_io(void *opaque, struct bus_access *access)
