@@ -20,18 +20,7 @@ static bool regs_spell(const struct cpuid_regs *r, const char *text)
 /* Is `name` one of the comma-separated words of hidden=? */
 static bool expect_hidden(const char *name)
 {
-	const char *list = cmdline_get("hidden");
-	size_t len = strlen(name);
-
-	while (list && *list) {
-		if (!strncmp(list, name, len) && (list[len] == ',' || list[len] == '\0'))
-			return true;
-		while (*list && *list != ',')
-			list++;
-		if (*list == ',')
-			list++;
-	}
-	return false;
+	return cmdline_has_word("hidden", name, ',');
 }
 
 /* hidden=cx16,xsave: kdom must hide what its host's emulator cannot run. */

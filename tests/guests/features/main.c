@@ -10,18 +10,7 @@ const char test_title[] = "features: XENFEAT_dom0 and kdom role flags";
  */
 static bool expects(const char *role)
 {
-	const char *list = cmdline_get("expect");
-	size_t len = strlen(role);
-
-	while (list && *list) {
-		if (!strncmp(list, role, len) && (list[len] == '+' || list[len] == '\0'))
-			return true;
-		while (*list && *list != '+')
-			list++;
-		if (*list == '+')
-			list++;
-	}
-	return false;
+	return cmdline_has_word("expect", role, '+');
 }
 
 void test_main(void)

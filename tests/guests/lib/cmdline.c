@@ -74,3 +74,19 @@ uint64_t cmdline_get_u64(const char *key, uint64_t dflt)
 
 	return value && parse_u64(value, &val) ? val : dflt;
 }
+
+bool cmdline_has_word(const char *key, const char *word, char sep)
+{
+	const char *list = cmdline_get(key);
+	size_t len = strlen(word);
+
+	while (list && *list) {
+		if (!strncmp(list, word, len) && (list[len] == sep || list[len] == '\0'))
+			return true;
+		while (*list && *list != sep)
+			list++;
+		if (*list == sep)
+			list++;
+	}
+	return false;
+}

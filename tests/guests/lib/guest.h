@@ -180,6 +180,8 @@ const char *cmdline(void);
 const char *cmdline_get(const char *key);
 /* The key's value as an unsigned number (decimal or 0x hex), or dflt if absent or malformed. */
 uint64_t cmdline_get_u64(const char *key, uint64_t dflt);
+/* Whether the key's value, a list of words joined by sep (e.g. "a,b"), holds word. */
+bool cmdline_has_word(const char *key, const char *word, char sep);
 
 /* ---- SMP ---------------------------------------------------------------------------- */
 
