@@ -48,6 +48,7 @@ LIB_SRCS := \
 	vmm/loader-linux.c \
 	vmm/xlcfg.c \
 	vmm/domain-config.c \
+	vmm/host-config.c \
 	vmm/console.c \
 	vmm/run.c \
 	devices/uart.c \
@@ -61,7 +62,7 @@ LIB_SRCS := \
 	hv-roles/roles.c \
 	hv-roles/policy.c
 
-KDOM_SRCS := toolstack/kdom.c
+KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c
 
 UNIT_SRCS := \
 	tests/unit/main.c \

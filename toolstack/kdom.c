@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kdom/abi.h"
+#include "toolstack/commands.h"
 #include "vmm/run.h"
 
 #define KDOM_VERSION_STRING "0.1"
@@ -19,6 +20,7 @@ static int cmd_version(int argc, char **argv);
 
 static const struct kdom_command kdom_commands[] = {
 	{ "run", "run one domain in the foreground", cmd_run, cmd_run_usage },
+	{ "cpuid", "print the CPUID leaves a domain would see", cmd_cpuid, cmd_cpuid_usage },
 	{ "help", "show help for kdom or one command", cmd_help, NULL },
 	{ "version", "print kdom's version", cmd_version, NULL },
 };

@@ -51,7 +51,40 @@ const struct cfg_setting *cfg_find(const struct cfg *cfg, const char *key);
 /* Free what cfg_parse() built; safe on a zeroed or already freed cfg. */
 void cfg_free(struct cfg *cfg);
 
+/* Config files are a few hundred bytes; anything near this is not one. */
+#define CFG_FILE_MAX (1024 * 1024)
+
+/*
+ * Read and parse the file at path (at most CFG_FILE_MAX: -EFBIG).  0 or
+ * -errno with err ("cannot read PATH: reason", or the parse error).
+ */
+int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen);
+
+/*
+ * One key of a key table.  The handler sees the whole cfg so that keys that
+ * interact can check each other; it writes a message without a FILE:LINE
+ * prefix, which cfg_apply() adds.
+ */
+struct cfg_key {
+	const char *key;
+	enum cfg_type type;
+	int (*apply)(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		     size_t errlen);
+};
+
+/*
+ * Apply every setting of cfg to target through the table: unknown keys and
+ * wrong types are refused as "FILE:LINE: what is wrong".  0 or -errno.
+ */
+int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, void *target,
+	      char *err, size_t errlen);
+
+/* A 0/1 switch such as `control = 1`: 0, or -EINVAL with a message. */
+int cfg_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen);
+
 /* ---- Domain configuration ------------------------------------------------ */
+
+struct cpuid_override;
 
 #define DOMAIN_NAME_MAX 64
 #define DOMAIN_VCPUS_MAX 8
@@ -71,6 +104,7 @@ struct domain_config {
 	bool control;  /* `control = 1`: may manage other domains within the policy */
 	bool hardware; /* `hardware = 1`: asks to be the hardware domain */
 	bool pit;      /* `pit = 0`: no PIT at all (default 1) */
+	struct cpuid_override *cpuid; /* `cpuid = "host,aes=0"`; NULL: none */
 };
 
 /* Defaults: name "kdom", DOMAIN_MEMORY_DEFAULT_MIB, 1 vCPU, no kernel. */

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/cpuid.h"
 #include "vmm/guest-mem.h"
-
-/* Configs are a few hundred bytes; anything near this is not a config file. */
-#define DOMAIN_CONFIG_FILE_MAX (1024 * 1024)
 
 /* Messages quote user input cut to this many bytes. */
 #define QUOTE_MAX 48
@@ -51,7 +49,9 @@ void domain_config_free(struct domain_config *dc)
 	free(dc->kernel);
 	free(dc->ramdisk);
 	free(dc->cmdline);
+	free(dc->cpuid);
 	dc->kernel = dc->ramdisk = dc->cmdline = NULL;
+	dc->cpuid = NULL;
 }
 
 int domain_config_set_name(struct domain_config *dc, const char *name, char *err, size_t errlen)
@@ -141,28 +141,27 @@ int domain_config_set_cmdline(struct domain_config *dc, const char *cmdline, cha
  * extra) can check each other; it writes a message without a FILE:LINE
  * prefix, which domain_config_apply() adds.
  */
-struct config_key {
-	const char *key;
-	enum cfg_type type;
-	int (*apply)(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
-		     char *err, size_t errlen);
-};
-
-static int apply_name(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
-		      char *err, size_t errlen)
+static int apply_name(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	return domain_config_set_name(dc, s->value.string, err, errlen);
 }
 
-static int apply_memory(struct domain_config *dc, const struct cfg *cfg,
-			const struct cfg_setting *s, char *err, size_t errlen)
+static int apply_memory(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	return domain_config_set_memory(dc, s->value.number, err, errlen);
 }
 
-static int apply_vcpus(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
-		       char *err, size_t errlen)
+static int apply_vcpus(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	return domain_config_set_vcpus(dc, s->value.number, err, errlen);
 }
 
@@ -175,50 +174,69 @@ static int apply_path(char **field, const struct cfg_setting *s, char *err, size
 	return 0;
 }
 
-static int apply_kernel(struct domain_config *dc, const struct cfg *cfg,
-			const struct cfg_setting *s, char *err, size_t errlen)
+static int apply_kernel(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	return apply_path(&dc->kernel, s, err, errlen);
 }
 
-static int apply_ramdisk(struct domain_config *dc, const struct cfg *cfg,
-			 const struct cfg_setting *s, char *err, size_t errlen)
+static int apply_ramdisk(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	return apply_path(&dc->ramdisk, s, err, errlen);
 }
 
-static int apply_domid(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
-		       char *err, size_t errlen)
+static int apply_domid(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	return domain_config_set_domid(dc, s->value.number, err, errlen);
 }
 
-/* A 0/1 switch such as `control = 1`. */
-static int apply_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen)
+static int apply_control(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
-	if (s->value.number != 0 && s->value.number != 1)
-		return config_error(err, errlen, "'%s' must be 0 or 1, not %lld", s->key,
-				    s->value.number);
-	*field = s->value.number;
+	struct domain_config *dc = target;
+
+	return cfg_flag(&dc->control, s, err, errlen);
+}
+
+static int apply_hardware(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
+{
+	struct domain_config *dc = target;
+
+	return cfg_flag(&dc->hardware, s, err, errlen);
+}
+
+static int apply_pit(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
+{
+	struct domain_config *dc = target;
+
+	return cfg_flag(&dc->pit, s, err, errlen);
+}
+
+static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+		       char *err, size_t errlen)
+{
+	struct domain_config *dc = target;
+	struct cpuid_override *ov = malloc(sizeof(*ov));
+
+	if (!ov)
+		return config_nomem(err, errlen);
+	if (cpuid_override_parse(s->value.string, ov, err, errlen)) {
+		free(ov);
+		return -EINVAL;
+	}
+	free(dc->cpuid);
+	dc->cpuid = ov;
 	return 0;
-}
-
-static int apply_control(struct domain_config *dc, const struct cfg *cfg,
-			 const struct cfg_setting *s, char *err, size_t errlen)
-{
-	return apply_flag(&dc->control, s, err, errlen);
-}
-
-static int apply_hardware(struct domain_config *dc, const struct cfg *cfg,
-			  const struct cfg_setting *s, char *err, size_t errlen)
-{
-	return apply_flag(&dc->hardware, s, err, errlen);
-}
-
-static int apply_pit(struct domain_config *dc, const struct cfg *cfg, const struct cfg_setting *s,
-		     char *err, size_t errlen)
-{
-	return apply_flag(&dc->pit, s, err, errlen);
 }
 
 /*
@@ -226,9 +244,11 @@ static int apply_pit(struct domain_config *dc, const struct cfg *cfg, const stru
  * to one it builds from `root`.  kdom builds none, so either key gives the
  * command line; giving both is refused rather than guessing which one wins.
  */
-static int apply_cmdline(struct domain_config *dc, const struct cfg *cfg,
-			 const struct cfg_setting *s, char *err, size_t errlen)
+static int apply_cmdline(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+	 char *err, size_t errlen)
 {
+	struct domain_config *dc = target;
+
 	const char *other_key = strcmp(s->key, "cmdline") ? "cmdline" : "extra";
 	const struct cfg_setting *other = cfg_find(cfg, other_key);
 
@@ -240,7 +260,7 @@ static int apply_cmdline(struct domain_config *dc, const struct cfg *cfg,
 	return domain_config_set_cmdline(dc, s->value.string, err, errlen);
 }
 
-static const struct config_key config_keys[] = {
+static const struct cfg_key config_keys[] = {
 	{ "name", CFG_STRING, apply_name },
 	{ "memory", CFG_NUMBER, apply_memory },
 	{ "vcpus", CFG_NUMBER, apply_vcpus },
@@ -253,129 +273,22 @@ static const struct config_key config_keys[] = {
 	{ "control", CFG_NUMBER, apply_control },
 	{ "hardware", CFG_NUMBER, apply_hardware },
 	{ "pit", CFG_NUMBER, apply_pit },
+	{ "cpuid", CFG_STRING, apply_cpuid },
 };
-
-static const char *type_name(enum cfg_type type)
-{
-	switch (type) {
-	case CFG_NUMBER:
-		return "a number";
-	case CFG_STRING:
-		return "a string";
-	case CFG_LIST:
-		return "a list";
-	}
-	return "a value";
-}
 
 int domain_config_apply(struct domain_config *dc, const struct cfg *cfg, char *err, size_t errlen)
 {
-	const char *filename = cfg->filename ? cfg->filename : "(config)";
-	char msg[512];
-	size_t i, k;
-	int ret;
-
-	for (i = 0; i < cfg->nsettings; i++) {
-		const struct cfg_setting *s = &cfg->settings[i];
-		const struct config_key *ck = NULL;
-
-		for (k = 0; k < sizeof(config_keys) / sizeof(config_keys[0]); k++) {
-			if (!strcmp(config_keys[k].key, s->key)) {
-				ck = &config_keys[k];
-				break;
-			}
-		}
-		if (!ck)
-			return config_error(err, errlen, "%s:%d: unknown key '%.*s'", filename,
-					    s->line, QUOTE_MAX, s->key);
-		if (s->value.type != ck->type)
-			return config_error(err, errlen, "%s:%d: '%s' must be %s", filename,
-					    s->line, ck->key, type_name(ck->type));
-		msg[0] = '\0';
-		ret = ck->apply(dc, cfg, s, msg, sizeof(msg));
-		if (ret) {
-			config_error(err, errlen, "%s:%d: %s", filename, s->line, msg);
-			return ret;
-		}
-	}
-	return 0;
+	return cfg_apply(cfg, config_keys, sizeof(config_keys) / sizeof(config_keys[0]), dc, err,
+			 errlen);
 }
 
 /* ---- Files and whole configs ------------------------------------------------ */
 
-/* Read all of path into a new buffer, refusing files over DOMAIN_CONFIG_FILE_MAX. */
-static int config_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
-{
-	size_t cap = 4096, used = 0;
-	char *buf = NULL;
-	int fd, ret;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (used == cap || !buf) {
-			char *nbuf;
-
-			if (buf)
-				cap *= 2;
-			/* One byte more than the limit tells "too big" from "exactly at it". */
-			if (cap > DOMAIN_CONFIG_FILE_MAX + 1)
-				cap = DOMAIN_CONFIG_FILE_MAX + 1;
-			nbuf = realloc(buf, cap);
-			if (!nbuf) {
-				ret = -ENOMEM;
-				goto fail;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + used, cap - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		used += n;
-		if (used > DOMAIN_CONFIG_FILE_MAX) {
-			close(fd);
-			free(buf);
-			config_error(err, errlen, "%s is larger than %d bytes (1 MiB)", path,
-				     DOMAIN_CONFIG_FILE_MAX);
-			return -EFBIG;
-		}
-	}
-	close(fd);
-	*text = buf;
-	*len = used;
-	return 0;
-
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	config_error(err, errlen, "cannot read %s: %s", path, strerror(-ret));
-	return ret;
-}
-
 int domain_config_load(struct domain_config *dc, const char *path, char *err, size_t errlen)
 {
 	struct cfg cfg;
-	char *text = NULL;
-	size_t len = 0;
-	int ret;
+	int ret = cfg_load(path, &cfg, err, errlen);
 
-	ret = config_read_file(path, &text, &len, err, errlen);
-	if (ret)
-		return ret;
-	ret = cfg_parse(path, text, len, &cfg, err, errlen);
-	free(text);
 	if (ret)
 		return ret;
 	ret = domain_config_apply(dc, &cfg, err, errlen);

@@ -21,6 +21,7 @@
 #include "kdom/abi.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
+#include "vmm/host-config.h"
 #include "vmm/loader.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
@@ -30,12 +31,13 @@
 
 struct run_options {
 	const char *target; /* KERNEL or CONFIG */
-	const char *memory, *vcpus, *cmdline, *initrd, *console, *name, *role;
+	const char *memory, *vcpus, *cmdline, *initrd, *console, *name, *role, *host_config;
 	bool stats;
 };
 
 /* Everything one running domain owns, torn down in one place. */
 struct run_domain {
+	struct host_config host;
 	struct role_registry registry;
 	struct domain domain;
 	struct console console;
@@ -65,6 +67,8 @@ void cmd_run_usage(void)
 	       "      --console SPEC     stdio (default) or file:PATH\n"
 	       "      --name NAME        domain name\n"
 	       "      --role ROLE        hardware, control, bootstrap or guest (default)\n"
+	       "      --host-config FILE host configuration (default $KDOM_HOST_CONFIG,\n"
+	       "                         else " HOST_CONFIG_DEFAULT_PATH " if it exists)\n"
 	       "      --stats            print peak memory use at exit\n"
 	       "  -h, --help             show this help\n"
 	       "\n"
@@ -76,7 +80,7 @@ void cmd_run_usage(void)
 
 static int run_parse_options(int argc, char **argv, struct run_options *opts)
 {
-	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS, OPT_ROLE };
+	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS, OPT_ROLE, OPT_HOST_CONFIG };
 	static const struct option long_options[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },
@@ -86,6 +90,7 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "host-config", required_argument, NULL, OPT_HOST_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,6 +123,9 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 			break;
 		case OPT_ROLE:
 			opts->role = optarg;
+			break;
+		case OPT_HOST_CONFIG:
+			opts->host_config = optarg;
 			break;
 		case 'h':
 			cmd_run_usage();
@@ -218,26 +226,29 @@ fail:
  * keys and --role, and the role registry decides, as kdomd will for many.
  *   guest      no role (domid 1 unless the config says otherwise)
  *   control    `control = 1`
- *   hardware   the run's host designates this domain (hardware_domid = its
- *              domid), so it is the hardware domain without being domain 0
+ *   hardware   `hardware = 1`; the domain gets the host's `hardware_domid`
+ *              when it sets one, else the run designates this domain (its
+ *              domid, 1 by default) as the hardware domain
  *   bootstrap  domain 0, which Xen's rule also makes the hardware domain
+ *              unless the host's `hardware_domid` names another
  */
-static int run_admit_domain(const struct run_options *opts, struct domain_config *dc,
-			    struct role_registry *registry, struct domain *domain)
+int run_admit_domain(const char *role, const struct host_config *host, struct domain_config *dc,
+		     struct role_registry *registry, struct domain *domain)
 {
-	int64_t hardware_domid = ROLES_HARDWARE_DOMID_DEFAULT;
+	int64_t hardware_domid = host->hardware_domid;
 	struct role_request req;
 	char err[512] = "";
 
-	if (opts->role) {
-		if (!strcmp(opts->role, "control")) {
+	if (role) {
+		if (!strcmp(role, "control")) {
 			dc->control = true;
-		} else if (!strcmp(opts->role, "hardware")) {
+		} else if (!strcmp(role, "hardware")) {
 			dc->hardware = true;
 			if (dc->domid == DOMAIN_DOMID_ANY)
-				dc->domid = 1;
-			hardware_domid = dc->domid;
-		} else if (!strcmp(opts->role, "bootstrap")) {
+				dc->domid = hardware_domid >= 0 ? hardware_domid : 1;
+			if (hardware_domid < 0)
+				hardware_domid = dc->domid;
+		} else if (!strcmp(role, "bootstrap")) {
 			if (dc->domid != DOMAIN_DOMID_ANY && dc->domid != 0) {
 				log_error("--role bootstrap is domain 0, but the config says domid "
 					  "= %d",
@@ -245,9 +256,9 @@ static int run_admit_domain(const struct run_options *opts, struct domain_config
 				return -EINVAL;
 			}
 			dc->domid = 0;
-		} else if (strcmp(opts->role, "guest")) {
+		} else if (strcmp(role, "guest")) {
 			log_error("unknown role '%s' (use hardware, control, bootstrap or guest)",
-				  opts->role);
+				  role);
 			return -EINVAL;
 		}
 	}
@@ -267,12 +278,13 @@ static int run_admit_domain(const struct run_options *opts, struct domain_config
 
 /*
  * The policy decides the domain's PIT.  The host-port back end for the
- * hardware domain is not there yet, so a single-domain run's host never
- * allows it and the hardware domain gets the virtual PIT, saying why.
+ * hardware domain is not wired yet, so the host never offers its ports and
+ * the hardware domain gets the virtual PIT, saying why.
  */
-static bool run_pit_wanted(const struct domain *domain, const struct domain_config *dc)
+static bool run_pit_wanted(const struct domain *domain, const struct host_config *hc,
+			   const struct domain_config *dc)
 {
-	struct policy_host host = { .pit_host_access = false, .host_ports_available = false };
+	struct policy_host host = host_config_policy(hc);
 	struct policy_domain_config cfg = { .pit = dc->pit };
 	const char *reason = NULL;
 	enum policy_pit mode = policy_pit_mode(domain, &host, &cfg, &reason);
@@ -489,7 +501,11 @@ int cmd_run(int argc, char **argv)
 		domain_config_free(&dc);
 		return KDOM_EXIT_KDOM_ERROR;
 	}
-	if (run_admit_domain(&opts, &dc, &rd->registry, &rd->domain))
+	if (host_config_load(&rd->host, opts.host_config, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out_free;
+	}
+	if (run_admit_domain(opts.role, &rd->host, &dc, &rd->registry, &rd->domain))
 		goto out_free;
 	if (console_open(&rd->console, opts.console, err, sizeof(err))) {
 		log_error("%s", err);
@@ -500,8 +516,17 @@ int cmd_run(int argc, char **argv)
 		log_error("cannot set up signal handling: %s", strerror(-signal_fd));
 		goto out_console;
 	}
-	if (vm_create(&rd->vm, dc.memory_mib, dc.vcpus, &rd->domain,
-		      run_pit_wanted(&rd->domain, &dc)))
+	struct policy_host policy_host = host_config_policy(&rd->host);
+	struct vm_params params = {
+		.memory_mib = dc.memory_mib,
+		.nr_vcpus = dc.vcpus,
+		.domain = &rd->domain,
+		.kernel_pit = run_pit_wanted(&rd->domain, &rd->host, &dc),
+		.cpuid = dc.cpuid,
+		.pin_vcpus = policy_vcpus_pinned(&rd->domain, &policy_host),
+	};
+
+	if (vm_create(&rd->vm, &params))
 		goto out_vm;
 	rd->vm.console = &rd->console;
 	if (run_create_devices(rd) || run_load_kernel(rd, &dc))
@@ -523,6 +548,7 @@ out_vm:
 out_console:
 	console_close(&rd->console);
 out_free:
+	host_config_free(&rd->host);
 	free(rd);
 	domain_config_free(&dc);
 	return status;

@@ -8,4 +8,17 @@ int cmd_run(int argc, char **argv);
 /* Print `kdom run`'s usage to stdout. */
 void cmd_run_usage(void);
 
+struct host_config;
+struct domain_config;
+struct role_registry;
+struct domain;
+
+/*
+ * Give a single-domain run's domain its domid and roles from the config's
+ * role keys, --role ROLE (NULL: none) and the host's hardware_domid,
+ * through a fresh role registry.  0 or -EINVAL, the reason logged.
+ */
+int run_admit_domain(const char *role, const struct host_config *host, struct domain_config *dc,
+		     struct role_registry *registry, struct domain *domain);
+
 #endif

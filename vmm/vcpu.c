@@ -16,7 +16,7 @@
 #define X86_MAX_INSN 15
 
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
-		const struct kvm_cpuid2 *supported)
+		const struct kvm_cpuid2 *domain_cpuid)
 {
 	struct kvm_cpuid2 *cpuid;
 	int ret;
@@ -36,7 +36,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
 		log_error("cannot map vCPU %u's run area: %s", id, strerror(errno));
 		return ret;
 	}
-	cpuid = cpuid_for_vcpu(supported, vm->domain, id, vm->nr_vcpus, vm->cpl0_emulated);
+	cpuid = cpuid_for_vcpu(domain_cpuid, id);
 	if (!cpuid)
 		return -ENOMEM;
 	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
@@ -223,10 +223,21 @@ static void *vcpu_thread(void *opaque)
 int vcpu_start(struct vcpu *vcpu)
 {
 	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	long nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (ret)
 		return -ret;
 	vcpu->thread_started = true;
+	if (vcpu->vm->pin_vcpus && nr_cpus > 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(vcpu->id % nr_cpus, &set);
+		ret = pthread_setaffinity_np(vcpu->thread, sizeof(set), &set);
+		if (ret)
+			log_warn("cannot pin vCPU %u to host CPU %ld: %s", vcpu->id,
+				 vcpu->id % nr_cpus, strerror(ret));
+	}
 	return 0;
 }
 

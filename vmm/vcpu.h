@@ -9,9 +9,9 @@
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-/* Create vCPU `id` with its CPUID table derived from `supported`.  0 or -errno. */
+/* Create vCPU `id` with the domain's CPUID table (APIC IDs made its own).  0 or -errno. */
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
-		const struct kvm_cpuid2 *supported);
+		const struct kvm_cpuid2 *domain_cpuid);
 
 /* Start the vCPU's thread; the boot vCPU runs at once, the others wait for INIT/SIPI. */
 int vcpu_start(struct vcpu *vcpu);

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hv-roles/policy.h"
 #include "kdom/abi.h"
 #include "vmm/boot-regs.h"
 #include "vmm/cpuid.h"
@@ -48,25 +49,41 @@ static int vm_add_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64
 				"KVM_SET_USER_MEMORY_REGION");
 }
 
-static int vm_create_vcpus(struct vm *vm)
+static int vm_create_vcpus(struct vm *vm, const struct cpuid_override *override)
 {
-	struct kvm_cpuid2 *supported = cpuid_get_supported(vm->kvm_fd);
+	struct cpuid_request req = {
+		.supported = cpuid_get_supported(vm->kvm_fd),
+		.policy = policy_cpuid(vm->domain),
+		.override = override,
+		.domain = vm->domain,
+		.nr_vcpus = vm->nr_vcpus,
+		.cpl0_emulated = vm->cpl0_emulated,
+	};
+	struct kvm_cpuid2 *table;
+	char err[256] = "";
 	int ret = 0;
 
-	if (!supported)
+	if (!req.supported)
 		return -EIO;
+	table = cpuid_build(&req, err, sizeof(err));
+	free((void *)req.supported);
+	if (!table) {
+		log_error("%s", err);
+		return -EINVAL;
+	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_create(&vm->vcpus[i], vm, i, supported);
+		ret = vcpu_create(&vm->vcpus[i], vm, i, table);
 		if (ret)
 			break;
 	}
-	free(supported);
+	free(table);
 	return ret;
 }
 
-int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain,
-	      bool with_pit)
+int vm_create(struct vm *vm, const struct vm_params *params)
 {
+	uint64_t memory_mib = params->memory_mib;
+	unsigned int nr_vcpus = params->nr_vcpus;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	const char *err = NULL;
 	int ret;
@@ -74,8 +91,9 @@ int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
 	vm->mem.fd = -1;
-	vm->domain = domain;
+	vm->domain = params->domain;
 	vm->nr_vcpus = nr_vcpus;
+	vm->pin_vcpus = params->pin_vcpus;
 	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
@@ -133,13 +151,13 @@ int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct 
 	ret = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
 	if (ret)
 		return ret;
-	if (with_pit) {
+	if (params->kernel_pit) {
 		ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
 		if (ret)
 			return ret;
 	}
 
-	return vm_create_vcpus(vm);
+	return vm_create_vcpus(vm, params->cpuid);
 }
 
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)

@@ -60,6 +60,7 @@ struct vm {
 	struct domain *domain;
 	struct console *console;
 	unsigned int nr_vcpus;
+	bool pin_vcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 
 	pthread_mutex_t stop_lock;
@@ -68,13 +69,25 @@ struct vm {
 	int stop_fd; /* eventfd: written once when the domain stops */
 };
 
+struct cpuid_override;
+
+/* What vm_create() builds. */
+struct vm_params {
+	uint64_t memory_mib;
+	unsigned int nr_vcpus;
+	struct domain *domain;
+	bool kernel_pit;		     /* KVM's in-kernel PIT */
+	const struct cpuid_override *cpuid; /* the config's `cpuid =`; NULL: none */
+	bool pin_vcpus;			     /* vCPU i runs on host CPU i (modulo their number) */
+};
+
 /*
  * Open /dev/kvm, check its API version and every capability kdom uses,
- * create the VM with its in-kernel irqchip (and PIT when with_pit), RAM of `memory_mib` and
- * `nr_vcpus` vCPUs.  0 or -errno with the reason logged.
+ * create the VM with its in-kernel irqchip (and PIT when kernel_pit), RAM
+ * and vCPUs, each with the CPUID table the domain's policy gives.  0 or
+ * -errno with the reason logged.
  */
-int vm_create(struct vm *vm, uint64_t memory_mib, unsigned int nr_vcpus, struct domain *domain,
-	      bool with_pit);
+int vm_create(struct vm *vm, const struct vm_params *params);
 
 /* Set the boot vCPU's registers for `boot` and write the firmware tables. */
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot);

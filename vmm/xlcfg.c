@@ -2,12 +2,14 @@
 #include "vmm/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * Messages quote pieces of the input (keys, bad tokens).  The input may be
@@ -577,4 +579,150 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->settings);
 	free(cfg->filename);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- Files and key tables -------------------------------------------------- */
+
+static int __attribute__((format(printf, 3, 4)))
+cfg_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Read all of path into a new buffer, refusing files over CFG_FILE_MAX. */
+static int config_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	size_t cap = 4096, used = 0;
+	char *buf = NULL;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (used == cap || !buf) {
+			char *nbuf;
+
+			if (buf)
+				cap *= 2;
+			/* One byte more than the limit tells "too big" from "exactly at it". */
+			if (cap > CFG_FILE_MAX + 1)
+				cap = CFG_FILE_MAX + 1;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + used, cap - used);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += n;
+		if (used > CFG_FILE_MAX) {
+			close(fd);
+			free(buf);
+			cfg_error(err, errlen, "%s is larger than %d bytes (1 MiB)", path,
+				     CFG_FILE_MAX);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	*text = buf;
+	*len = used;
+	return 0;
+
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	cfg_error(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+int cfg_load(const char *path, struct cfg *cfg, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	ret = config_read_file(path, &text, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = cfg_parse(path, text, len, cfg, err, errlen);
+	free(text);
+	return ret;
+}
+
+static const char *type_name(enum cfg_type type)
+{
+	switch (type) {
+	case CFG_NUMBER:
+		return "a number";
+	case CFG_STRING:
+		return "a string";
+	case CFG_LIST:
+		return "a list";
+	}
+	return "a value";
+}
+
+int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, void *target,
+	      char *err, size_t errlen)
+{
+	const char *filename = cfg->filename ? cfg->filename : "(config)";
+	char msg[512];
+	int ret;
+
+	for (size_t i = 0; i < cfg->nsettings; i++) {
+		const struct cfg_setting *s = &cfg->settings[i];
+		const struct cfg_key *ck = NULL;
+
+		for (size_t k = 0; k < nkeys; k++) {
+			if (!strcmp(keys[k].key, s->key)) {
+				ck = &keys[k];
+				break;
+			}
+		}
+		if (!ck)
+			return cfg_error(err, errlen, "%s:%d: unknown key '%.*s'", filename, s->line,
+					 QUOTE_MAX, s->key);
+		if (s->value.type != ck->type)
+			return cfg_error(err, errlen, "%s:%d: '%s' must be %s", filename, s->line,
+					 ck->key, type_name(ck->type));
+		msg[0] = '\0';
+		ret = ck->apply(target, cfg, s, msg, sizeof(msg));
+		if (ret) {
+			cfg_error(err, errlen, "%s:%d: %s", filename, s->line, msg);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int cfg_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen)
+{
+	if (s->value.number != 0 && s->value.number != 1)
+		return cfg_error(err, errlen, "'%s' must be 0 or 1, not %lld", s->key,
+				 s->value.number);
+	*field = s->value.number;
+	return 0;
 }
