@@ -10,7 +10,9 @@
 
 #include "tests/unit/unit.h"
 #include "vmm/config.h"
+#include "vmm/cpuid.h"
 #include "vmm/guest-mem.h"
+#include "vmm/host-config.h"
 
 #define ERRLEN 512
 
@@ -901,6 +903,90 @@ START_TEST(test_domain_role_keys)
 }
 END_TEST
 
+START_TEST(test_domain_cpuid_key)
+{
+	struct domain_config dc;
+	char err[ERRLEN];
+
+	domain_config_init(&dc);
+	ck_assert_ptr_null(dc.cpuid);
+	ck_assert_int_eq(apply_text(&dc, "cpuid = \"host,sse4_2=0,aes=0\"\n", err), 0);
+	ck_assert_ptr_nonnull(dc.cpuid);
+	ck_assert_uint_eq(dc.cpuid->count, 2);
+	domain_config_free(&dc);
+	ck_assert_ptr_null(dc.cpuid);
+	check_apply_error("\ncpuid = \"host,nosuch=1\"\n", "t.cfg:2: cpuid: unknown feature 'nosuch'");
+	check_apply_error("cpuid = 1\n", "t.cfg:1: 'cpuid' must be a string");
+}
+END_TEST
+
+/* The host configuration: defaults, every key, errors with FILE:LINE, where it is looked for. */
+START_TEST(test_host_config)
+{
+	char dir[] = "/tmp/kdom-test-host.XXXXXX", path[128], expect[256], err[ERRLEN];
+	struct host_config hc;
+	struct policy_host ph;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/host.cfg", dir);
+	unsetenv(HOST_CONFIG_ENV);
+
+	/* An explicit file that is missing is an error. */
+	ck_assert_int_eq(host_config_load(&hc, path, err, sizeof(err)), -ENOENT);
+	snprintf(expect, sizeof(expect), "cannot read %s: No such file or directory", path);
+	ck_assert_str_eq(err, expect);
+
+	/* Defaults, from an empty file. */
+	write_file(path, "", 0);
+	ck_assert_int_eq(host_config_load(&hc, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(hc.hardware_domid, -1);
+	ck_assert(!hc.pit_host_access && !hc.hwdom_vcpus_pin && hc.driver_domains);
+	ck_assert_ptr_null(hc.pit_host_ports);
+	ck_assert_str_eq(hc.path, path);
+	host_config_free(&hc);
+
+	/* Every key, found through the environment. */
+	static const char all[] = "hardware_domid = 5\npit_host_access = 1\n"
+				  "pit_host_ports = \"simulated:/tmp/x.log\"\n"
+				  "hwdom_vcpus_pin = 1\ndriver_domains = 0\n";
+	write_file(path, all, sizeof(all) - 1);
+	setenv(HOST_CONFIG_ENV, path, 1);
+	ck_assert_int_eq(host_config_load(&hc, NULL, err, sizeof(err)), 0);
+	unsetenv(HOST_CONFIG_ENV);
+	ck_assert_int_eq(hc.hardware_domid, 5);
+	ck_assert(hc.pit_host_access && hc.hwdom_vcpus_pin && !hc.driver_domains);
+	ck_assert_str_eq(hc.pit_host_ports, "simulated:/tmp/x.log");
+	ph = host_config_policy(&hc);
+	ck_assert(ph.pit_host_access && ph.hwdom_vcpus_pin && !ph.driver_domains_allowed);
+	ck_assert(!ph.host_ports_available); /* the caller finds that out */
+	host_config_free(&hc);
+
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+		{ "hardware_domid = 32752\n", "%s:1: hardware_domid 32752 out of range (0 to 32751)" },
+		{ "\npit_host_access = 2\n", "%s:2: 'pit_host_access' must be 0 or 1, not 2" },
+		{ "pit_host_ports = \"sim\"\n",
+		  "%s:1: pit_host_ports 'sim': use \"real\" or \"simulated:LOGFILE\"" },
+		{ "pit_host_ports = \"simulated:\"\n",
+		  "%s:1: pit_host_ports 'simulated:': use \"real\" or \"simulated:LOGFILE\"" },
+		{ "hwdom_crash = 1\n", "%s:1: unknown key 'hwdom_crash'" },
+		{ "memory = 5\n", "%s:1: unknown key 'memory'" },
+		{ "hardware_domid = \"0\"\n", "%s:1: 'hardware_domid' must be a number" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i].text, strlen(bad[i].text));
+		ck_assert_int_eq(host_config_load(&hc, path, err, sizeof(err)), -EINVAL);
+		snprintf(expect, sizeof(expect), bad[i].message, path);
+		ck_assert_str_eq(err, expect);
+		ck_assert_ptr_null(hc.path); /* nothing half-loaded is kept */
+		ck_assert_ptr_null(hc.pit_host_ports);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -932,6 +1018,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_domain_cmdline_extra);
 	tcase_add_test(tc, test_domain_load);
 	tcase_add_test(tc, test_domain_role_keys);
+	tcase_add_test(tc, test_domain_cpuid_key);
+	tcase_add_test(tc, test_host_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
