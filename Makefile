@@ -57,6 +57,9 @@ LIB_SRCS := \
 	devices/pvpanic.c \
 	devices/post.c \
 	devices/hypercall-port.c \
+	devices/i8254-counter.c \
+	devices/i8254.c \
+	devices/host-ports.c \
 	hv-roles/domain.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
@@ -73,7 +76,8 @@ UNIT_SRCS := \
 	tests/unit/test-hypercall.c \
 	tests/unit/test-devices.c \
 	tests/unit/test-cpuid.c \
-	tests/unit/test-roles.c
+	tests/unit/test-roles.c \
+	tests/unit/test-i8254.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -52,52 +52,177 @@ struct cpuid_feature {
 	uint8_t bit;
 };
 
-#define F1D(n, b) { n, 1, 0, CPUID_EDX, b }
-#define F1C(n, b) { n, 1, 0, CPUID_ECX, b }
-#define F7B(n, b) { n, 7, 0, CPUID_EBX, b }
-#define F7C(n, b) { n, 7, 0, CPUID_ECX, b }
-#define F7D(n, b) { n, 7, 0, CPUID_EDX, b }
-#define FXC(n, b) { n, CPUID_EXT | 1, 0, CPUID_ECX, b }
-#define FXD(n, b) { n, CPUID_EXT | 1, 0, CPUID_EDX, b }
+#define F1D(n, b)                     \
+	{                             \
+		n, 1, 0, CPUID_EDX, b \
+	}
+#define F1C(n, b)                     \
+	{                             \
+		n, 1, 0, CPUID_ECX, b \
+	}
+#define F7B(n, b)                     \
+	{                             \
+		n, 7, 0, CPUID_EBX, b \
+	}
+#define F7C(n, b)                     \
+	{                             \
+		n, 7, 0, CPUID_ECX, b \
+	}
+#define F7D(n, b)                     \
+	{                             \
+		n, 7, 0, CPUID_EDX, b \
+	}
+#define FXC(n, b)                                 \
+	{                                         \
+		n, CPUID_EXT | 1, 0, CPUID_ECX, b \
+	}
+#define FXD(n, b)                                 \
+	{                                         \
+		n, CPUID_EXT | 1, 0, CPUID_EDX, b \
+	}
 
 /* libxl's names for the common features (xl.cfg(5) `cpuid`), with its aliases. */
 static const struct cpuid_feature cpuid_features[] = {
-	F1D("fpu", 0), F1D("vme", 1), F1D("de", 2), F1D("pse", 3), F1D("tsc", 4),
-	F1D("msr", 5), F1D("pae", 6), F1D("mce", 7), F1D("cmpxchg8", 8), F1D("cx8", 8),
-	F1D("apic", 9), F1D("sysenter", 11), F1D("sep", 11), F1D("mtrr", 12), F1D("pge", 13),
-	F1D("mca", 14), F1D("cmov", 15), F1D("pat", 16), F1D("pse36", 17), F1D("clfsh", 19),
-	F1D("clflush", 19), F1D("ds", 21), F1D("acpi", 22), F1D("mmx", 23), F1D("fxsr", 24),
-	F1D("sse", 25), F1D("sse2", 26), F1D("ss", 27), F1D("htt", 28), F1D("tm", 29),
+	F1D("fpu", 0),
+	F1D("vme", 1),
+	F1D("de", 2),
+	F1D("pse", 3),
+	F1D("tsc", 4),
+	F1D("msr", 5),
+	F1D("pae", 6),
+	F1D("mce", 7),
+	F1D("cmpxchg8", 8),
+	F1D("cx8", 8),
+	F1D("apic", 9),
+	F1D("sysenter", 11),
+	F1D("sep", 11),
+	F1D("mtrr", 12),
+	F1D("pge", 13),
+	F1D("mca", 14),
+	F1D("cmov", 15),
+	F1D("pat", 16),
+	F1D("pse36", 17),
+	F1D("clfsh", 19),
+	F1D("clflush", 19),
+	F1D("ds", 21),
+	F1D("acpi", 22),
+	F1D("mmx", 23),
+	F1D("fxsr", 24),
+	F1D("sse", 25),
+	F1D("sse2", 26),
+	F1D("ss", 27),
+	F1D("htt", 28),
+	F1D("tm", 29),
 	F1D("pbe", 31),
-	F1C("sse3", 0), F1C("pclmulqdq", 1), F1C("dtes64", 2), F1C("monitor", 3),
-	F1C("dscpl", 4), F1C("vmx", 5), F1C("smx", 6), F1C("est", 7), F1C("tm2", 8),
-	F1C("ssse3", 9), F1C("cntxid", 10), F1C("fma", 12), F1C("cmpxchg16", 13),
-	F1C("cx16", 13), F1C("xtpr", 14), F1C("pdcm", 15), F1C("pcid", 17), F1C("dca", 18),
-	F1C("sse4.1", 19), F1C("sse4_1", 19), F1C("sse4.2", 20), F1C("sse4_2", 20),
-	F1C("x2apic", 21), F1C("movbe", 22), F1C("popcnt", 23), F1C("tsc-deadline", 24),
-	F1C("aes", 25), F1C("xsave", 26), F1C("osxsave", 27), F1C("avx", 28),
-	F1C("f16c", 29), F1C("rdrand", 30),
-	F7B("fsgsbase", 0), F7B("tsc_adjust", 1), F7B("bmi1", 3), F7B("hle", 4),
-	F7B("avx2", 5), F7B("smep", 7), F7B("bmi2", 8), F7B("erms", 9), F7B("invpcid", 10),
-	F7B("rtm", 11), F7B("mpx", 14), F7B("avx512f", 16), F7B("avx512dq", 17),
-	F7B("rdseed", 18), F7B("adx", 19), F7B("smap", 20), F7B("avx512-ifma", 21),
-	F7B("clflushopt", 23), F7B("clwb", 24), F7B("avx512pf", 26), F7B("avx512er", 27),
-	F7B("avx512cd", 28), F7B("sha", 29), F7B("avx512bw", 30), F7B("avx512vl", 31),
-	F7C("prefetchwt1", 0), F7C("avx512-vbmi", 1), F7C("umip", 2), F7C("pku", 3),
-	F7C("ospke", 4), F7C("avx512-vbmi2", 6), F7C("gfni", 8), F7C("vaes", 9),
-	F7C("vpclmulqdq", 10), F7C("avx512-vnni", 11), F7C("avx512-bitalg", 12),
-	F7C("avx512-vpopcntdq", 14), F7C("rdpid", 22),
-	F7D("avx512-4vnniw", 2), F7D("avx512-4fmaps", 3), F7D("md-clear", 10),
-	F7D("serialize", 14), F7D("ibrsb", 26), F7D("stibp", 27), F7D("l1d-flush", 28),
-	F7D("arch-caps", 29), F7D("ssbd", 31),
-	FXC("lahfsahf", 0), FXC("cmplegacy", 1), FXC("svm", 2), FXC("extapic", 3),
-	FXC("altmovcr8", 4), FXC("cr8legacy", 4), FXC("abm", 5), FXC("lzcnt", 5),
-	FXC("sse4a", 6), FXC("misalignsse", 7), FXC("3dnowprefetch", 8), FXC("osvw", 9),
-	FXC("ibs", 10), FXC("xop", 11), FXC("skinit", 12), FXC("wdt", 13), FXC("lwp", 15),
-	FXC("fma4", 16), FXC("tce", 17), FXC("nodeid", 19), FXC("tbm", 21),
+	F1C("sse3", 0),
+	F1C("pclmulqdq", 1),
+	F1C("dtes64", 2),
+	F1C("monitor", 3),
+	F1C("dscpl", 4),
+	F1C("vmx", 5),
+	F1C("smx", 6),
+	F1C("est", 7),
+	F1C("tm2", 8),
+	F1C("ssse3", 9),
+	F1C("cntxid", 10),
+	F1C("fma", 12),
+	F1C("cmpxchg16", 13),
+	F1C("cx16", 13),
+	F1C("xtpr", 14),
+	F1C("pdcm", 15),
+	F1C("pcid", 17),
+	F1C("dca", 18),
+	F1C("sse4.1", 19),
+	F1C("sse4_1", 19),
+	F1C("sse4.2", 20),
+	F1C("sse4_2", 20),
+	F1C("x2apic", 21),
+	F1C("movbe", 22),
+	F1C("popcnt", 23),
+	F1C("tsc-deadline", 24),
+	F1C("aes", 25),
+	F1C("xsave", 26),
+	F1C("osxsave", 27),
+	F1C("avx", 28),
+	F1C("f16c", 29),
+	F1C("rdrand", 30),
+	F7B("fsgsbase", 0),
+	F7B("tsc_adjust", 1),
+	F7B("bmi1", 3),
+	F7B("hle", 4),
+	F7B("avx2", 5),
+	F7B("smep", 7),
+	F7B("bmi2", 8),
+	F7B("erms", 9),
+	F7B("invpcid", 10),
+	F7B("rtm", 11),
+	F7B("mpx", 14),
+	F7B("avx512f", 16),
+	F7B("avx512dq", 17),
+	F7B("rdseed", 18),
+	F7B("adx", 19),
+	F7B("smap", 20),
+	F7B("avx512-ifma", 21),
+	F7B("clflushopt", 23),
+	F7B("clwb", 24),
+	F7B("avx512pf", 26),
+	F7B("avx512er", 27),
+	F7B("avx512cd", 28),
+	F7B("sha", 29),
+	F7B("avx512bw", 30),
+	F7B("avx512vl", 31),
+	F7C("prefetchwt1", 0),
+	F7C("avx512-vbmi", 1),
+	F7C("umip", 2),
+	F7C("pku", 3),
+	F7C("ospke", 4),
+	F7C("avx512-vbmi2", 6),
+	F7C("gfni", 8),
+	F7C("vaes", 9),
+	F7C("vpclmulqdq", 10),
+	F7C("avx512-vnni", 11),
+	F7C("avx512-bitalg", 12),
+	F7C("avx512-vpopcntdq", 14),
+	F7C("rdpid", 22),
+	F7D("avx512-4vnniw", 2),
+	F7D("avx512-4fmaps", 3),
+	F7D("md-clear", 10),
+	F7D("serialize", 14),
+	F7D("ibrsb", 26),
+	F7D("stibp", 27),
+	F7D("l1d-flush", 28),
+	F7D("arch-caps", 29),
+	F7D("ssbd", 31),
+	FXC("lahfsahf", 0),
+	FXC("cmplegacy", 1),
+	FXC("svm", 2),
+	FXC("extapic", 3),
+	FXC("altmovcr8", 4),
+	FXC("cr8legacy", 4),
+	FXC("abm", 5),
+	FXC("lzcnt", 5),
+	FXC("sse4a", 6),
+	FXC("misalignsse", 7),
+	FXC("3dnowprefetch", 8),
+	FXC("osvw", 9),
+	FXC("ibs", 10),
+	FXC("xop", 11),
+	FXC("skinit", 12),
+	FXC("wdt", 13),
+	FXC("lwp", 15),
+	FXC("fma4", 16),
+	FXC("tce", 17),
+	FXC("nodeid", 19),
+	FXC("tbm", 21),
 	FXC("topoext", 22),
-	FXD("syscall", 11), FXD("nx", 20), FXD("mmxext", 22), FXD("ffxsr", 25),
-	FXD("page1gb", 26), FXD("rdtscp", 27), FXD("lm", 29), FXD("3dnowext", 30),
+	FXD("syscall", 11),
+	FXD("nx", 20),
+	FXD("mmxext", 22),
+	FXD("ffxsr", 25),
+	FXD("page1gb", 26),
+	FXD("rdtscp", 27),
+	FXD("lm", 29),
+	FXD("3dnowext", 30),
 	FXD("3dnow", 31),
 };
 
@@ -137,8 +262,8 @@ static int cpuid_parse_item(const char *item, size_t len, struct cpuid_override 
 	}
 	f = cpuid_feature_named(item, name_len);
 	if (!f) {
-		snprintf(err, errlen, "cpuid: unknown feature '%.*s'", (int)(name_len > 64 ? 64 : name_len),
-			 item);
+		snprintf(err, errlen, "cpuid: unknown feature '%.*s'",
+			 (int)(name_len > 64 ? 64 : name_len), item);
 		return -EINVAL;
 	}
 	if (len - name_len != 2 || (eq[1] != '0' && eq[1] != '1')) {
@@ -439,8 +564,9 @@ static int cpuid_apply_override(struct kvm_cpuid2 *table, const struct kvm_cpuid
 			continue;
 		}
 		if (!e || !sup || !(*cpuid_reg((struct kvm_cpuid_entry2 *)sup, s->reg) & mask)) {
-			snprintf(err, errlen, "cpuid: %s=1, but KVM on this host does not support %s",
-				 s->name, s->name);
+			snprintf(err, errlen,
+				 "cpuid: %s=1, but KVM on this host does not support %s", s->name,
+				 s->name);
 			return -EINVAL;
 		}
 		*cpuid_reg(e, s->reg) |= mask;

@@ -54,9 +54,9 @@ void cpuid_host(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd);
 
 struct cpuid_request {
-	const struct kvm_cpuid2 *supported; /* KVM_GET_SUPPORTED_CPUID */
-	cpuid_host_fn host;		    /* NULL: cpuid_host */
-	enum policy_cpuid policy;	    /* what policy_cpuid() decided */
+	const struct kvm_cpuid2 *supported;    /* KVM_GET_SUPPORTED_CPUID */
+	cpuid_host_fn host;		       /* NULL: cpuid_host */
+	enum policy_cpuid policy;	       /* what policy_cpuid() decided */
 	const struct cpuid_override *override; /* NULL: none */
 	const struct domain *domain;
 	unsigned int nr_vcpus;

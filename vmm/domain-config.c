@@ -141,24 +141,24 @@ int domain_config_set_cmdline(struct domain_config *dc, const char *cmdline, cha
  * extra) can check each other; it writes a message without a FILE:LINE
  * prefix, which domain_config_apply() adds.
  */
-static int apply_name(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+static int apply_name(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		      size_t errlen)
 {
 	struct domain_config *dc = target;
 
 	return domain_config_set_name(dc, s->value.string, err, errlen);
 }
 
-static int apply_memory(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+static int apply_memory(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+			size_t errlen)
 {
 	struct domain_config *dc = target;
 
 	return domain_config_set_memory(dc, s->value.number, err, errlen);
 }
 
-static int apply_vcpus(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+static int apply_vcpus(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		       size_t errlen)
 {
 	struct domain_config *dc = target;
 
@@ -174,8 +174,8 @@ static int apply_path(char **field, const struct cfg_setting *s, char *err, size
 	return 0;
 }
 
-static int apply_kernel(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+static int apply_kernel(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+			size_t errlen)
 {
 	struct domain_config *dc = target;
 
@@ -183,15 +183,15 @@ static int apply_kernel(void *target, const struct cfg *cfg, const struct cfg_se
 }
 
 static int apply_ramdisk(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+			 char *err, size_t errlen)
 {
 	struct domain_config *dc = target;
 
 	return apply_path(&dc->ramdisk, s, err, errlen);
 }
 
-static int apply_domid(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+static int apply_domid(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		       size_t errlen)
 {
 	struct domain_config *dc = target;
 
@@ -199,7 +199,7 @@ static int apply_domid(void *target, const struct cfg *cfg, const struct cfg_set
 }
 
 static int apply_control(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+			 char *err, size_t errlen)
 {
 	struct domain_config *dc = target;
 
@@ -207,23 +207,23 @@ static int apply_control(void *target, const struct cfg *cfg, const struct cfg_s
 }
 
 static int apply_hardware(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+			  char *err, size_t errlen)
 {
 	struct domain_config *dc = target;
 
 	return cfg_flag(&dc->hardware, s, err, errlen);
 }
 
-static int apply_pit(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+static int apply_pit(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		     size_t errlen)
 {
 	struct domain_config *dc = target;
 
 	return cfg_flag(&dc->pit, s, err, errlen);
 }
 
-static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-		       char *err, size_t errlen)
+static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		       size_t errlen)
 {
 	struct domain_config *dc = target;
 	struct cpuid_override *ov = malloc(sizeof(*ov));
@@ -245,7 +245,7 @@ static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_set
  * command line; giving both is refused rather than guessing which one wins.
  */
 static int apply_cmdline(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-	 char *err, size_t errlen)
+			 char *err, size_t errlen)
 {
 	struct domain_config *dc = target;
 

@@ -36,8 +36,8 @@ static int apply_pit_host_ports(void *target, const struct cfg *cfg, const struc
 	const char *v = s->value.string;
 
 	if (strcmp(v, "real") && (strncmp(v, "simulated:", 10) || !v[10])) {
-		snprintf(err, errlen, "pit_host_ports '%.48s': use \"real\" or \"simulated:LOGFILE\"",
-			 v);
+		snprintf(err, errlen,
+			 "pit_host_ports '%.48s': use \"real\" or \"simulated:LOGFILE\"", v);
 		return -EINVAL;
 	}
 	free(hc->pit_host_ports);
@@ -84,8 +84,7 @@ int host_config_load(struct host_config *hc, const char *path, char *err, size_t
 	ret = cfg_load(path, &cfg, err, errlen);
 	if (ret)
 		return ret;
-	ret = cfg_apply(&cfg, host_keys, sizeof(host_keys) / sizeof(host_keys[0]), hc, err,
-			errlen);
+	ret = cfg_apply(&cfg, host_keys, sizeof(host_keys) / sizeof(host_keys[0]), hc, err, errlen);
 	cfg_free(&cfg);
 	if (!ret && !(hc->path = strdup(path)))
 		ret = -ENOMEM;

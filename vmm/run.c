@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "devices/host-ports.h"
+#include "devices/i8254.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
@@ -48,6 +50,9 @@ struct run_domain {
 	struct pvpanic pvpanic;
 	struct post_port post;
 	struct hypercall_port hypercall;
+	struct host_ports *host_ports; /* the hardware domain's host PIT, or NULL */
+	struct i8254 pit;	       /* kdom's PIT, when host_ports is set */
+	bool pit_created;
 };
 
 void cmd_run_usage(void)
@@ -277,21 +282,32 @@ int run_admit_domain(const char *role, const struct host_config *host, struct do
 }
 
 /*
- * The policy decides the domain's PIT.  The host-port back end for the
- * hardware domain is not wired yet, so the host never offers its ports and
- * the hardware domain gets the virtual PIT, saying why.
+ * The policy decides the domain's PIT.  Host access is asked for as if the
+ * host's ports were reachable; only when the policy would use them are they
+ * opened (before any vCPU thread exists: ioperm() grants are inherited only
+ * by threads created later), and when that fails the policy decides again
+ * and its reason, with what failed, is logged.
  */
-static bool run_pit_wanted(const struct domain *domain, const struct host_config *hc,
-			   const struct domain_config *dc)
+static enum policy_pit run_choose_pit(struct run_domain *rd, const struct domain_config *dc)
 {
-	struct policy_host host = host_config_policy(hc);
+	struct policy_host host = host_config_policy(&rd->host);
 	struct policy_domain_config cfg = { .pit = dc->pit };
 	const char *reason = NULL;
-	enum policy_pit mode = policy_pit_mode(domain, &host, &cfg, &reason);
+	enum policy_pit mode;
+	char err[256] = "";
 
+	host.host_ports_available = true;
+	mode = policy_pit_mode(&rd->domain, &host, &cfg, &reason);
+	if (mode == POLICY_PIT_HOST &&
+	    host_ports_open(&rd->host_ports, rd->host.pit_host_ports, err, sizeof(err))) {
+		host.host_ports_available = false;
+		mode = policy_pit_mode(&rd->domain, &host, &cfg, &reason);
+		log_info("%s (%s)", reason, err);
+		reason = NULL;
+	}
 	if (reason)
 		log_info("%s", reason);
-	return mode != POLICY_PIT_NONE;
+	return mode;
 }
 
 static int run_create_devices(struct run_domain *rd)
@@ -310,6 +326,10 @@ static int run_create_devices(struct run_domain *rd)
 		ret = post_port_create(&rd->post, vm);
 	if (!ret)
 		ret = hypercall_port_create(&rd->hypercall, vm);
+	if (!ret && rd->host_ports) {
+		ret = i8254_create(&rd->pit, vm, rd->host_ports);
+		rd->pit_created = !ret;
+	}
 	if (ret)
 		log_error("cannot create the platform devices: %s", strerror(-ret));
 	return ret;
@@ -521,7 +541,7 @@ int cmd_run(int argc, char **argv)
 		.memory_mib = dc.memory_mib,
 		.nr_vcpus = dc.vcpus,
 		.domain = &rd->domain,
-		.kernel_pit = run_pit_wanted(&rd->domain, &rd->host, &dc),
+		.kernel_pit = run_choose_pit(rd, &dc) == POLICY_PIT_VIRTUAL,
 		.cpuid = dc.cpuid,
 		.pin_vcpus = policy_vcpus_pinned(&rd->domain, &policy_host),
 	};
@@ -542,7 +562,10 @@ int cmd_run(int argc, char **argv)
 	if (opts.stats)
 		run_print_stats(rd);
 out_vm:
+	if (rd->pit_created)
+		i8254_destroy(&rd->pit);
 	vm_destroy(&rd->vm);
+	host_ports_close(rd->host_ports);
 	uart_destroy(&rd->uart);
 	close(signal_fd);
 out_console:

@@ -76,9 +76,9 @@ struct vm_params {
 	uint64_t memory_mib;
 	unsigned int nr_vcpus;
 	struct domain *domain;
-	bool kernel_pit;		     /* KVM's in-kernel PIT */
+	bool kernel_pit;		    /* KVM's in-kernel PIT */
 	const struct cpuid_override *cpuid; /* the config's `cpuid =`; NULL: none */
-	bool pin_vcpus;			     /* vCPU i runs on host CPU i (modulo their number) */
+	bool pin_vcpus;			    /* vCPU i runs on host CPU i (modulo their number) */
 };
 
 /*

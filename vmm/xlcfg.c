@@ -640,7 +640,7 @@ static int config_read_file(const char *path, char **text, size_t *len, char *er
 			close(fd);
 			free(buf);
 			cfg_error(err, errlen, "%s is larger than %d bytes (1 MiB)", path,
-				     CFG_FILE_MAX);
+				  CFG_FILE_MAX);
 			return -EFBIG;
 		}
 	}
@@ -703,8 +703,8 @@ int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, v
 			}
 		}
 		if (!ck)
-			return cfg_error(err, errlen, "%s:%d: unknown key '%.*s'", filename, s->line,
-					 QUOTE_MAX, s->key);
+			return cfg_error(err, errlen, "%s:%d: unknown key '%.*s'", filename,
+					 s->line, QUOTE_MAX, s->key);
 		if (s->value.type != ck->type)
 			return cfg_error(err, errlen, "%s:%d: '%s' must be %s", filename, s->line,
 					 ck->key, type_name(ck->type));

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(runner, devices_suite());
 	srunner_add_suite(runner, cpuid_suite());
 	srunner_add_suite(runner, roles_suite());
+	srunner_add_suite(runner, i8254_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

@@ -915,7 +915,8 @@ START_TEST(test_domain_cpuid_key)
 	ck_assert_uint_eq(dc.cpuid->count, 2);
 	domain_config_free(&dc);
 	ck_assert_ptr_null(dc.cpuid);
-	check_apply_error("\ncpuid = \"host,nosuch=1\"\n", "t.cfg:2: cpuid: unknown feature 'nosuch'");
+	check_apply_error("\ncpuid = \"host,nosuch=1\"\n",
+			  "t.cfg:2: cpuid: unknown feature 'nosuch'");
 	check_apply_error("cpuid = 1\n", "t.cfg:1: 'cpuid' must be a string");
 }
 END_TEST
@@ -964,7 +965,8 @@ START_TEST(test_host_config)
 	static const struct {
 		const char *text, *message;
 	} bad[] = {
-		{ "hardware_domid = 32752\n", "%s:1: hardware_domid 32752 out of range (0 to 32751)" },
+		{ "hardware_domid = 32752\n",
+		  "%s:1: hardware_domid 32752 out of range (0 to 32751)" },
 		{ "\npit_host_access = 2\n", "%s:2: 'pit_host_access' must be 0 or 1, not 2" },
 		{ "pit_host_ports = \"sim\"\n",
 		  "%s:1: pit_host_ports 'sim': use \"real\" or \"simulated:LOGFILE\"" },

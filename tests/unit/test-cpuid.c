@@ -11,26 +11,16 @@
 static struct kvm_cpuid2 *all_features(void)
 {
 	static const uint32_t functions[][2] = {
-		{ 0, 0 },
-		{ 1, 0 },
-		{ 2, 0 },
-		{ 4, 0 },
-		{ 4, 1 },
-		{ 7, 0 },
-		{ 7, 1 },
-		{ 0xb, 0 },
-		{ 0xb, 1 },
-		{ 0xd, 0 },
-		{ 0xd, 1 },
-		{ 0x40000000, 0 },
-		{ 0x40000001, 0 },
-		{ KDOM_CPUID_BASE, 0 },
-		{ 0x80000000, 0 },
-		{ 0x80000001, 0 },
-		{ 0x80000002, 0 },
-		{ 0x80000003, 0 },
-		{ 0x80000004, 0 },
-		{ 0x80000008, 0 },
+		{ 0, 0 },	   { 1, 0 },
+		{ 2, 0 },	   { 4, 0 },
+		{ 4, 1 },	   { 7, 0 },
+		{ 7, 1 },	   { 0xb, 0 },
+		{ 0xb, 1 },	   { 0xd, 0 },
+		{ 0xd, 1 },	   { 0x40000000, 0 },
+		{ 0x40000001, 0 }, { KDOM_CPUID_BASE, 0 },
+		{ 0x80000000, 0 }, { 0x80000001, 0 },
+		{ 0x80000002, 0 }, { 0x80000003, 0 },
+		{ 0x80000004, 0 }, { 0x80000008, 0 },
 	};
 	size_t n = sizeof(functions) / sizeof(functions[0]);
 	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
@@ -129,12 +119,12 @@ START_TEST(test_cpuid_kdom_leaves_and_apic_ids)
 		ck_assert_ptr_nonnull(table);
 		vcpu = cpuid_for_vcpu(table, 5);
 		e = find(vcpu, 1, 0);
-		ck_assert_uint_eq(e->ebx >> 24, 5);		  /* APIC ID */
-		ck_assert_uint_eq((e->ebx >> 16) & 0xff, 8);	  /* logical processors */
-		ck_assert_uint_ne(e->ecx & (1u << 31), 0);	  /* hypervisor bit */
-		ck_assert_uint_eq(find(vcpu, 0xb, 1)->edx, 5);	  /* x2APIC ID */
+		ck_assert_uint_eq(e->ebx >> 24, 5);		    /* APIC ID */
+		ck_assert_uint_eq((e->ebx >> 16) & 0xff, 8);	    /* logical processors */
+		ck_assert_uint_ne(e->ecx & (1u << 31), 0);	    /* hypervisor bit */
+		ck_assert_uint_eq(find(vcpu, 0xb, 1)->edx, 5);	    /* x2APIC ID */
 		ck_assert_uint_eq(find(table, 1, 0)->ebx >> 24, 0); /* the domain table's stays */
-		e = find(vcpu, 0x40000000, 0);			  /* KVM's leaf stays KVM's */
+		e = find(vcpu, 0x40000000, 0);			    /* KVM's leaf stays KVM's */
 		ck_assert_ptr_nonnull(e);
 		ck_assert_uint_eq(e->ebx, 0xffffffff);
 		e = find(vcpu, KDOM_CPUID_BASE, 0);
@@ -175,7 +165,7 @@ START_TEST(test_cpuid_host_policy)
 	ck_assert_uint_eq(find(table, 0, 0)->ecx, host[2]);
 	ck_assert_uint_eq(find(table, 0, 0)->edx, host[3]);
 	fake_host(1, 0, host);
-	ck_assert_uint_eq(find(table, 1, 0)->eax, host[0]); /* family/model/stepping */
+	ck_assert_uint_eq(find(table, 1, 0)->eax, host[0]);    /* family/model/stepping */
 	ck_assert_uint_eq(find(table, 1, 0)->edx, 0xffffffff); /* features: KVM's */
 	fake_host(4, 1, host);
 	ck_assert_uint_eq(find(table, 4, 1)->eax, host[0]); /* cache descriptors */
@@ -215,7 +205,7 @@ START_TEST(test_cpuid_leveled_policy)
 	e = find(table, 7, 0);
 	ck_assert_uint_eq(e->ebx | e->ecx | e->edx, 0);
 	e = find(table, 0x80000001, 0);
-	ck_assert_uint_eq(e->ecx, 1u);						  /* lahfsahf */
+	ck_assert_uint_eq(e->ecx, 1u);					 /* lahfsahf */
 	ck_assert_uint_eq(e->edx, (1u << 11) | (1u << 20) | (1u << 29)); /* syscall nx lm */
 	ck_assert_uint_le(find(table, 0, 0)->eax, 0xd);
 	ck_assert_uint_le(find(table, 0x80000000, 0)->eax, 0x80000008);
@@ -264,7 +254,8 @@ START_TEST(test_cpuid_override_parse)
 		{ "hypervisor=0", "cpuid: the hypervisor bit is always set" },
 		{ "aes=0,host", "cpuid: 'host' is not name=0 or name=1" },
 		{ "0x00000001:ecx=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0",
-		  "cpuid: '0x00000001:ecx=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0': the leaf:register=bits "
+		  "cpuid: '0x00000001:ecx=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx0': the "
+		  "leaf:register=bits "
 		  "form is not supported, use feature names (sse4_2=0)" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -289,8 +280,8 @@ START_TEST(test_cpuid_override_applies)
 
 	domain_init(&d, 1, "t", 0);
 	/* Clear on the host policy; set a KVM-supported feature beyond the baseline. */
-	ck_assert_int_eq(cpuid_override_parse("host,sse4_2=0,aes=0,lahfsahf=0", &ov, err,
-					      sizeof(err)), 0);
+	ck_assert_int_eq(
+		cpuid_override_parse("host,sse4_2=0,aes=0,lahfsahf=0", &ov, err, sizeof(err)), 0);
 	table = build(supported, &d, POLICY_CPUID_HOST, &ov, 1, false, err);
 	ck_assert_ptr_nonnull(table);
 	ck_assert_uint_eq(find(table, 1, 0)->ecx & ((1u << 20) | (1u << 25)), 0);

@@ -12,5 +12,6 @@ Suite *hypercall_suite(void);
 Suite *devices_suite(void);
 Suite *cpuid_suite(void);
 Suite *roles_suite(void);
+Suite *i8254_suite(void);
 
 #endif

@@ -36,8 +36,9 @@ struct feature {
 };
 
 static const struct feature features[] = {
-	{ "sse4_2", 1, 2, 20 },		 { "aes", 1, 2, 25 },	      { "popcnt", 1, 2, 23 },
-	{ "lahfsahf", 0x80000001, 2, 0 }, { "abm", 0x80000001, 2, 5 }, { "rdtscp", 0x80000001, 3, 27 },
+	{ "sse4_2", 1, 2, 20 },		  { "aes", 1, 2, 25 },
+	{ "popcnt", 1, 2, 23 },		  { "lahfsahf", 0x80000001, 2, 0 },
+	{ "abm", 0x80000001, 2, 5 },	  { "rdtscp", 0x80000001, 3, 27 },
 	{ "page1gb", 0x80000001, 3, 26 }, { "nx", 0x80000001, 3, 20 },
 };
 
@@ -120,7 +121,8 @@ static void check_host_policy(void)
 	       "brand '%s' is the host's ('%s')", seen,
 	       cmdline_get("brand") ? cmdline_get("brand") : "(not given)");
 	signature(cpuid(1).eax, &family, &model, &stepping);
-	report(family == cmdline_get_u64("family", ~0ull) && model == cmdline_get_u64("model", ~0ull) &&
+	report(family == cmdline_get_u64("family", ~0ull) &&
+		       model == cmdline_get_u64("model", ~0ull) &&
 		       stepping == cmdline_get_u64("stepping", ~0ull),
 	       "family %u model %u stepping %u are the host's", family, model, stepping);
 }
@@ -134,7 +136,8 @@ static void check_leveled_policy(void)
 	brand_string(brand);
 	report(!strcmp(brand, LEVELED_BRAND), "brand '%s' (expected '" LEVELED_BRAND "')", brand);
 	signature(leaf1.eax, &family, &model, &stepping);
-	report(family == BASELINE_FAMILY && model == BASELINE_MODEL && stepping == BASELINE_STEPPING,
+	report(family == BASELINE_FAMILY && model == BASELINE_MODEL &&
+		       stepping == BASELINE_STEPPING,
 	       "family %u model %u stepping %u are the baseline's", family, model, stepping);
 	report(cpuid(0).eax <= 0xd, "highest basic leaf 0x%x within the baseline's 0xd",
 	       cpuid(0).eax);
@@ -197,8 +200,7 @@ static void print_seen(void)
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		struct cpuid_regs r = cpuid(leaves[i]);
 
-		printf("seen %08x.0: %08x %08x %08x %08x\n", leaves[i], r.eax, r.ebx, r.ecx,
-		       r.edx);
+		printf("seen %08x.0: %08x %08x %08x %08x\n", leaves[i], r.eax, r.ebx, r.ecx, r.edx);
 	}
 }
 
