@@ -237,6 +237,8 @@ int vcpu_start(struct vcpu *vcpu)
 		if (ret)
 			log_warn("cannot pin vCPU %u to host CPU %ld: %s", vcpu->id,
 				 vcpu->id % nr_cpus, strerror(ret));
+		else
+			log_debug("vCPU %u pinned to host CPU %ld", vcpu->id, vcpu->id % nr_cpus);
 	}
 	return 0;
 }
