@@ -20,7 +20,7 @@ endif
 
 # ---- Host code ----------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP \
-	-Iinclude -I. -D_GNU_SOURCE -fno-strict-aliasing
+	-Iinclude -I. -D_GNU_SOURCE -fno-strict-aliasing $(shell pkg-config --cflags jansson)
 ifeq ($(WERROR),1)
 HOST_CFLAGS += -Werror
 endif
@@ -30,7 +30,7 @@ HOST_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -O1
 HOST_LDFLAGS += -fsanitize=address,undefined
 endif
-HOST_LIBS := -luring -lpthread
+HOST_LIBS := -luring -lpthread $(shell pkg-config --libs jansson)
 
 # The monitor core, devices and role code: linked into kdom and the unit tests.
 LIB_SRCS := \
@@ -63,9 +63,17 @@ LIB_SRCS := \
 	hv-roles/domain.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
-	hv-roles/policy.c
+	hv-roles/policy.c \
+	toolstack/protocol.c \
+	toolstack/client.c \
+	toolstack/state-file.c
 
-KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c
+KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
+	toolstack/cli.c toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-info.c \
+	toolstack/cmd-destroy.c toolstack/cmd-shutdown.c toolstack/cmd-pause.c \
+	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c
+
+KDOMD_SRCS := toolstack/kdomd.c toolstack/domain-process.c
 
 UNIT_SRCS := \
 	tests/unit/main.c \
@@ -77,22 +85,25 @@ UNIT_SRCS := \
 	tests/unit/test-devices.c \
 	tests/unit/test-cpuid.c \
 	tests/unit/test-roles.c \
-	tests/unit/test-i8254.c
+	tests/unit/test-i8254.c \
+	tests/unit/test-protocol.c
 
 BENCH_SRCS := bench/kvm-floor.c
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 KDOM_OBJS  := $(KDOM_SRCS:%.c=$(BUILD)/%.o)
+KDOMD_OBJS := $(KDOMD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
-HOST_OBJS  := $(LIB_OBJS) $(KDOM_OBJS) $(UNIT_OBJS) $(BENCH_OBJS)
+HOST_OBJS  := $(LIB_OBJS) $(KDOM_OBJS) $(KDOMD_OBJS) $(UNIT_OBJS) $(BENCH_OBJS)
 
 KDOM       := $(BUILD)/kdom
+KDOMD      := $(BUILD)/kdomd
 UNIT_TESTS := $(BUILD)/unit-tests
 KVM_FLOOR  := $(BUILD)/kvm-floor
 
 .PHONY: all
-all: $(KDOM) $(KVM_FLOOR) guests
+all: $(KDOM) $(KDOMD) $(KVM_FLOOR) guests
 
 # Host objects are rebuilt when the flags change (SANITIZE=1 <-> 0).
 FLAGS_STAMP := $(BUILD)/.host-flags
@@ -111,6 +122,9 @@ $(BUILD)/libkdom.a: $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(KDOM): $(KDOM_OBJS) $(BUILD)/libkdom.a
+	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+$(KDOMD): $(KDOMD_OBJS) $(BUILD)/libkdom.a
 	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 $(KVM_FLOOR): $(BENCH_OBJS)

@@ -16,7 +16,8 @@ _Static_assert(sizeof(struct kdom_hypercall) == KDOM_HYPERCALL_SIZE, "ABI block 
 
 static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t result)
 {
-	struct vm *vm = opaque;
+	struct hypercall_port *hp = opaque;
+	struct vm *vm = hp->vm;
 
 	switch (reason) {
 	case KDOM_SHUTDOWN_POWEROFF:
@@ -57,6 +58,13 @@ static void hypercall_port_complain(struct hypercall_port *hp, const char *fmt, 
 		 count == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)" : "");
 }
 
+static uint32_t hypercall_port_control_request(void *opaque)
+{
+	struct hypercall_port *hp = opaque;
+
+	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_ACQUIRE);
+}
+
 static void hypercall_port_io(void *opaque, struct bus_access *access)
 {
 	struct hypercall_port *hp = opaque;
@@ -89,7 +97,11 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 	}
 	/* Work on a copy: another vCPU may change the block while we serve it. */
 	memcpy(&req, block, sizeof(req));
-	struct hypercall_ops ops = { .shutdown = hypercall_port_shutdown, .opaque = vm };
+	struct hypercall_ops ops = {
+		.shutdown = hypercall_port_shutdown,
+		.control_request = hypercall_port_control_request,
+		.opaque = hp,
+	};
 	hypercall_dispatch(vm->domain, &ops, &req);
 	memcpy(block, &req, sizeof(req));
 }
@@ -98,5 +110,6 @@ int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
 {
 	hp->vm = vm;
 	hp->complaints = 0;
+	hp->shutdown_request = 0;
 	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp, "hypercall");
 }

@@ -58,6 +58,25 @@ static int64_t hypercall_sched_op(const struct hypercall_ops *ops, struct kdom_h
 	}
 }
 
+/*
+ * kdom_op: what Xen guests read from xenstore's control/shutdown, kdom
+ * answers through the hypercall port (no xenstore here).
+ */
+static int64_t hypercall_kdom_op(const struct hypercall_ops *ops, struct kdom_hypercall *req)
+{
+	uint32_t request;
+
+	switch (req->cmd) {
+	case KDOM_KDOMOP_GET_CONTROL_REQUEST:
+		request = ops->control_request ? ops->control_request(ops->opaque) : 0;
+		req->arg[0] = request != 0;
+		req->arg[1] = request ? request - 1 : 0;
+		return 0;
+	default:
+		return -KDOM_ENOSYS;
+	}
+}
+
 void hypercall_dispatch(const struct domain *caller, const struct hypercall_ops *ops,
 			struct kdom_hypercall *req)
 {
@@ -67,6 +86,9 @@ void hypercall_dispatch(const struct domain *caller, const struct hypercall_ops 
 		break;
 	case KDOM_HC_SCHED_OP:
 		req->ret = hypercall_sched_op(ops, req);
+		break;
+	case KDOM_HC_KDOM_OP:
+		req->ret = hypercall_kdom_op(ops, req);
 		break;
 	default:
 		req->ret = -KDOM_ENOSYS;

@@ -11,6 +11,8 @@
 struct hypercall_ops {
 	/* The caller asked to shut down with a SHUTDOWN_* reason and a KDOM_RESULT_*. */
 	void (*shutdown)(void *opaque, uint32_t reason, uint32_t result);
+	/* The toolstack's pending shutdown request: SHUTDOWN_* + 1, or 0 for none. */
+	uint32_t (*control_request)(void *opaque);
 	void *opaque;
 };
 

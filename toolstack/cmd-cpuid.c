@@ -33,8 +33,8 @@ void cmd_cpuid_usage(void)
 	       "  -h, --help             show this help\n"
 	       "\n"
 	       "The hardware domain and control domains get the host policy (the host's\n"
-	       "identification, every feature KVM supports); other domains the leveled\n"
-	       CPUID_BASELINE_NAME " baseline named \"" CPUID_LEVELED_BRAND "\".\n");
+	       "identification, every feature KVM supports); other domains the "
+	       "leveled\n" CPUID_BASELINE_NAME " baseline named \"" CPUID_LEVELED_BRAND "\".\n");
 }
 
 static void cpuid_print(const struct kvm_cpuid2 *table)

@@ -5,4 +5,28 @@
 int cmd_cpuid(int argc, char **argv);
 void cmd_cpuid_usage(void);
 
+/* The daemon commands: they talk to kdomd (toolstack/cli.h). */
+int cmd_create(int argc, char **argv);
+void cmd_create_usage(void);
+int cmd_list(int argc, char **argv);
+void cmd_list_usage(void);
+int cmd_info(int argc, char **argv);
+void cmd_info_usage(void);
+int cmd_destroy(int argc, char **argv);
+void cmd_destroy_usage(void);
+int cmd_shutdown(int argc, char **argv);
+void cmd_shutdown_usage(void);
+int cmd_reboot(int argc, char **argv);
+void cmd_reboot_usage(void);
+int cmd_pause(int argc, char **argv);
+void cmd_pause_usage(void);
+int cmd_unpause(int argc, char **argv);
+void cmd_unpause_usage(void);
+int cmd_console(int argc, char **argv);
+void cmd_console_usage(void);
+int cmd_events(int argc, char **argv);
+void cmd_events_usage(void);
+int cmd_launch(int argc, char **argv);
+void cmd_launch_usage(void);
+
 #endif

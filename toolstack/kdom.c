@@ -21,6 +21,17 @@ static int cmd_version(int argc, char **argv);
 static const struct kdom_command kdom_commands[] = {
 	{ "run", "run one domain in the foreground", cmd_run, cmd_run_usage },
 	{ "cpuid", "print the CPUID leaves a domain would see", cmd_cpuid, cmd_cpuid_usage },
+	{ "create", "have kdomd create a domain from a config file", cmd_create, cmd_create_usage },
+	{ "list", "list the domains kdomd runs", cmd_list, cmd_list_usage },
+	{ "info", "print what kdomd knows of one domain", cmd_info, cmd_info_usage },
+	{ "destroy", "end a domain at once", cmd_destroy, cmd_destroy_usage },
+	{ "shutdown", "ask a domain to shut down", cmd_shutdown, cmd_shutdown_usage },
+	{ "reboot", "ask a domain to reboot", cmd_reboot, cmd_reboot_usage },
+	{ "pause", "pause a domain's vCPUs", cmd_pause, cmd_pause_usage },
+	{ "unpause", "let a paused domain run again", cmd_unpause, cmd_unpause_usage },
+	{ "console", "attach to a domain's console", cmd_console, cmd_console_usage },
+	{ "events", "follow kdomd's domain events", cmd_events, cmd_events_usage },
+	{ "launch", "create the domains a manifest lists", cmd_launch, cmd_launch_usage },
 	{ "help", "show help for kdom or one command", cmd_help, NULL },
 	{ "version", "print kdom's version", cmd_version, NULL },
 };

@@ -86,6 +86,26 @@ int cfg_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen)
 
 struct cpuid_override;
 
+/* What the toolstack does when a domain shuts down (xl's on_poweroff & co). */
+enum domain_action {
+	DOMAIN_ACTION_DESTROY,
+	DOMAIN_ACTION_RESTART,
+	DOMAIN_ACTION_PRESERVE,
+	DOMAIN_ACTION_RENAME_RESTART,
+};
+
+/* Shutdown reasons an action is chosen for. */
+enum domain_shutdown {
+	DOMAIN_SHUTDOWN_POWEROFF,
+	DOMAIN_SHUTDOWN_REBOOT,
+	DOMAIN_SHUTDOWN_CRASH,
+	DOMAIN_SHUTDOWN_WATCHDOG,
+	DOMAIN_SHUTDOWN_COUNT
+};
+
+/* "destroy", "restart", "preserve", "rename-restart". */
+const char *domain_action_name(enum domain_action action);
+
 #define DOMAIN_NAME_MAX 64
 #define DOMAIN_VCPUS_MAX 8
 #define DOMAIN_MEMORY_DEFAULT_MIB 128 /* a distribution kernel needs about 70 */
@@ -105,6 +125,8 @@ struct domain_config {
 	bool hardware; /* `hardware = 1`: asks to be the hardware domain */
 	bool pit;      /* `pit = 0`: no PIT at all (default 1) */
 	struct cpuid_override *cpuid; /* `cpuid = "host,aes=0"`; NULL: none */
+	/* on_poweroff, on_reboot, on_crash, on_watchdog (kdomd); xl's defaults */
+	enum domain_action on[DOMAIN_SHUTDOWN_COUNT];
 };
 
 /* Defaults: name "kdom", DOMAIN_MEMORY_DEFAULT_MIB, 1 vCPU, no kernel. */

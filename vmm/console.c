@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int console_open(struct console *console, const char *spec, char *err, size_t errlen)
@@ -14,10 +15,11 @@ int console_open(struct console *console, const char *spec, char *err, size_t er
 	pthread_mutex_init(&console->lock, NULL);
 	console->out_fd = STDOUT_FILENO;
 	console->in_fd = STDIN_FILENO;
+	console->client_fd = -1;
 	if (!spec || !strcmp(spec, "stdio"))
 		return 0;
 	if (!strncmp(spec, "file:", 5) && spec[5]) {
-		int fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 		if (fd < 0) {
 			int saved = errno;
@@ -37,21 +39,51 @@ int console_open(struct console *console, const char *spec, char *err, size_t er
 	return -EINVAL;
 }
 
-/* Called with the lock held. */
-static void console_write_out(struct console *console)
+/* Write all of buf to fd; false when fd failed (a closed pipe, a full disk). */
+static bool console_write_all(int fd, const char *buf, size_t len)
 {
 	size_t done = 0;
 
-	while (done < console->len && console->out_fd >= 0) {
-		ssize_t n = write(console->out_fd, console->line + done, console->len - done);
+	while (done < len) {
+		ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, buf + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true; /* a client that does not keep up loses output, not the guest time */
 		if (n <= 0)
-			break; /* a closed pipe or full disk: guest output is dropped */
+			return false;
 		done += n;
 	}
+	return true;
+}
+
+/* Called with the lock held.  Output that cannot be written is dropped. */
+static void console_write_out(struct console *console)
+{
+	if (console->out_fd >= 0)
+		console_write_all(console->out_fd, console->line, console->len);
+	if (console->client_fd >= 0 &&
+	    !console_write_all(console->client_fd, console->line, console->len))
+		console->client_fd = -1; /* a client too slow or gone: the event loop closes it */
 	console->len = 0;
+}
+
+void console_attach(struct console *console, int client_fd)
+{
+	pthread_mutex_lock(&console->lock);
+	console->client_fd = client_fd;
+	pthread_mutex_unlock(&console->lock);
+}
+
+void console_detach(struct console *console, int client_fd)
+{
+	pthread_mutex_lock(&console->lock);
+	if (console->client_fd == client_fd)
+		console->client_fd = -1;
+	pthread_mutex_unlock(&console->lock);
 }
 
 void console_put(struct console *console, uint8_t byte)

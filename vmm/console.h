@@ -12,6 +12,7 @@
 struct console {
 	int out_fd; /* guest output; -1 drops it */
 	int in_fd;  /* host input for the guest; -1 when there is none */
+	int client_fd; /* an attached console client (kdom console), or -1 */
 	bool owns_out;
 	pthread_mutex_t lock;
 	char line[CONSOLE_LINE_MAX];
@@ -29,6 +30,11 @@ void console_put(struct console *console, uint8_t byte);
 
 /* Write out what is buffered. */
 void console_flush(struct console *console);
+
+/* Send output to client_fd too, until it fails or is detached; replaces any client. */
+void console_attach(struct console *console, int client_fd);
+/* Forget the client (the caller closes it) if it is still client_fd. */
+void console_detach(struct console *console, int client_fd);
 
 void console_close(struct console *console);
 

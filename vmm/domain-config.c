@@ -42,6 +42,10 @@ void domain_config_init(struct domain_config *dc)
 	dc->domid = DOMAIN_DOMID_ANY;
 	dc->pit = true;
 	dc->vcpus = 1;
+	dc->on[DOMAIN_SHUTDOWN_POWEROFF] = DOMAIN_ACTION_DESTROY;
+	dc->on[DOMAIN_SHUTDOWN_REBOOT] = DOMAIN_ACTION_RESTART;
+	dc->on[DOMAIN_SHUTDOWN_CRASH] = DOMAIN_ACTION_DESTROY;
+	dc->on[DOMAIN_SHUTDOWN_WATCHDOG] = DOMAIN_ACTION_DESTROY;
 }
 
 void domain_config_free(struct domain_config *dc)
@@ -239,6 +243,47 @@ static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_set
 	return 0;
 }
 
+static const char *const action_names[] = {
+	[DOMAIN_ACTION_DESTROY] = "destroy",
+	[DOMAIN_ACTION_RESTART] = "restart",
+	[DOMAIN_ACTION_PRESERVE] = "preserve",
+	[DOMAIN_ACTION_RENAME_RESTART] = "rename-restart",
+};
+
+const char *domain_action_name(enum domain_action action)
+{
+	return (unsigned int)action < sizeof(action_names) / sizeof(action_names[0])
+		       ? action_names[action]
+		       : "unknown";
+}
+
+/* on_poweroff = "destroy" and its siblings; xl's coredump-* actions are not offered. */
+static int apply_action(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+			char *err, size_t errlen)
+{
+	static const char *const keys[DOMAIN_SHUTDOWN_COUNT] = {
+		[DOMAIN_SHUTDOWN_POWEROFF] = "on_poweroff",
+		[DOMAIN_SHUTDOWN_REBOOT] = "on_reboot",
+		[DOMAIN_SHUTDOWN_CRASH] = "on_crash",
+		[DOMAIN_SHUTDOWN_WATCHDOG] = "on_watchdog",
+	};
+	struct domain_config *dc = target;
+
+	for (unsigned int k = 0; k < DOMAIN_SHUTDOWN_COUNT; k++) {
+		if (strcmp(s->key, keys[k]))
+			continue;
+		for (unsigned int a = 0; a < sizeof(action_names) / sizeof(action_names[0]); a++) {
+			if (!strcmp(s->value.string, action_names[a])) {
+				dc->on[k] = a;
+				return 0;
+			}
+		}
+	}
+	return config_error(err, errlen,
+			    "%s '%.*s' is not destroy, restart, preserve or rename-restart",
+			    s->key, QUOTE_MAX, s->value.string);
+}
+
 /*
  * xl takes `cmdline` as the whole command line and `extra` as text appended
  * to one it builds from `root`.  kdom builds none, so either key gives the
@@ -274,6 +319,10 @@ static const struct cfg_key config_keys[] = {
 	{ "hardware", CFG_NUMBER, apply_hardware },
 	{ "pit", CFG_NUMBER, apply_pit },
 	{ "cpuid", CFG_STRING, apply_cpuid },
+	{ "on_poweroff", CFG_STRING, apply_action },
+	{ "on_reboot", CFG_STRING, apply_action },
+	{ "on_crash", CFG_STRING, apply_action },
+	{ "on_watchdog", CFG_STRING, apply_action },
 };
 
 int domain_config_apply(struct domain_config *dc, const struct cfg *cfg, char *err, size_t errlen)

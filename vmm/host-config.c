@@ -57,12 +57,32 @@ static int apply_driver_domains(void *target, const struct cfg *cfg, const struc
 	return cfg_flag(&((struct host_config *)target)->driver_domains, s, err, errlen);
 }
 
+static int apply_hwdom_crash(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+			     char *err, size_t errlen)
+{
+	struct host_config *hc = target;
+	const char *v = s->value.string;
+
+	if (!strcmp(v, "poweroff"))
+		hc->hwdom_crash = HOST_CRASH_POWEROFF;
+	else if (!strcmp(v, "reboot"))
+		hc->hwdom_crash = HOST_CRASH_REBOOT;
+	else if (!strcmp(v, "preserve"))
+		hc->hwdom_crash = HOST_CRASH_PRESERVE;
+	else {
+		snprintf(err, errlen, "hwdom_crash '%.48s' is not reboot, poweroff or preserve", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct cfg_key host_keys[] = {
 	{ "hardware_domid", CFG_NUMBER, apply_hardware_domid },
 	{ "pit_host_access", CFG_NUMBER, apply_pit_host_access },
 	{ "pit_host_ports", CFG_STRING, apply_pit_host_ports },
 	{ "hwdom_vcpus_pin", CFG_NUMBER, apply_hwdom_vcpus_pin },
 	{ "driver_domains", CFG_NUMBER, apply_driver_domains },
+	{ "hwdom_crash", CFG_STRING, apply_hwdom_crash },
 };
 
 int host_config_load(struct host_config *hc, const char *path, char *err, size_t errlen)

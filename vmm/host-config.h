@@ -18,6 +18,11 @@ struct host_config {
 	char *pit_host_ports;	/* `pit_host_ports = "real"|"simulated:LOG"`; NULL: real */
 	bool hwdom_vcpus_pin;	/* `hwdom_vcpus_pin = 1` */
 	bool driver_domains;	/* `driver_domains = 0` forbids pass-through to driver domains */
+	enum host_crash_action {
+		HOST_CRASH_POWEROFF,
+		HOST_CRASH_REBOOT,
+		HOST_CRASH_PRESERVE,
+	} hwdom_crash; /* `hwdom_crash = reboot|poweroff|preserve` (kdomd; default poweroff) */
 };
 
 /*

@@ -4,13 +4,29 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+static char log_prefix[64] = "kdom";
+static __thread char log_last[1024];
+
+void log_set_prefix(const char *prefix)
+{
+	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix);
+}
+
+const char *log_last_error(void)
+{
+	return log_last;
+}
 
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, "kdom: %s%s\n", level, buf);
+	if (!strcmp(level, "error: "))
+		memcpy(log_last, buf, sizeof(log_last));
+	fprintf(stderr, "%s: %s%s\n", log_prefix, level, buf);
 }
 
 #define LOG_FN(name, level)               \

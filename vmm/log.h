@@ -2,6 +2,11 @@
 #ifndef KDOM_LOG_H
 #define KDOM_LOG_H
 
+/* Lines read "PREFIX: level: message"; the prefix is "kdom" unless set (e.g. "kdomd"). */
+void log_set_prefix(const char *prefix);
+/* The last error this thread logged ("" if none): for a message passed on elsewhere. */
+const char *log_last_error(void);
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

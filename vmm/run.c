@@ -1,5 +1,6 @@
 /* `kdom run`: parse options or a config, build the domain, run it, report how it ended. */
 #include "vmm/run.h"
+#include "vmm/run-internal.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,24 +36,6 @@ struct run_options {
 	const char *target; /* KERNEL or CONFIG */
 	const char *memory, *vcpus, *cmdline, *initrd, *console, *name, *role, *host_config;
 	bool stats;
-};
-
-/* Everything one running domain owns, torn down in one place. */
-struct run_domain {
-	struct host_config host;
-	struct role_registry registry;
-	struct domain domain;
-	struct console console;
-	struct vm vm;
-	struct uart uart;
-	struct i8042 i8042;
-	struct reset_cf9 reset_cf9;
-	struct pvpanic pvpanic;
-	struct post_port post;
-	struct hypercall_port hypercall;
-	struct host_ports *host_ports; /* the hardware domain's host PIT, or NULL */
-	struct i8254 pit;	       /* kdom's PIT, when host_ports is set */
-	bool pit_created;
 };
 
 void cmd_run_usage(void)
@@ -288,7 +271,7 @@ int run_admit_domain(const char *role, const struct host_config *host, struct do
  * by threads created later), and when that fails the policy decides again
  * and its reason, with what failed, is logged.
  */
-static enum policy_pit run_choose_pit(struct run_domain *rd, const struct domain_config *dc)
+enum policy_pit run_choose_pit(struct run_domain *rd, const struct domain_config *dc)
 {
 	struct policy_host host = host_config_policy(&rd->host);
 	struct policy_domain_config cfg = { .pit = dc->pit };
@@ -310,7 +293,7 @@ static enum policy_pit run_choose_pit(struct run_domain *rd, const struct domain
 	return mode;
 }
 
-static int run_create_devices(struct run_domain *rd)
+int run_create_devices(struct run_domain *rd)
 {
 	struct vm *vm = &rd->vm;
 	int ret;
@@ -335,7 +318,7 @@ static int run_create_devices(struct run_domain *rd)
 	return ret;
 }
 
-static int run_load_kernel(struct run_domain *rd, const struct domain_config *dc)
+int run_load_kernel(struct run_domain *rd, const struct domain_config *dc)
 {
 	struct load_params params = { .cmdline = dc->cmdline };
 	uint8_t *kernel = NULL, *initrd = NULL;
@@ -380,7 +363,7 @@ static void run_kick_handler(int signo)
  * Signals: vCPU threads get the kick signal; SIGINT/SIGTERM/SIGHUP are
  * blocked everywhere and read through a signalfd by the event loop.
  */
-static int run_setup_signals(sigset_t *stop_signals)
+int run_setup_signals(sigset_t *stop_signals)
 {
 	struct sigaction action = { .sa_handler = run_kick_handler };
 
@@ -399,23 +382,30 @@ static int run_setup_signals(sigset_t *stop_signals)
 
 enum { EVENT_STOP, EVENT_SIGNAL, EVENT_CONSOLE };
 
-static void run_queue_poll(struct io_uring *ring, int fd, uint64_t tag)
+void run_queue_poll(struct io_uring *ring, int fd, uint64_t tag)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
+	if (!sqe) {
+		io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
 	io_uring_prep_poll_add(sqe, fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, tag);
 }
 
-/* The domain's event loop: console input, stop requests and signals on one ring. */
-static int run_event_loop(struct run_domain *rd, int signal_fd)
+/*
+ * The domain's event loop: console input, stop requests and signals on one
+ * ring, and whatever the hooks add (tags from RUN_EVENT_HOOK up).
+ */
+int run_event_loop(struct run_domain *rd, int signal_fd, const struct run_hooks *hooks)
 {
 	struct io_uring ring;
 	struct io_uring_cqe *cqe;
 	int in_fd = rd->console.in_fd;
 	int ret;
 
-	ret = io_uring_queue_init(8, &ring, 0);
+	ret = io_uring_queue_init(64, &ring, 0);
 	if (ret) {
 		log_error("io_uring_queue_init: %s", strerror(-ret));
 		return ret;
@@ -424,6 +414,8 @@ static int run_event_loop(struct run_domain *rd, int signal_fd)
 	run_queue_poll(&ring, signal_fd, EVENT_SIGNAL);
 	if (in_fd >= 0)
 		run_queue_poll(&ring, in_fd, EVENT_CONSOLE);
+	if (hooks)
+		hooks->start(&ring, hooks->opaque);
 
 	while (!rd->vm.stopping) {
 		io_uring_submit(&ring);
@@ -438,13 +430,19 @@ static int run_event_loop(struct run_domain *rd, int signal_fd)
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&ring, cqe);
-		if (tag == EVENT_SIGNAL) {
+		if (tag >= RUN_EVENT_HOOK && hooks) {
+			hooks->event(&ring, tag, res, hooks->opaque);
+		} else if (tag == EVENT_SIGNAL) {
 			struct signalfd_siginfo info;
 
-			if (read(signal_fd, &info, sizeof(info)) == sizeof(info))
-				vm_stop(&rd->vm, VM_STOP_SIGNAL, info.ssi_signo,
-					"stopped by signal %u (%s)", info.ssi_signo,
-					strsignal(info.ssi_signo));
+			if (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+				if (hooks && hooks->on_signal)
+					hooks->on_signal(info.ssi_signo, hooks->opaque);
+				else
+					vm_stop(&rd->vm, VM_STOP_SIGNAL, info.ssi_signo,
+						"stopped by signal %u (%s)", info.ssi_signo,
+						strsignal(info.ssi_signo));
+			}
 			run_queue_poll(&ring, signal_fd, EVENT_SIGNAL);
 		} else if (tag == EVENT_CONSOLE) {
 			uint8_t buf[UART_RX_SIZE];
@@ -462,7 +460,7 @@ static int run_event_loop(struct run_domain *rd, int signal_fd)
 	return 0;
 }
 
-static void run_print_stats(struct run_domain *rd)
+void run_print_stats(struct run_domain *rd)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t pages = rd->vm.mem.size / page, touched = 0;
@@ -485,7 +483,7 @@ static void run_print_stats(struct run_domain *rd)
 }
 
 /* Report how the domain ended: orderly stops say nothing, fatal ones one line. */
-static void run_report_outcome(const struct vm_outcome *outcome)
+void run_report_outcome(const struct vm_outcome *outcome)
 {
 	switch (outcome->reason) {
 	case VM_STOP_POWEROFF:
@@ -552,7 +550,7 @@ int cmd_run(int argc, char **argv)
 	if (run_create_devices(rd) || run_load_kernel(rd, &dc))
 		goto out_vm;
 	if (vm_start(&rd->vm) == 0)
-		run_event_loop(rd, signal_fd);
+		run_event_loop(rd, signal_fd, NULL);
 	else
 		vm_stop(&rd->vm, VM_STOP_HOST_ERROR, 0, "cannot start the vCPUs");
 	vm_join(&rd->vm);

@@ -208,9 +208,20 @@ static void *vcpu_thread(void *opaque)
 	pthread_setname_np(pthread_self(), name);
 
 	while (!vm->stopping) {
+		/* Whoever kicks sets its flag first, so a kick is never lost here. */
+		if (__atomic_load_n(&vm->pause_requested, __ATOMIC_ACQUIRE)) {
+			vm_park(vm);
+			continue;
+		}
+		if (__atomic_exchange_n(&vcpu->nmi_pending, false, __ATOMIC_ACQ_REL) &&
+		    ioctl(vcpu->fd, KVM_NMI) < 0)
+			log_warn("vCPU %u: KVM_NMI: %s", vcpu->id, strerror(errno));
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* A kick: its flag is seen at the top of the loop. */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 				continue;
+			}
 			vm_stop(vm, VM_STOP_HOST_ERROR, 0, "vCPU %u: KVM_RUN: %s", vcpu->id,
 				strerror(errno));
 			break;
@@ -251,6 +262,13 @@ void vcpu_kick(struct vcpu *vcpu)
 	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (vcpu->thread_started && !pthread_equal(vcpu->thread, pthread_self()))
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_inject_nmi(struct vcpu *vcpu)
+{
+	/* KVM_NMI from here would wait for KVM_RUN to return: the vCPU injects it itself. */
+	__atomic_store_n(&vcpu->nmi_pending, true, __ATOMIC_RELEASE);
+	vcpu_kick(vcpu);
 }
 
 void vcpu_join(struct vcpu *vcpu)

@@ -19,6 +19,9 @@ int vcpu_start(struct vcpu *vcpu);
 /* Make the vCPU leave KVM_RUN soon (it then sees vm->stopping).  Any thread. */
 void vcpu_kick(struct vcpu *vcpu);
 
+/* Deliver an NMI to the vCPU (it injects it itself before its next run).  Any thread. */
+void vcpu_inject_nmi(struct vcpu *vcpu);
+
 void vcpu_join(struct vcpu *vcpu);
 /* Unmap the run area; the fd is closed with the VM's (vm_destroy()). */
 void vcpu_unmap(struct vcpu *vcpu);

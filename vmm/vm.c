@@ -97,6 +97,8 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
 
@@ -173,6 +175,7 @@ int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)
 
 int vm_start(struct vm *vm)
 {
+	vm->started = true;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		int ret = vcpu_start(&vm->vcpus[i]);
 
@@ -201,10 +204,60 @@ void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, con
 	vm->stopping = 1;
 	pthread_mutex_unlock(&vm->stop_lock);
 
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond); /* parked vCPUs see stopping */
+	pthread_mutex_unlock(&vm->pause_lock);
+
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
 		log_debug("stop eventfd: %s", strerror(errno));
+}
+
+void vm_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_requested && !vm->stopping)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (!vm->started)
+		return 0;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < vm->nr_vcpus && !vm->stopping)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+int vm_unpause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return vm->started ? 0 : vm_start(vm);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	bool paused;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	paused = vm->pause_requested || !vm->started;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return paused;
 }
 
 void vm_join(struct vm *vm)
@@ -257,6 +310,8 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
 }
 
@@ -299,6 +354,8 @@ int vm_outcome_exit_code(const struct vm_outcome *outcome)
 		return KDOM_EXIT_FAIL_ENTRY;
 	case VM_STOP_SIGNAL:
 		return 128 + (int)outcome->result;
+	case VM_STOP_DESTROY:
+		return 128 + SIGTERM;
 	case VM_STOP_NONE:
 	case VM_STOP_HOST_ERROR:
 	default:
@@ -320,6 +377,7 @@ const char *vm_stop_reason_name(enum vm_stop_reason reason)
 		[VM_STOP_FAIL_ENTRY] = "VM entry failure",
 		[VM_STOP_HOST_ERROR] = "kdom error",
 		[VM_STOP_SIGNAL] = "signal",
+		[VM_STOP_DESTROY] = "destroyed",
 	};
 
 	if ((unsigned int)reason >= sizeof(names) / sizeof(names[0]))

@@ -24,6 +24,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	bool nmi_pending; /* vcpu_inject_nmi(): the thread injects it before its next run */
 };
 
 /* Why a domain stopped; vm_outcome_exit_code() maps it to `kdom run`'s status. */
@@ -39,6 +40,7 @@ enum vm_stop_reason {
 	VM_STOP_FAIL_ENTRY,
 	VM_STOP_HOST_ERROR, /* kdom itself failed while the guest ran */
 	VM_STOP_SIGNAL,	    /* kdom was asked to stop (SIGINT, SIGTERM, ...) */
+	VM_STOP_DESTROY,    /* the toolstack destroyed the domain */
 };
 
 struct vm_outcome {
@@ -65,6 +67,13 @@ struct vm {
 
 	pthread_mutex_t stop_lock;
 	volatile sig_atomic_t stopping;
+
+	/* Pausing: vCPU threads park between KVM_RUN calls while pause_requested. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	bool started;		 /* vm_start() ran */
+	unsigned int parked;	 /* vCPU threads parked now */
 	struct vm_outcome outcome;
 	int stop_fd; /* eventfd: written once when the domain stops */
 };
@@ -101,6 +110,18 @@ int vm_start(struct vm *vm);
  */
 void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Pause: every vCPU leaves KVM_RUN and parks; returns once all have (or the
+ * domain stops).  Unpause: they run on.  A VM not started yet is paused;
+ * unpausing it starts it.  0 or -errno.  From the event loop, not a vCPU.
+ */
+int vm_pause(struct vm *vm);
+int vm_unpause(struct vm *vm);
+bool vm_paused(struct vm *vm);
+
+/* Called by a vCPU thread between runs: park while a pause is requested. */
+void vm_park(struct vm *vm);
 
 /* Join the vCPU threads (after vm_stop()). */
 void vm_join(struct vm *vm);

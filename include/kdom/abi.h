@@ -48,6 +48,15 @@ struct kdom_hypercall {
 #define KDOM_HC_SCHED_OP 29
 #define KDOM_HC_SYSCTL 35
 #define KDOM_HC_DOMCTL 36
+#define KDOM_HC_KDOM_OP 48 /* kdom's own ops, in Xen's __HYPERVISOR_arch_0 slot */
+
+/*
+ * kdom_op sub-ops.  GET_CONTROL_REQUEST: arg[0] = 1 when the toolstack asks
+ * the domain to shut down (`kdom shutdown` / `kdom reboot`), arg[1] = the
+ * SHUTDOWN_* reason it asks for; kdom also sends the domain's vCPU 0 an NMI
+ * when the request is made.  (Xen guests read xenstore's control/shutdown.)
+ */
+#define KDOM_KDOMOP_GET_CONTROL_REQUEST 0
 
 /* xen_version sub-ops (public/version.h) */
 #define KDOM_XENVER_VERSION 0	   /* ret = major << 16 | minor */

@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(runner, cpuid_suite());
 	srunner_add_suite(runner, roles_suite());
 	srunner_add_suite(runner, i8254_suite());
+	srunner_add_suite(runner, protocol_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

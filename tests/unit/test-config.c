@@ -915,6 +915,26 @@ START_TEST(test_domain_cpuid_key)
 	ck_assert_uint_eq(dc.cpuid->count, 2);
 	domain_config_free(&dc);
 	ck_assert_ptr_null(dc.cpuid);
+
+	/* The on_* actions: xl's defaults, each value, a bad one. */
+	domain_config_init(&dc);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_POWEROFF], DOMAIN_ACTION_DESTROY);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_REBOOT], DOMAIN_ACTION_RESTART);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_CRASH], DOMAIN_ACTION_DESTROY);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_WATCHDOG], DOMAIN_ACTION_DESTROY);
+	ck_assert_int_eq(apply_text(&dc,
+				    "on_poweroff = 'preserve'\non_reboot = 'destroy'\n"
+				    "on_crash = 'rename-restart'\non_watchdog = 'restart'\n",
+				    err),
+			 0);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_POWEROFF], DOMAIN_ACTION_PRESERVE);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_REBOOT], DOMAIN_ACTION_DESTROY);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_CRASH], DOMAIN_ACTION_RENAME_RESTART);
+	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_WATCHDOG], DOMAIN_ACTION_RESTART);
+	domain_config_free(&dc);
+	check_apply_error("on_crash = 'coredump-destroy'\n",
+			  "t.cfg:1: on_crash 'coredump-destroy' is not destroy, restart, preserve or "
+			  "rename-restart");
 	check_apply_error("\ncpuid = \"host,nosuch=1\"\n",
 			  "t.cfg:2: cpuid: unknown feature 'nosuch'");
 	check_apply_error("cpuid = 1\n", "t.cfg:1: 'cpuid' must be a string");
@@ -949,7 +969,8 @@ START_TEST(test_host_config)
 	/* Every key, found through the environment. */
 	static const char all[] = "hardware_domid = 5\npit_host_access = 1\n"
 				  "pit_host_ports = \"simulated:/tmp/x.log\"\n"
-				  "hwdom_vcpus_pin = 1\ndriver_domains = 0\n";
+				  "hwdom_vcpus_pin = 1\ndriver_domains = 0\n"
+				  "hwdom_crash = \"reboot\"\n";
 	write_file(path, all, sizeof(all) - 1);
 	setenv(HOST_CONFIG_ENV, path, 1);
 	ck_assert_int_eq(host_config_load(&hc, NULL, err, sizeof(err)), 0);
@@ -957,6 +978,7 @@ START_TEST(test_host_config)
 	ck_assert_int_eq(hc.hardware_domid, 5);
 	ck_assert(hc.pit_host_access && hc.hwdom_vcpus_pin && !hc.driver_domains);
 	ck_assert_str_eq(hc.pit_host_ports, "simulated:/tmp/x.log");
+	ck_assert_int_eq(hc.hwdom_crash, HOST_CRASH_REBOOT);
 	ph = host_config_policy(&hc);
 	ck_assert(ph.pit_host_access && ph.hwdom_vcpus_pin && !ph.driver_domains_allowed);
 	ck_assert(!ph.host_ports_available); /* the caller finds that out */
@@ -972,7 +994,10 @@ START_TEST(test_host_config)
 		  "%s:1: pit_host_ports 'sim': use \"real\" or \"simulated:LOGFILE\"" },
 		{ "pit_host_ports = \"simulated:\"\n",
 		  "%s:1: pit_host_ports 'simulated:': use \"real\" or \"simulated:LOGFILE\"" },
-		{ "hwdom_crash = 1\n", "%s:1: unknown key 'hwdom_crash'" },
+		{ "hwdom_crash = \"sometimes\"\n",
+		  "%s:1: hwdom_crash 'sometimes' is not reboot, poweroff or preserve" },
+		{ "hwdom_crash = 1\n", "%s:1: 'hwdom_crash' must be a string" },
+		{ "dom0_mem = 1\n", "%s:1: unknown key 'dom0_mem'" },
 		{ "memory = 5\n", "%s:1: unknown key 'memory'" },
 		{ "hardware_domid = \"0\"\n", "%s:1: 'hardware_domid' must be a number" },
 	};

@@ -13,5 +13,6 @@ Suite *devices_suite(void);
 Suite *cpuid_suite(void);
 Suite *roles_suite(void);
 Suite *i8254_suite(void);
+Suite *protocol_suite(void);
 
 #endif

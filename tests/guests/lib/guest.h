@@ -63,6 +63,16 @@ int test_result(void);
  * the library does when test_main() returns; callable earlier.
  */
 void __noreturn test_exit(void);
+/* The same, shutting down with a SHUTDOWN_* reason other than poweroff. */
+void __noreturn test_exit_reason(unsigned int reason);
+
+/*
+ * Called on an NMI (kdom sends one with a toolstack shutdown request) in
+ * place of the unexpected-exception report; NULL by default.
+ */
+extern void (*nmi_handler)(void);
+/* The toolstack's shutdown request: true with its SHUTDOWN_* reason, or false. */
+bool control_request(unsigned int *reason);
 
 /* ---- Exceptions ------------------------------------------------------------ */
 

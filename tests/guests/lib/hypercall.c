@@ -38,3 +38,13 @@ int64_t sched_shutdown(unsigned int reason, unsigned int result)
 
 	return hypercall(KDOM_HC_SCHED_OP, KDOM_SCHEDOP_SHUTDOWN, args);
 }
+
+bool control_request(unsigned int *reason)
+{
+	uint64_t args[4] = { 0 };
+
+	if (hypercall(KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST, args) != 0 || !args[0])
+		return false;
+	*reason = args[1];
+	return true;
+}

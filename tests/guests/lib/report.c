@@ -97,20 +97,25 @@ void test_error(const char *fmt, ...)
 }
 
 /* The last line the runner reads, then the shutdown carrying the same result. */
-static void __noreturn test_finish(void)
+static void __noreturn test_finish(unsigned int reason)
 {
 	if (result == KDOM_RESULT_SUCCESS)
 		printf("Test result: SUCCESS\n");
 	else
 		printf("Test result: %s: %s\n", result_names[result], result_reason);
-	sched_shutdown(KDOM_SHUTDOWN_POWEROFF, result);
+	sched_shutdown(reason, result);
 	cpu_halt_forever();
 }
 
 void test_exit(void)
 {
+	test_exit_reason(KDOM_SHUTDOWN_POWEROFF);
+}
+
+void test_exit_reason(unsigned int reason)
+{
 	printf("SUMMARY: %u checks, %u failed\n", checks, checks_failed);
-	test_finish();
+	test_finish(reason);
 }
 
 void test_exit_unexpected(const char *reason)
@@ -118,5 +123,5 @@ void test_exit_unexpected(const char *reason)
 	/* Not through result_set(): its lock may be held by the code that faulted. */
 	result = KDOM_RESULT_ERROR;
 	snprintf(result_reason, sizeof(result_reason), "%s", reason);
-	test_finish();
+	test_finish(KDOM_SHUTDOWN_POWEROFF);
 }

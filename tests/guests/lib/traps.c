@@ -76,9 +76,15 @@ void user_return_stray(void)
 	test_exit_unexpected("SYSCALL outside run_user()");
 }
 
+void (*nmi_handler)(void);
+
 /* C side of exception_common (entry.S); may redirect the return by editing regs. */
 void exception_dispatch(struct cpu_regs *regs)
 {
+	if (regs->vector == X86_EXC_NMI && nmi_handler) {
+		nmi_handler();
+		return;
+	}
 	struct cpu *cpu = this_cpu();
 	exinfo_t info = EXINFO(regs->vector, regs->error_code);
 	uint64_t fixup;

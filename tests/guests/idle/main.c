@@ -1,0 +1,35 @@
+/* idle: an idle domain that waits, halted, for the toolstack to ask it to shut down. */
+#include "guest.h"
+
+const char test_title[] = "idle: halt until kdom shutdown / kdom reboot asks";
+
+/*
+ * The vCPU halts with interrupts off, so the domain costs nothing while it
+ * waits; the NMI kdom sends with a shutdown request wakes it.  It then shuts
+ * down with the reason asked for (poweroff, reboot).  marker=TEXT is printed
+ * first so a test can tell one boot from the next.
+ */
+static volatile unsigned int nmis;
+
+static void on_nmi(void)
+{
+	nmis++;
+}
+
+void test_main(void)
+{
+	const char *marker = cmdline_get("marker");
+	unsigned int reason;
+
+	nmi_handler = on_nmi;
+	printf("idle: up%s%s\n", marker ? " " : "", marker ? marker : "");
+	for (;;) {
+		asm volatile("cli; hlt" ::: "memory");
+		if (!control_request(&reason))
+			continue; /* a spurious wake-up */
+		report(reason == KDOM_SHUTDOWN_POWEROFF || reason == KDOM_SHUTDOWN_REBOOT,
+		       "asked to %s after %u NMI(s)",
+		       reason == KDOM_SHUTDOWN_REBOOT ? "reboot" : "power off", nmis);
+		test_exit_reason(reason);
+	}
+}

@@ -1,0 +1,432 @@
+/* A domain process: kdom run's domain plus a control socket for kdomd and a console socket. */
+#include "toolstack/domain-process.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "devices/host-ports.h"
+#include "kdom/abi.h"
+#include "toolstack/protocol.h"
+#include "toolstack/state-file.h"
+#include "vmm/log.h"
+#include "vmm/vcpu.h"
+#include "vmm/run-internal.h"
+
+#define DP_MAX_CONNS 4
+#define DP_BAD_MESSAGES_MAX 16
+
+enum {
+	TAG_CTL_ACCEPT = RUN_EVENT_HOOK,
+	TAG_CON_ACCEPT,
+	TAG_CON_INPUT,
+	TAG_CTL_CONN, /* + connection index */
+};
+
+struct dp_conn {
+	int fd;
+	struct msg_reader reader;
+	unsigned int bad;
+	bool hello;
+};
+
+struct dp {
+	struct run_domain *rd;
+	int ctl_fd, con_fd, con_client;
+	struct dp_conn conns[DP_MAX_CONNS];
+	unsigned int shutdown_request; /* KDOM_SHUTDOWN_* + 1; 0: none */
+};
+
+void domain_process_path(char *buf, size_t len, const char *run_dir, unsigned int domid,
+			 const char *suffix)
+{
+	snprintf(buf, len, "%s/%u.%s", run_dir, domid, suffix);
+}
+
+/* A listening UNIX socket at path, mode 0600.  The fd or -errno (logged). */
+static int dp_listen(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		log_error("socket path %s is too long (at most %zu bytes)", path,
+			  sizeof(addr.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 8) < 0) {
+		ret = -errno;
+		log_error("cannot listen on %s: %s", path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static void dp_send(struct dp_conn *c, json_t *msg)
+{
+	if (msg)
+		msg_send(c->fd, msg); /* a peer that went away is noticed by its next read */
+	json_decref(msg);
+}
+
+static void dp_close_conn(struct dp_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	msg_reader_free(&c->reader);
+	c->fd = -1;
+}
+
+static json_t *dp_status(struct dp *dp)
+{
+	return json_pack("{s:i, s:s, s:b}", "domid", (int)dp->rd->domain.domid, "state",
+			 vm_paused(&dp->rd->vm) ? "paused" : "running", "shutdown_requested",
+			 dp->shutdown_request != 0);
+}
+
+/*
+ * A shutdown or reboot request for the guest: recorded for it to read, and
+ * an NMI to vCPU 0 to wake it (kdom's guests read the request in their NMI
+ * handler; see docs/protocol.md).
+ */
+static int dp_request_shutdown(struct dp *dp, const char *reason)
+{
+	unsigned int code;
+
+	if (!strcmp(reason, "poweroff"))
+		code = KDOM_SHUTDOWN_POWEROFF;
+	else if (!strcmp(reason, "reboot"))
+		code = KDOM_SHUTDOWN_REBOOT;
+	else
+		return -EINVAL;
+	dp->shutdown_request = code + 1;
+	__atomic_store_n(&dp->rd->hypercall.shutdown_request, code + 1, __ATOMIC_RELEASE);
+	if (dp->rd->vm.started)
+		vcpu_inject_nmi(&dp->rd->vm.vcpus[0]);
+	return 0;
+}
+
+static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
+{
+	char err[256] = "";
+	const json_t *args;
+	const char *op, *reason;
+	uint64_t id = 0;
+	int ret = msg_parse_request(msg, &id, &op, &args, err, sizeof(err));
+
+	if (ret)
+		return msg_reply_error(id, -ret, "%s", err);
+	if (!strcmp(op, "hello")) {
+		c->hello = true;
+		return msg_reply_ok(id, json_pack("{s:s, s:i}", "server", "kdom-domain",
+						 "version", KDOM_PROTOCOL_VERSION));
+	}
+	if (!c->hello)
+		return msg_reply_error(id, EPROTO, "say hello first");
+	if (!strcmp(op, "status"))
+		return msg_reply_ok(id, dp_status(dp));
+	if (!strcmp(op, "pause")) {
+		vm_pause(&dp->rd->vm);
+		return msg_reply_ok(id, dp_status(dp));
+	}
+	if (!strcmp(op, "unpause")) {
+		ret = vm_unpause(&dp->rd->vm);
+		if (ret)
+			return msg_reply_error(id, -ret, "cannot start the vCPUs: %s",
+					       strerror(-ret));
+		return msg_reply_ok(id, dp_status(dp));
+	}
+	if (!strcmp(op, "destroy")) {
+		vm_stop(&dp->rd->vm, VM_STOP_DESTROY, 0, "destroyed");
+		return msg_reply_ok(id, NULL);
+	}
+	if (!strcmp(op, "shutdown")) {
+		if (msg_get_string(args, "reason", true, &reason, err, sizeof(err)))
+			return msg_reply_error(id, EINVAL, "%s", err);
+		ret = dp_request_shutdown(dp, reason);
+		if (ret == -EINVAL)
+			return msg_reply_error(id, EINVAL, "'reason' must be poweroff or reboot");
+		if (ret)
+			return msg_reply_error(id, EIO, "cannot signal the guest: %s",
+					       strerror(-ret));
+		return msg_reply_ok(id, NULL);
+	}
+	return msg_reply_error(id, EOPNOTSUPP, "unknown op '%s'", op);
+}
+
+static void dp_conn_input(struct dp *dp, struct io_uring *ring, unsigned int i)
+{
+	struct dp_conn *c = &dp->conns[i];
+	char buf[4096], err[256];
+	ssize_t n = read(c->fd, buf, sizeof(buf));
+	json_t *msg;
+	int ret;
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			goto again;
+		dp_close_conn(c);
+		return;
+	}
+	if (msg_reader_feed(&c->reader, buf, n)) {
+		dp_close_conn(c);
+		return;
+	}
+	while ((ret = msg_reader_next(&c->reader, &msg, err, sizeof(err))) != 0) {
+		if (ret < 0) {
+			dp_send(c, msg_reply_error(0, -ret, "%s", err));
+			if (++c->bad > DP_BAD_MESSAGES_MAX) {
+				dp_close_conn(c);
+				return;
+			}
+			continue;
+		}
+		dp_send(c, dp_handle(dp, c, msg));
+		json_decref(msg);
+	}
+again:
+	run_queue_poll(ring, c->fd, TAG_CTL_CONN + i);
+}
+
+static void dp_accept_ctl(struct dp *dp, struct io_uring *ring)
+{
+	int fd = accept4(dp->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	run_queue_poll(ring, dp->ctl_fd, TAG_CTL_ACCEPT);
+	if (fd < 0)
+		return;
+	for (unsigned int i = 0; i < DP_MAX_CONNS; i++) {
+		if (dp->conns[i].fd >= 0)
+			continue;
+		dp->conns[i] = (struct dp_conn){ .fd = fd };
+		msg_reader_init(&dp->conns[i].reader);
+		run_queue_poll(ring, fd, TAG_CTL_CONN + i);
+		return;
+	}
+	close(fd); /* kdomd holds one connection; more are a mistake */
+}
+
+static void dp_close_console_client(struct dp *dp)
+{
+	if (dp->con_client < 0)
+		return;
+	console_detach(&dp->rd->console, dp->con_client);
+	close(dp->con_client);
+	dp->con_client = -1;
+}
+
+/* One console client at a time: a new one replaces the old (as xl console does). */
+static void dp_accept_console(struct dp *dp, struct io_uring *ring)
+{
+	int fd = accept4(dp->con_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	run_queue_poll(ring, dp->con_fd, TAG_CON_ACCEPT);
+	if (fd < 0)
+		return;
+	if (dp->con_client >= 0)
+		shutdown(dp->con_client, SHUT_RDWR); /* its pending poll ends it */
+	else
+		run_queue_poll(ring, fd, TAG_CON_INPUT);
+	dp->con_client = fd;
+	console_attach(&dp->rd->console, fd);
+}
+
+static void dp_console_input(struct dp *dp, struct io_uring *ring)
+{
+	uint8_t buf[UART_RX_SIZE];
+	ssize_t n;
+
+	if (dp->con_client < 0)
+		return;
+	n = read(dp->con_client, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		int replaced = dp->con_client;
+
+		dp_close_console_client(dp);
+		(void)replaced;
+		return;
+	}
+	if (n > 0)
+		uart_receive(&dp->rd->uart, buf, n);
+	run_queue_poll(ring, dp->con_client, TAG_CON_INPUT);
+}
+
+static void dp_start(struct io_uring *ring, void *opaque)
+{
+	struct dp *dp = opaque;
+
+	run_queue_poll(ring, dp->ctl_fd, TAG_CTL_ACCEPT);
+	run_queue_poll(ring, dp->con_fd, TAG_CON_ACCEPT);
+}
+
+static void dp_event(struct io_uring *ring, uint64_t tag, int res, void *opaque)
+{
+	struct dp *dp = opaque;
+
+	if (tag == TAG_CTL_ACCEPT)
+		dp_accept_ctl(dp, ring);
+	else if (tag == TAG_CON_ACCEPT)
+		dp_accept_console(dp, ring);
+	else if (tag == TAG_CON_INPUT)
+		dp_console_input(dp, ring);
+	else if (tag >= TAG_CTL_CONN && tag < TAG_CTL_CONN + DP_MAX_CONNS &&
+		 dp->conns[tag - TAG_CTL_CONN].fd >= 0)
+		dp_conn_input(dp, ring, tag - TAG_CTL_CONN);
+}
+
+/* SIGTERM is how kdomd's last resort (and systemd) ends a domain: as destroy. */
+static void dp_on_signal(unsigned int signo, void *opaque)
+{
+	struct dp *dp = opaque;
+
+	vm_stop(&dp->rd->vm, VM_STOP_DESTROY, 0, "stopped by signal %u (%s)", signo,
+		strsignal(signo));
+}
+
+static void dp_ready(int fd, const char *error)
+{
+	char line[1100];
+	int len;
+
+	if (fd < 0)
+		return;
+	len = error ? snprintf(line, sizeof(line), "error: %s\n", error)
+		    : snprintf(line, sizeof(line), "ok\n");
+	if (len > (int)sizeof(line) - 1)
+		len = sizeof(line) - 1;
+	if (write(fd, line, len) < 0)
+		log_debug("ready pipe: %s", strerror(errno));
+	close(fd);
+}
+
+static void dp_write_outcome(const struct domain_process_params *p, const struct vm_outcome *o)
+{
+	char path[256];
+	json_t *outcome = json_pack("{s:s, s:i, s:i, s:s}", "reason",
+				    vm_stop_reason_name(o->reason), "result", (int)o->result, "exit",
+				    vm_outcome_exit_code(o), "message", o->message);
+	int ret;
+
+	domain_process_path(path, sizeof(path), p->run_dir, p->domain.domid, "outcome");
+	ret = outcome ? state_write_json(path, outcome) : -ENOMEM;
+	if (ret)
+		log_error("cannot record how the domain ended in %s: %s", path, strerror(-ret));
+	json_decref(outcome);
+}
+
+int domain_process_main(const struct domain_process_params *p)
+{
+	char ctl_path[256], con_path[256], log_path[256], spec[300];
+	struct dp dp = { .ctl_fd = -1, .con_fd = -1, .con_client = -1 };
+	struct run_domain *rd = calloc(1, sizeof(*rd));
+	const struct domain_config *dc = p->dc;
+	char err[512] = "";
+	sigset_t stop_signals;
+	int signal_fd = -1, status = KDOM_EXIT_KDOM_ERROR;
+	bool vm_made = false; /* vm_create() ran, so vm_destroy() may */
+
+	for (unsigned int i = 0; i < DP_MAX_CONNS; i++)
+		dp.conns[i].fd = -1;
+	if (!rd) {
+		dp_ready(p->ready_fd, "out of memory");
+		return status;
+	}
+	dp.rd = rd;
+	rd->domain = p->domain;
+	rd->host = *p->host; /* borrowed strings: this process never frees them */
+	domain_process_path(ctl_path, sizeof(ctl_path), p->run_dir, p->domain.domid, "ctl");
+	domain_process_path(con_path, sizeof(con_path), p->run_dir, p->domain.domid, "console");
+	domain_process_path(log_path, sizeof(log_path), p->run_dir, p->domain.domid,
+			    "console.log");
+	snprintf(spec, sizeof(spec), "file:%s", log_path);
+	if (console_open(&rd->console, spec, err, sizeof(err))) {
+		dp_ready(p->ready_fd, err);
+		free(rd);
+		return status;
+	}
+	rd->console.in_fd = -1;
+	signal_fd = run_setup_signals(&stop_signals);
+	dp.ctl_fd = dp_listen(ctl_path);
+	dp.con_fd = dp_listen(con_path);
+	if (signal_fd < 0 || dp.ctl_fd < 0 || dp.con_fd < 0)
+		goto fail;
+	vm_made = true;
+
+	struct vm_params params = {
+		.memory_mib = dc->memory_mib,
+		.nr_vcpus = dc->vcpus,
+		.domain = &rd->domain,
+		.kernel_pit = run_choose_pit(rd, dc) == POLICY_PIT_VIRTUAL,
+		.cpuid = dc->cpuid,
+	};
+	struct policy_host policy_host = host_config_policy(&rd->host);
+
+	params.pin_vcpus = policy_vcpus_pinned(&rd->domain, &policy_host);
+	if (vm_create(&rd->vm, &params))
+		goto fail_vm;
+	rd->vm.console = &rd->console;
+	if (run_create_devices(rd) || run_load_kernel(rd, dc))
+		goto fail_vm;
+	if (p->paused)
+		vm_pause(&rd->vm);
+	else if (vm_start(&rd->vm))
+		goto fail_vm;
+	dp_ready(p->ready_fd, NULL);
+
+	struct run_hooks hooks = {
+		.start = dp_start,
+		.event = dp_event,
+		.on_signal = dp_on_signal,
+		.opaque = &dp,
+	};
+	run_event_loop(rd, signal_fd, &hooks);
+	vm_join(&rd->vm);
+	console_flush(&rd->console);
+	run_report_outcome(&rd->vm.outcome);
+	dp_write_outcome(p, &rd->vm.outcome);
+	status = vm_outcome_exit_code(&rd->vm.outcome);
+	goto out;
+
+fail_vm:
+	vm_stop(&rd->vm, VM_STOP_HOST_ERROR, 0, "the domain could not be built");
+	vm_join(&rd->vm);
+fail:
+	dp_ready(p->ready_fd, log_last_error()[0] ? log_last_error() : "cannot build the domain");
+out:
+	for (unsigned int i = 0; i < DP_MAX_CONNS; i++)
+		dp_close_conn(&dp.conns[i]);
+	dp_close_console_client(&dp);
+	if (dp.ctl_fd >= 0) {
+		close(dp.ctl_fd);
+		unlink(ctl_path);
+	}
+	if (dp.con_fd >= 0) {
+		close(dp.con_fd);
+		unlink(con_path);
+	}
+	if (rd->pit_created)
+		i8254_destroy(&rd->pit);
+	if (vm_made) {
+		vm_destroy(&rd->vm);
+		uart_destroy(&rd->uart);
+	}
+	host_ports_close(rd->host_ports);
+	console_close(&rd->console);
+	if (signal_fd >= 0)
+		close(signal_fd);
+	free(rd);
+	return status;
+}
