@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct vm;
+struct kdom_hypercall;
 struct console;
 
 #define UART_RX_SIZE 256
@@ -67,6 +68,9 @@ struct hypercall_port {
 	struct vm *vm;
 	unsigned int complaints;	/* warnings logged about bad requests */
 	unsigned int shutdown_request; /* the toolstack's request: SHUTDOWN_* + 1, 0 none */
+	/* Domain management ops go here when a toolstack runs the domain; else NULL. */
+	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);
+	void *manage_opaque;
 };
 int hypercall_port_create(struct hypercall_port *hp, struct vm *vm);
 

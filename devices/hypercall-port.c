@@ -65,6 +65,13 @@ static uint32_t hypercall_port_control_request(void *opaque)
 	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_ACQUIRE);
 }
 
+static int64_t hypercall_port_manage(void *opaque, struct kdom_hypercall *req)
+{
+	struct hypercall_port *hp = opaque;
+
+	return hp->manage(hp->manage_opaque, req);
+}
+
 static void hypercall_port_io(void *opaque, struct bus_access *access)
 {
 	struct hypercall_port *hp = opaque;
@@ -100,6 +107,7 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 	struct hypercall_ops ops = {
 		.shutdown = hypercall_port_shutdown,
 		.control_request = hypercall_port_control_request,
+		.manage = hp->manage ? hypercall_port_manage : NULL,
 		.opaque = hp,
 	};
 	hypercall_dispatch(vm->domain, &ops, &req);
@@ -111,5 +119,7 @@ int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
 	hp->vm = vm;
 	hp->complaints = 0;
 	hp->shutdown_request = 0;
+	hp->manage = NULL;
+	hp->manage_opaque = NULL;
 	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp, "hypercall");
 }

@@ -41,7 +41,29 @@ static bool shutdown_reason_valid(uint64_t reason)
 	}
 }
 
-static int64_t hypercall_sched_op(const struct hypercall_ops *ops, struct kdom_hypercall *req)
+/*
+ * Management ops: a domain that is neither a control domain nor the
+ * bootstrap domain (whose rights last until launch finalization, which only
+ * the toolstack knows) is refused here, before anything about other domains
+ * is looked at; the toolstack decides the rest through policy_may_manage().
+ */
+static int64_t hypercall_manage(const struct domain *caller, const struct hypercall_ops *ops,
+				struct kdom_hypercall *req)
+{
+	if (!is_control_domain(caller) && !is_bootstrap_domain(caller))
+		return -KDOM_EPERM;
+	if (!ops->manage)
+		return -KDOM_ENOSYS; /* `kdom run`: no toolstack, no other domains */
+	return ops->manage(ops->opaque, req);
+}
+
+static bool domctl_known(uint32_t cmd)
+{
+	return cmd >= KDOM_DOMCTL_CREATEDOMAIN && cmd <= KDOM_DOMCTL_GETDOMAININFO;
+}
+
+static int64_t hypercall_sched_op(const struct domain *caller, const struct hypercall_ops *ops,
+				  struct kdom_hypercall *req)
 {
 	switch (req->cmd) {
 	case KDOM_SCHEDOP_YIELD:
@@ -53,6 +75,12 @@ static int64_t hypercall_sched_op(const struct hypercall_ops *ops, struct kdom_h
 			return -KDOM_EINVAL;
 		ops->shutdown(ops->opaque, (uint32_t)req->arg[0], (uint32_t)req->arg[1]);
 		return 0;
+	case KDOM_SCHEDOP_REMOTE_SHUTDOWN:
+		if (!shutdown_reason_valid(req->arg[1]))
+			return is_control_domain(caller) || is_bootstrap_domain(caller)
+				       ? -KDOM_EINVAL
+				       : -KDOM_EPERM;
+		return hypercall_manage(caller, ops, req);
 	default:
 		return -KDOM_ENOSYS;
 	}
@@ -62,7 +90,8 @@ static int64_t hypercall_sched_op(const struct hypercall_ops *ops, struct kdom_h
  * kdom_op: what Xen guests read from xenstore's control/shutdown, kdom
  * answers through the hypercall port (no xenstore here).
  */
-static int64_t hypercall_kdom_op(const struct hypercall_ops *ops, struct kdom_hypercall *req)
+static int64_t hypercall_kdom_op(const struct domain *caller, const struct hypercall_ops *ops,
+				 struct kdom_hypercall *req)
 {
 	uint32_t request;
 
@@ -72,6 +101,9 @@ static int64_t hypercall_kdom_op(const struct hypercall_ops *ops, struct kdom_hy
 		req->arg[0] = request != 0;
 		req->arg[1] = request ? request - 1 : 0;
 		return 0;
+	case KDOM_KDOMOP_LAUNCH_FINALIZE:
+	case KDOM_KDOMOP_GET_DOM_EXC:
+		return hypercall_manage(caller, ops, req);
 	default:
 		return -KDOM_ENOSYS;
 	}
@@ -85,10 +117,19 @@ void hypercall_dispatch(const struct domain *caller, const struct hypercall_ops 
 		req->ret = hypercall_xen_version(caller, req);
 		break;
 	case KDOM_HC_SCHED_OP:
-		req->ret = hypercall_sched_op(ops, req);
+		req->ret = hypercall_sched_op(caller, ops, req);
 		break;
 	case KDOM_HC_KDOM_OP:
-		req->ret = hypercall_kdom_op(ops, req);
+		req->ret = hypercall_kdom_op(caller, ops, req);
+		break;
+	case KDOM_HC_DOMCTL:
+		req->ret = domctl_known(req->cmd) ? hypercall_manage(caller, ops, req)
+						  : -KDOM_ENOSYS;
+		break;
+	case KDOM_HC_SYSCTL:
+		req->ret = req->cmd == KDOM_SYSCTL_GETDOMAININFOLIST
+				   ? hypercall_manage(caller, ops, req)
+				   : -KDOM_ENOSYS;
 		break;
 	default:
 		req->ret = -KDOM_ENOSYS;

@@ -13,6 +13,13 @@ struct hypercall_ops {
 	void (*shutdown)(void *opaque, uint32_t reason, uint32_t result);
 	/* The toolstack's pending shutdown request: SHUTDOWN_* + 1, or 0 for none. */
 	uint32_t (*control_request)(void *opaque);
+	/*
+	 * Domain management (domctl, sysctl, remote shutdown, launch
+	 * finalization, DOM_EXC) goes to the toolstack, which applies the
+	 * policy with what it knows of the targets; NULL without one.  Returns
+	 * the hypercall's ret, filling req's output args.
+	 */
+	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);
 	void *opaque;
 };
 

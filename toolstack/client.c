@@ -54,7 +54,7 @@ void kdom_client_close(struct kdom_client *c)
 static int client_connect(struct kdom_client *c, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	size_t len = strlen(path);
+	size_t len = path ? strlen(path) : 0;
 	int ret;
 
 	if (!len) {

@@ -2,6 +2,8 @@
 #include "toolstack/domain-process.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "devices/host-ports.h"
 #include "kdom/abi.h"
+#include "toolstack/client.h"
 #include "toolstack/protocol.h"
 #include "toolstack/state-file.h"
 #include "vmm/log.h"
@@ -37,7 +40,13 @@ struct dp_conn {
 };
 
 struct dp {
+	const struct domain_process_params *params;
 	struct run_domain *rd;
+	/* The guest's management hypercalls, one at a time, over a client of kdomd. */
+	pthread_mutex_t kdomd_lock;
+	struct kdom_client kdomd;
+	bool kdomd_open;
+	unsigned int images; /* CREATEDOMAIN images written so far */
 	int ctl_fd, con_fd, con_client;
 	struct dp_conn conns[DP_MAX_CONNS];
 	unsigned int shutdown_request; /* KDOM_SHUTDOWN_* + 1; 0: none */
@@ -153,6 +162,23 @@ static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
 		vm_stop(&dp->rd->vm, VM_STOP_DESTROY, 0, "destroyed");
 		return msg_reply_ok(id, NULL);
 	}
+	if (!strcmp(op, "stop")) {
+		/* SCHEDOP_remote_shutdown: the domain stops now, as if it had asked. */
+		static const enum vm_stop_reason stops[] = {
+			[KDOM_SHUTDOWN_POWEROFF] = VM_STOP_POWEROFF,
+			[KDOM_SHUTDOWN_REBOOT] = VM_STOP_REBOOT,
+			[KDOM_SHUTDOWN_SUSPEND] = VM_STOP_SUSPEND,
+			[KDOM_SHUTDOWN_CRASH] = VM_STOP_CRASH,
+			[KDOM_SHUTDOWN_WATCHDOG] = VM_STOP_WATCHDOG,
+		};
+		int64_t code;
+
+		if (msg_get_int(args, "reason", 0, KDOM_SHUTDOWN_WATCHDOG, 0, &code, err,
+				sizeof(err)))
+			return msg_reply_error(id, EINVAL, "%s", err);
+		vm_stop(&dp->rd->vm, stops[code], 0, "shut down by a control domain");
+		return msg_reply_ok(id, NULL);
+	}
 	if (!strcmp(op, "shutdown")) {
 		if (msg_get_string(args, "reason", true, &reason, err, sizeof(err)))
 			return msg_reply_error(id, EINVAL, "%s", err);
@@ -264,6 +290,203 @@ static void dp_console_input(struct dp *dp, struct io_uring *ring)
 	run_queue_poll(ring, dp->con_client, TAG_CON_INPUT);
 }
 
+/* kdomd's errno, as the guest's Xen errno (the same numbers for these). */
+static int64_t dp_errno(int err)
+{
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		return -KDOM_EPERM;
+	case -ESRCH:
+	case -ENOENT:
+		return -KDOM_ESRCH;
+	case -EINVAL:
+	case -EBADMSG:
+		return -KDOM_EINVAL;
+	case -EBUSY:
+		return -KDOM_EBUSY;
+	case -EEXIST:
+		return -KDOM_EEXIST;
+	case -ENOSPC:
+		return -KDOM_ENOSPC;
+	case -ENOMEM:
+		return -KDOM_ENOMEM;
+	default:
+		return -KDOM_EIO;
+	}
+}
+
+/* Copy guest text of len bytes at gpa; NULL when outside RAM or not text. */
+static char *dp_guest_text(struct dp *dp, uint64_t gpa, uint64_t len)
+{
+	const char *src = gmem_ptr(&dp->rd->vm.mem, gpa, len);
+	char *copy;
+
+	if (!src || memchr(src, '\0', len))
+		return NULL;
+	copy = malloc(len + 1);
+	if (copy) {
+		memcpy(copy, src, len);
+		copy[len] = '\0';
+	}
+	return copy;
+}
+
+/* CREATEDOMAIN's image: written from guest memory into a private file kdomd takes over. */
+static int64_t dp_create_args(struct dp *dp, const struct kdom_hypercall *req, json_t *args)
+{
+	const struct domain_process_params *p = dp->params;
+	const void *image;
+	char path[256], *config;
+	int fd;
+
+	if (req->arg[1] == 0 || req->arg[1] > KDOM_CREATE_IMAGE_MAX ||
+	    req->arg[3] > KDOM_CREATE_CONFIG_MAX)
+		return -KDOM_E2BIG;
+	image = gmem_ptr(&dp->rd->vm.mem, req->arg[0], req->arg[1]);
+	config = dp_guest_text(dp, req->arg[2], req->arg[3]);
+	if (!image || !config) {
+		free(config);
+		return -KDOM_EFAULT;
+	}
+	snprintf(path, sizeof(path), "%s/%u.image%u", p->run_dir, p->domain.domid, dp->images++);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, image, req->arg[1]) != (ssize_t)req->arg[1]) {
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		free(config);
+		return -KDOM_EIO;
+	}
+	close(fd);
+	json_object_set_new(args, "image", json_string(path));
+	json_object_set_new(args, "config", json_string(config));
+	free(config);
+	return 0;
+}
+
+/* The management request as kdomd's "manage" op takes it; 0 or the guest's -errno. */
+static int64_t dp_manage_args(struct dp *dp, const struct kdom_hypercall *req, json_t **out)
+{
+	static const char *const domctl_calls[] = {
+		[KDOM_DOMCTL_CREATEDOMAIN] = "create",	  [KDOM_DOMCTL_DESTROYDOMAIN] = "destroy",
+		[KDOM_DOMCTL_PAUSEDOMAIN] = "pause",	  [KDOM_DOMCTL_UNPAUSEDOMAIN] = "unpause",
+		[KDOM_DOMCTL_GETDOMAININFO] = "getdomaininfo",
+	};
+	json_t *args = json_object();
+	int64_t ret = 0;
+
+	if (req->op == KDOM_HC_DOMCTL) {
+		json_object_set_new(args, "call", json_string(domctl_calls[req->cmd]));
+		if (req->cmd == KDOM_DOMCTL_CREATEDOMAIN)
+			ret = dp_create_args(dp, req, args);
+		else
+			json_object_set_new(args, "domid", json_integer(req->arg[0] & 0xffffffff));
+	} else if (req->op == KDOM_HC_SYSCTL) {
+		json_object_set_new(args, "call", json_string("list"));
+		json_object_set_new(args, "domid", json_integer(req->arg[0] & 0xffffffff));
+		json_object_set_new(args, "max", json_integer(req->arg[2]));
+	} else if (req->op == KDOM_HC_SCHED_OP) {
+		json_object_set_new(args, "call", json_string("shutdown"));
+		json_object_set_new(args, "domid", json_integer(req->arg[0] & 0xffffffff));
+		json_object_set_new(args, "reason", json_integer(req->arg[1]));
+	} else {
+		json_object_set_new(args, "call", json_string(req->cmd == KDOM_KDOMOP_LAUNCH_FINALIZE
+								      ? "finalize"
+								      : "dom_exc"));
+	}
+	if (ret)
+		json_decref(args);
+	else
+		*out = args;
+	return ret;
+}
+
+/* GETDOMAININFOLIST's entries, into the caller's buffer (checked before kdomd is asked). */
+static int64_t dp_write_list(struct dp *dp, const struct kdom_hypercall *req, const json_t *result)
+{
+	const json_t *list = json_object_get(result, "domains");
+	struct kdom_dominfo *out;
+	size_t n = json_array_size(list);
+
+	if (n > req->arg[2])
+		n = req->arg[2];
+	out = gmem_ptr(&dp->rd->vm.mem, req->arg[1], n * sizeof(*out));
+	if (!out && n)
+		return -KDOM_EFAULT;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(list, i);
+		struct kdom_dominfo info = {
+			.domid = json_integer_value(json_object_get(e, "domid")),
+			.flags = json_integer_value(json_object_get(e, "flags")),
+			.pages = json_integer_value(json_object_get(e, "pages")),
+			.vcpus = json_integer_value(json_object_get(e, "vcpus")),
+			.roles = json_integer_value(json_object_get(e, "roles")),
+		};
+
+		memcpy(&out[i], &info, sizeof(info));
+	}
+	return n;
+}
+
+/*
+ * A management hypercall (vCPU thread): kdomd decides and acts, through a
+ * client connection opened on first use and again after kdomd restarts.
+ */
+static int64_t dp_manage(void *opaque, struct kdom_hypercall *req)
+{
+	struct dp *dp = opaque;
+	json_t *args = NULL, *result = NULL;
+	char err[512];
+	int64_t ret;
+	int call;
+
+	if (req->op == KDOM_HC_SYSCTL &&
+	    (req->arg[2] > KDOM_DOMINFO_LIST_MAX ||
+	     !gmem_ptr(&dp->rd->vm.mem, req->arg[1], req->arg[2] * sizeof(struct kdom_dominfo))))
+		return req->arg[2] > KDOM_DOMINFO_LIST_MAX ? -KDOM_E2BIG : -KDOM_EFAULT;
+	ret = dp_manage_args(dp, req, &args);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&dp->kdomd_lock);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!dp->kdomd_open) {
+			call = kdom_client_open(&dp->kdomd, dp->params->kdomd_socket, err,
+						sizeof(err));
+			if (call) {
+				log_warn("management hypercall: %s", err);
+				break;
+			}
+			dp->kdomd_open = true;
+		}
+		call = kdom_client_call(&dp->kdomd, "manage", json_incref(args), &result, err,
+					sizeof(err));
+		if (call != -ECONNRESET && call != -EPIPE)
+			break;
+		kdom_client_close(&dp->kdomd); /* kdomd restarted: once more on a new connection */
+		dp->kdomd_open = false;
+	}
+	pthread_mutex_unlock(&dp->kdomd_lock);
+	json_decref(args);
+	if (!dp->kdomd_open)
+		return -KDOM_EIO;
+	if (call) {
+		log_debug("management hypercall refused: %s", err);
+		return dp_errno(call);
+	}
+	if (req->op == KDOM_HC_SYSCTL) {
+		ret = dp_write_list(dp, req, result);
+	} else {
+		const json_t *out = json_object_get(result, "arg");
+
+		ret = json_integer_value(json_object_get(result, "ret"));
+		for (size_t i = 0; i < 4 && i < json_array_size(out); i++)
+			req->arg[i] = json_integer_value(json_array_get(out, i));
+	}
+	json_decref(result);
+	return ret;
+}
+
 static void dp_start(struct io_uring *ring, void *opaque)
 {
 	struct dp *dp = opaque;
@@ -330,7 +553,7 @@ static void dp_write_outcome(const struct domain_process_params *p, const struct
 int domain_process_main(const struct domain_process_params *p)
 {
 	char ctl_path[256], con_path[256], log_path[256], spec[300];
-	struct dp dp = { .ctl_fd = -1, .con_fd = -1, .con_client = -1 };
+	struct dp dp = { .params = p, .ctl_fd = -1, .con_fd = -1, .con_client = -1 };
 	struct run_domain *rd = calloc(1, sizeof(*rd));
 	const struct domain_config *dc = p->dc;
 	char err[512] = "";
@@ -380,6 +603,11 @@ int domain_process_main(const struct domain_process_params *p)
 	rd->vm.console = &rd->console;
 	if (run_create_devices(rd) || run_load_kernel(rd, dc))
 		goto fail_vm;
+	pthread_mutex_init(&dp.kdomd_lock, NULL);
+	if (p->kdomd_socket) {
+		rd->hypercall.manage = dp_manage;
+		rd->hypercall.manage_opaque = &dp;
+	}
 	if (p->paused)
 		vm_pause(&rd->vm);
 	else if (vm_start(&rd->vm))
@@ -408,6 +636,8 @@ fail:
 out:
 	for (unsigned int i = 0; i < DP_MAX_CONNS; i++)
 		dp_close_conn(&dp.conns[i]);
+	if (dp.kdomd_open)
+		kdom_client_close(&dp.kdomd);
 	dp_close_console_client(&dp);
 	if (dp.ctl_fd >= 0) {
 		close(dp.ctl_fd);

@@ -15,6 +15,7 @@ struct domain_process_params {
 	const char *run_dir; /* DOMID.ctl, DOMID.console, DOMID.outcome, DOMID.console.log */
 	bool paused;	     /* built but not started until unpaused */
 	int ready_fd;	     /* gets "ok\n" or "error: MESSAGE\n" once the domain is built */
+	const char *kdomd_socket; /* where the guest's management hypercalls go */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "vmm/host-config.h"
 
 #define KDOMD_STATE_DIR_DEFAULT "/var/lib/kdom"
+#define KDOMD_POLICY_DEFAULT "/etc/kdom/policy.json"
 #define KDOMD_MAX_CLIENTS 256
 #define KDOMD_BAD_MESSAGES_MAX 16
 /* The state folder's path: sockets under it must fit sun_path (108 bytes). */
@@ -53,6 +54,7 @@ struct kd_domain {
 	double created;
 	uint64_t seq;	 /* creation order, kept across kdomd restarts */
 	bool destroying; /* an exit now is the destroy asked for, not a shutdown */
+	unsigned int dom_exc; /* control domains: shutdowns since it last asked */
 	struct kd_watch watch;
 };
 
@@ -80,6 +82,8 @@ struct kdomd {
 	int listen_fd, epoll_fd, signal_fd;
 	struct kd_watch listen_watch, signal_watch;
 	uint64_t next_seq;
+	json_t *policy;	       /* the policy file: {"control": {NAME: [LABEL, ...]}}; NULL */
+	bool launch_finalized; /* the bootstrap domain gave up its management rights */
 	bool exiting;
 	int exit_status;
 };

@@ -125,6 +125,7 @@ struct domain_config {
 	bool hardware; /* `hardware = 1`: asks to be the hardware domain */
 	bool pit;      /* `pit = 0`: no PIT at all (default 1) */
 	struct cpuid_override *cpuid; /* `cpuid = "host,aes=0"`; NULL: none */
+	char *label; /* `label = "tenant-a"`: what the policy file grants control domains; NULL */
 	/* on_poweroff, on_reboot, on_crash, on_watchdog (kdomd); xl's defaults */
 	enum domain_action on[DOMAIN_SHUTDOWN_COUNT];
 };

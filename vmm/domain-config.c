@@ -54,6 +54,8 @@ void domain_config_free(struct domain_config *dc)
 	free(dc->ramdisk);
 	free(dc->cmdline);
 	free(dc->cpuid);
+	free(dc->label);
+	dc->label = NULL;
 	dc->kernel = dc->ramdisk = dc->cmdline = NULL;
 	dc->cpuid = NULL;
 }
@@ -243,6 +245,25 @@ static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_set
 	return 0;
 }
 
+/* A label names a tenant in the policy file: the same characters as a name. */
+static int apply_label(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+		       char *err, size_t errlen)
+{
+	struct domain_config *dc = target;
+	const char *v = s->value.string;
+	size_t len = strlen(v);
+
+	if (len == 0 || len >= DOMAIN_NAME_MAX || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							   "abcdefghijklmnopqrstuvwxyz"
+							   "0123456789_.-") != len)
+		return config_error(err, errlen,
+				    "label '%.*s' must be 1 to %d letters, digits, '_', '.' or '-'",
+				    QUOTE_MAX, v, DOMAIN_NAME_MAX - 1);
+	if (domain_config_set_string(&dc->label, v))
+		return config_nomem(err, errlen);
+	return 0;
+}
+
 static const char *const action_names[] = {
 	[DOMAIN_ACTION_DESTROY] = "destroy",
 	[DOMAIN_ACTION_RESTART] = "restart",
@@ -319,6 +340,7 @@ static const struct cfg_key config_keys[] = {
 	{ "hardware", CFG_NUMBER, apply_hardware },
 	{ "pit", CFG_NUMBER, apply_pit },
 	{ "cpuid", CFG_STRING, apply_cpuid },
+	{ "label", CFG_STRING, apply_label },
 	{ "on_poweroff", CFG_STRING, apply_action },
 	{ "on_reboot", CFG_STRING, apply_action },
 	{ "on_crash", CFG_STRING, apply_action },

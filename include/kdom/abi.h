@@ -57,6 +57,13 @@ struct kdom_hypercall {
  * when the request is made.  (Xen guests read xenstore's control/shutdown.)
  */
 #define KDOM_KDOMOP_GET_CONTROL_REQUEST 0
+/* The bootstrap domain is done building the launch: its management rights end. */
+#define KDOM_KDOMOP_LAUNCH_FINALIZE 1
+/*
+ * A control domain's count of domain shutdowns and destructions since it
+ * last asked (ret), reset by asking: Xen's VIRQ_DOM_EXC, read by polling.
+ */
+#define KDOM_KDOMOP_GET_DOM_EXC 2
 
 /* xen_version sub-ops (public/version.h) */
 #define KDOM_XENVER_VERSION 0	   /* ret = major << 16 | minor */
@@ -80,19 +87,71 @@ struct kdom_hypercall {
 #define KDOM_SHUTDOWN_CRASH 3
 #define KDOM_SHUTDOWN_WATCHDOG 4
 
-/* domctl sub-ops (public/domctl.h XEN_DOMCTL_*) */
+#define KDOM_SCHEDOP_REMOTE_SHUTDOWN 4 /* arg[0] = domid, arg[1] = SHUTDOWN_* reason */
+
+/*
+ * domctl sub-ops (public/domctl.h XEN_DOMCTL_*); only a control domain (and
+ * the bootstrap domain until launch finalization) may use them, within the
+ * policy; everyone else gets -EPERM and learns nothing.
+ *   CREATEDOMAIN    arg[0] = gpa of a kernel image in the caller's memory,
+ *                   arg[1] = its length (at most 64 MiB), arg[2] = gpa of a
+ *                   domain config in xl.cfg syntax without `kernel`,
+ *                   arg[3] = its length (at most 64 KiB).  ret = the new
+ *                   domid; the domain is created paused.
+ *   DESTROYDOMAIN, PAUSEDOMAIN, UNPAUSEDOMAIN   arg[0] = domid.
+ *   GETDOMAININFO   arg[0] = a domid: the first domain from it up that the
+ *                   caller may see is described: arg[0] = its domid,
+ *                   arg[1] = KDOM_DOMINF_* flags, arg[2] = its memory in
+ *                   4 KiB pages, arg[3] = vCPUs | role flags << 32;
+ *                   -ESRCH when there is none (as Xen's iteration).
+ */
 #define KDOM_DOMCTL_CREATEDOMAIN 1
 #define KDOM_DOMCTL_DESTROYDOMAIN 2
 #define KDOM_DOMCTL_PAUSEDOMAIN 3
 #define KDOM_DOMCTL_UNPAUSEDOMAIN 4
 #define KDOM_DOMCTL_GETDOMAININFO 5
 
+/* Limits of CREATEDOMAIN's inputs. */
+#define KDOM_CREATE_IMAGE_MAX (64u << 20)
+#define KDOM_CREATE_CONFIG_MAX (64u << 10)
+
+/* XEN_DOMINF_* flags (public/domctl.h) */
+#define KDOM_DOMINF_DYING (1u << 0)
+#define KDOM_DOMINF_SHUTDOWN (1u << 2)
+#define KDOM_DOMINF_PAUSED (1u << 3)
+#define KDOM_DOMINF_RUNNING (1u << 5)
+#define KDOM_DOMINF_SHUTDOWNSHIFT 16 /* the SHUTDOWN_* reason, with DOMINF_SHUTDOWN */
+
+/*
+ * sysctl sub-ops (public/sysctl.h).  GETDOMAININFOLIST: arg[0] = first
+ * domid, arg[1] = gpa of an array of struct kdom_dominfo, arg[2] = its
+ * length in entries (at most 1024); ret = entries written (the domains the
+ * caller may see, by domid).
+ */
+#define KDOM_SYSCTL_GETDOMAININFOLIST 6
+#define KDOM_DOMINFO_LIST_MAX 1024
+
+struct kdom_dominfo {
+	uint32_t domid;
+	uint32_t flags; /* KDOM_DOMINF_* */
+	uint64_t pages; /* 4 KiB pages of RAM */
+	uint32_t vcpus;
+	uint32_t roles; /* KDOM_ROLE_* */
+	uint64_t reserved;
+};
+
 /* Error codes returned negated in ->ret (Xen's public/errno.h values) */
 #define KDOM_EPERM 1
+#define KDOM_ESRCH 3
+#define KDOM_EIO 5
+#define KDOM_E2BIG 7
+#define KDOM_ENOMEM 12
 #define KDOM_ENOENT 2
 #define KDOM_EFAULT 14
 #define KDOM_EBUSY 16
+#define KDOM_EEXIST 17
 #define KDOM_EINVAL 22
+#define KDOM_ENOSPC 28
 #define KDOM_ENOSYS 38
 
 /* ---- Test results --------------------------------------------------------- */

@@ -1248,6 +1248,8 @@ START_TEST(test_client_connect_errors)
 	ck_assert_int_eq(c.fd, -1);
 	ck_assert_int_eq(kdom_client_open(&c, "", err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "the kdomd socket path is empty");
+	ck_assert_int_eq(kdom_client_open(&c, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(c.fd, -1);
 }
 END_TEST
 

@@ -221,6 +221,7 @@ void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
+char *strchr(const char *s, int c);
 int strncmp(const char *a, const char *b, size_t n);
 /* Parse an unsigned decimal or 0x-prefixed hex number that makes up all of s. */
 bool parse_u64(const char *s, uint64_t *val);

@@ -69,6 +69,16 @@ int strncmp(const char *a, const char *b, size_t n)
 	return n ? (unsigned char)*a - (unsigned char)*b : 0;
 }
 
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (!*s)
+			return NULL;
+	}
+}
+
 bool parse_u64(const char *s, uint64_t *val)
 {
 	unsigned int base = 10;
