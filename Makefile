@@ -155,8 +155,9 @@ check: deps
 unit-check: $(UNIT_TESTS)
 	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT_TESTS)
 
-integration-check: $(KDOM) guests
+integration-check: $(KDOM) $(KDOMD) guests
 	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/integration/run-tests
+	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) tests/integration/daemon-tests
 
 .PHONY: bench
 bench: all

@@ -72,6 +72,42 @@ static int64_t hypercall_port_manage(void *opaque, struct kdom_hypercall *req)
 	return hp->manage(hp->manage_opaque, req);
 }
 
+/* What a management op is, for the log: "pause domain 3", "getdomaininfolist". */
+static void hypercall_op_describe(const struct kdom_hypercall *req, char *buf, size_t len)
+{
+	static const char *const domctls[] = {
+		[KDOM_DOMCTL_CREATEDOMAIN] = "create",	 [KDOM_DOMCTL_DESTROYDOMAIN] = "destroy",
+		[KDOM_DOMCTL_PAUSEDOMAIN] = "pause",	 [KDOM_DOMCTL_UNPAUSEDOMAIN] = "unpause",
+		[KDOM_DOMCTL_GETDOMAININFO] = "getdomaininfo",
+	};
+
+	if (req->op == KDOM_HC_DOMCTL && req->cmd == KDOM_DOMCTL_CREATEDOMAIN)
+		snprintf(buf, len, "create a domain");
+	else if (req->op == KDOM_HC_DOMCTL && req->cmd < sizeof(domctls) / sizeof(domctls[0]))
+		snprintf(buf, len, "%s domain %llu", domctls[req->cmd],
+			 (unsigned long long)(req->arg[0] & 0xffffffff));
+	else if (req->op == KDOM_HC_SCHED_OP)
+		snprintf(buf, len, "shut down domain %llu",
+			 (unsigned long long)(req->arg[0] & 0xffffffff));
+	else if (req->op == KDOM_HC_SYSCTL)
+		snprintf(buf, len, "getdomaininfolist");
+	else if (req->cmd == KDOM_KDOMOP_LAUNCH_FINALIZE)
+		snprintf(buf, len, "finalize the launch");
+	else
+		snprintf(buf, len, "read domain exceptions");
+}
+
+static void hypercall_port_refused(void *opaque, const struct kdom_hypercall *req)
+{
+	struct hypercall_port *hp = opaque;
+	const struct domain *d = hp->vm->domain;
+	char what[64];
+
+	hypercall_op_describe(req, what, sizeof(what));
+	hypercall_port_complain(hp, "policy: domain %u (%s) may not %s: it is not a control domain",
+				d->domid, d->name, what);
+}
+
 static void hypercall_port_io(void *opaque, struct bus_access *access)
 {
 	struct hypercall_port *hp = opaque;
@@ -108,6 +144,7 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 		.shutdown = hypercall_port_shutdown,
 		.control_request = hypercall_port_control_request,
 		.manage = hp->manage ? hypercall_port_manage : NULL,
+		.refused = hypercall_port_refused,
 		.opaque = hp,
 	};
 	hypercall_dispatch(vm->domain, &ops, &req);

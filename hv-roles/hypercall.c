@@ -50,8 +50,11 @@ static bool shutdown_reason_valid(uint64_t reason)
 static int64_t hypercall_manage(const struct domain *caller, const struct hypercall_ops *ops,
 				struct kdom_hypercall *req)
 {
-	if (!is_control_domain(caller) && !is_bootstrap_domain(caller))
+	if (!is_control_domain(caller) && !is_bootstrap_domain(caller)) {
+		if (ops->refused)
+			ops->refused(ops->opaque, req);
 		return -KDOM_EPERM;
+	}
 	if (!ops->manage)
 		return -KDOM_ENOSYS; /* `kdom run`: no toolstack, no other domains */
 	return ops->manage(ops->opaque, req);

@@ -20,6 +20,8 @@ struct hypercall_ops {
 	 * the hypercall's ret, filling req's output args.
 	 */
 	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);
+	/* A management op refused by role before reaching the toolstack: for the log. */
+	void (*refused)(void *opaque, const struct kdom_hypercall *req);
 	void *opaque;
 };
 

@@ -2,7 +2,7 @@
 # Install the Debian packages kdom needs to build and test (called by `make deps`).
 set -eu
 
-PACKAGES="gcc make pkg-config liburing-dev check libjansson-dev"
+PACKAGES="gcc make pkg-config liburing-dev check libjansson-dev socat jq"
 
 missing=""
 for pkg in $PACKAGES; do

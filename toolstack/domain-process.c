@@ -574,7 +574,7 @@ int domain_process_main(const struct domain_process_params *p)
 	domain_process_path(con_path, sizeof(con_path), p->run_dir, p->domain.domid, "console");
 	domain_process_path(log_path, sizeof(log_path), p->run_dir, p->domain.domid,
 			    "console.log");
-	snprintf(spec, sizeof(spec), "file:%s", log_path);
+	snprintf(spec, sizeof(spec), "append:%s", log_path);
 	if (console_open(&rd->console, spec, err, sizeof(err))) {
 		dp_ready(p->ready_fd, err);
 		free(rd);

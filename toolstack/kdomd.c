@@ -179,6 +179,17 @@ static void kd_remove_files(struct kdomd *kd, uint32_t domid)
 	}
 }
 
+/* The console log and process log; kept after destroy, cleared for a new domain. */
+static void kd_remove_logs(struct kdomd *kd, uint32_t domid)
+{
+	char path[KDOMD_PATH_MAX];
+
+	domain_process_path(path, sizeof(path), kd->run_dir, domid, "console.log");
+	unlink(path);
+	domain_process_path(path, sizeof(path), kd->run_dir, domid, "log");
+	unlink(path);
+}
+
 static void kd_free_domain(struct kd_domain *d)
 {
 	if (d->ctl_fd >= 0)
@@ -577,6 +588,7 @@ static int kd_create(struct kdomd *kd, const char *config, const char *config_pa
 		log_info("domain %u is the hardware domain now (hardware_domid)", d->dom.domid);
 	d->created = kd_now();
 	d->seq = kd->next_seq++;
+	kd_remove_logs(kd, d->dom.domid); /* a new domain: a domid's old logs go */
 	ret = kd_spawn(kd, d, paused, err, errlen);
 	if (ret) {
 		roles_release(&kd->registry, d->dom.domid);
@@ -695,7 +707,8 @@ static void kd_reply_waiters(struct kdomd *kd, uint32_t domid)
  */
 static void kd_stop_all(struct kdomd *kd)
 {
-	struct kd_domain *order[DOMID_MAX + 1];
+	static struct kd_domain *order[DOMID_MAX + 1];
+	struct kd_domain *hardware = NULL;
 	size_t n = 0;
 
 	for (struct kd_domain *d = kd->domains; d && n < DOMID_MAX + 1; d = d->next)
@@ -703,17 +716,21 @@ static void kd_stop_all(struct kdomd *kd)
 	while (n--) {
 		struct kd_domain *d = order[n];
 
-		if (!is_hardware_domain(&d->dom))
-			kd_stop_process(kd, d);
-	}
-	for (size_t i = 0; i < DOMID_MAX + 1 && kd->domains; i++) {
-		struct kd_domain *d = kd->domains;
-
-		if (is_hardware_domain(&d->dom))
-			kd_stop_process(kd, d);
+		if (is_hardware_domain(&d->dom)) {
+			hardware = d;
+			continue;
+		}
+		kd_stop_process(kd, d);
 		kd_event(kd, d, "destroyed", "host", NULL);
 		log_info("domain %u (%s) stopped with the host", d->dom.domid, d->dom.name);
 		kd_remove(kd, d);
+	}
+	if (hardware) {
+		kd_stop_process(kd, hardware);
+		kd_event(kd, hardware, "destroyed", "host", NULL);
+		log_info("domain %u (%s) stopped with the host", hardware->dom.domid,
+			 hardware->dom.name);
+		kd_remove(kd, hardware);
 	}
 }
 
@@ -1335,6 +1352,8 @@ static json_t *kd_handle(struct kdomd *kd, struct kd_client *c, const json_t *ms
 	uint64_t id = 0;
 	int ret = msg_parse_request(msg, &id, &op, &args, err, sizeof(err));
 
+	if (ret == -EPROTONOSUPPORT)
+		c->closing = true; /* another protocol: nothing more can be understood */
 	if (ret)
 		return msg_reply_error(id, -ret, "%s", err);
 	if (!strcmp(op, "hello")) {
@@ -1441,6 +1460,10 @@ static void kd_client_input(struct kdomd *kd, struct kd_client *c)
 			return;
 		}
 		json_decref(reply);
+		if (c->closing) {
+			kd_client_close(kd, c);
+			return;
+		}
 		if (kd->exiting)
 			return;
 	}
@@ -1580,7 +1603,9 @@ static void kd_recover(struct kdomd *kd)
 
 		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", kd->domains_dir, e->d_name);
+		if (len > 32)
+			continue; /* not a record of ours: N.json */
+		snprintf(path, sizeof(path), "%s/%.32s", kd->domains_dir, e->d_name);
 		kd_recover_one(kd, path, exited, &nexited);
 	}
 	closedir(dir);
@@ -1730,8 +1755,9 @@ static void kd_loop(struct kdomd *kd)
 			continue;
 		for (int i = 0; i < n && !kd->exiting; i++) {
 			struct kd_watch *w = events[i].data.ptr;
+			enum kd_watch_type type = w->type; /* w may be freed by its handler */
 
-			switch (w->type) {
+			switch (type) {
 			case KD_WATCH_LISTEN:
 				kd_accept(kd);
 				break;
@@ -1753,10 +1779,33 @@ static void kd_loop(struct kdomd *kd)
 				break;
 			}
 			/* A removed domain or client may have had events later in the batch. */
-			if (w->type == KD_WATCH_DOMAIN || w->type == KD_WATCH_CLIENT)
+			if (type == KD_WATCH_DOMAIN || type == KD_WATCH_CLIENT)
 				break;
 		}
 	}
+}
+
+/* Everything kdomd holds; the domains themselves keep running. */
+static void kd_free(struct kdomd *kd)
+{
+	while (kd->domains) {
+		struct kd_domain *d = kd->domains;
+
+		kd->domains = d->next;
+		kd_free_domain(d);
+	}
+	for (unsigned int i = 0; i < KDOMD_MAX_CLIENTS; i++)
+		if (kd->clients[i])
+			kd_client_close(kd, kd->clients[i]);
+	json_decref(kd->policy);
+	host_config_free(&kd->host);
+	if (kd->listen_fd >= 0)
+		close(kd->listen_fd);
+	if (kd->signal_fd >= 0)
+		close(kd->signal_fd);
+	if (kd->epoll_fd >= 0)
+		close(kd->epoll_fd);
+	free(kd);
 }
 
 int main(int argc, char **argv)
@@ -1772,7 +1821,7 @@ int main(int argc, char **argv)
 	};
 	const char *state_dir = KDOMD_STATE_DIR_DEFAULT, *host_path = NULL, *policy_path = NULL;
 	struct kdomd *kd = calloc(1, sizeof(*kd));
-	int opt;
+	int opt, status;
 
 	if (!kd)
 		return 1;
@@ -1814,5 +1863,7 @@ int main(int argc, char **argv)
 	log_info("listening on %s, state in %s", kd->socket_path, kd->state_dir);
 	kd_loop(kd);
 	unlink(kd->socket_path);
-	return kd->exit_status;
+	status = kd->exit_status;
+	kd_free(kd);
+	return status;
 }

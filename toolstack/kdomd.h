@@ -62,6 +62,7 @@ struct kd_client {
 	int fd;
 	struct msg_reader reader;
 	bool hello, subscribed;
+	bool closing; /* close once the reply is sent (another protocol version) */
 	unsigned int bad;
 	/* `shutdown -w`: the reply waits for this domain to stop. */
 	uint32_t waiting_domid;

@@ -18,13 +18,17 @@ int console_open(struct console *console, const char *spec, char *err, size_t er
 	console->client_fd = -1;
 	if (!spec || !strcmp(spec, "stdio"))
 		return 0;
-	if (!strncmp(spec, "file:", 5) && spec[5]) {
-		int fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool append = !strncmp(spec, "append:", 7);
+
+	if ((!strncmp(spec, "file:", 5) && spec[5]) || (append && spec[7])) {
+		const char *path = spec + (append ? 7 : 5);
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+			      0600);
 
 		if (fd < 0) {
 			int saved = errno;
 
-			snprintf(err, errlen, "cannot open console file %s: %s", spec + 5,
+			snprintf(err, errlen, "cannot open console file %s: %s", path,
 				 strerror(saved));
 			pthread_mutex_destroy(&console->lock);
 			return -saved;

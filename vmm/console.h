@@ -21,7 +21,8 @@ struct console {
 
 /*
  * Open the console named by `spec`: "stdio" (default when NULL) or
- * "file:PATH" (output to PATH, truncated; no input).  0 or -errno with err.
+ * "file:PATH" (output to PATH, truncated; no input) or "append:PATH" (the
+ * same, appended: a restarted domain's log goes on).  0 or -errno with err.
  */
 int console_open(struct console *console, const char *spec, char *err, size_t errlen);
 
