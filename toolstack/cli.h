@@ -13,7 +13,12 @@
 #define CLI_EXIT_FAIL 1
 
 /* The largest CONFIG or MANIFEST file the CLI reads. */
-#define CLI_FILE_MAX (1024 * 1024)
+/*
+ * Configs and manifests travel to kdomd inside one protocol message
+ * (KDOM_MSG_MAX, 64 KiB, escapes and the envelope included): 60 KiB of
+ * text always fit.  xl.cfg files are a few hundred bytes.
+ */
+#define CLI_FILE_MAX (60 * 1024)
 
 /* getopt_long's value for --socket PATH in every daemon command. */
 #define CLI_OPT_SOCKET 256

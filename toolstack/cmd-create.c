@@ -13,7 +13,7 @@ void cmd_create_usage(void)
 	printf("Usage: kdom create [-c] [-p] [--socket PATH] CONFIG\n"
 	       "\n"
 	       "Have kdomd create a domain from CONFIG, a domain configuration file\n"
-	       "(kdom.cfg(5), at most 1 MiB); relative paths in it resolve against its\n"
+	       "(kdom.cfg(5), at most 60 KiB); relative paths in it resolve against its\n"
 	       "folder.  The domain runs under kdomd, not in the foreground.\n"
 	       "\n"
 	       "Options:\n"

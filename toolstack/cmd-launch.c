@@ -11,7 +11,7 @@ void cmd_launch_usage(void)
 {
 	printf("Usage: kdom launch [--socket PATH] MANIFEST\n"
 	       "\n"
-	       "Have kdomd create every domain MANIFEST (at most 1 MiB) lists, and print\n"
+	       "Have kdomd create every domain MANIFEST (at most 60 KiB) lists, and print\n"
 	       "each one created as \"NAME (domid N)\" on standard output.  Relative paths\n"
 	       "in it resolve against its folder.\n"
 	       "\n"

@@ -121,6 +121,143 @@ START_TEST(test_role_flags)
 }
 END_TEST
 
+/* A toolstack that records what reached it and answers 7. */
+struct manage_record {
+	int manage_calls, refused_calls;
+	uint32_t op, cmd;
+	uint32_t request; /* the control request control_request() reports */
+};
+
+static int64_t record_manage(void *opaque, struct kdom_hypercall *req)
+{
+	struct manage_record *rec = opaque;
+
+	rec->manage_calls++;
+	rec->op = req->op;
+	rec->cmd = req->cmd;
+	req->arg[3] = 0x5a;
+	return 7;
+}
+
+static void record_refused(void *opaque, const struct kdom_hypercall *req)
+{
+	((struct manage_record *)opaque)->refused_calls++;
+}
+
+static uint32_t report_request(void *opaque)
+{
+	return ((struct manage_record *)opaque)->request;
+}
+
+static struct kdom_hypercall manage_call(const struct domain *d, struct manage_record *rec,
+					 bool toolstack, uint32_t op, uint32_t cmd, uint64_t arg1)
+{
+	struct hypercall_ops ops = {
+		.shutdown = NULL,
+		.control_request = report_request,
+		.manage = toolstack ? record_manage : NULL,
+		.refused = record_refused,
+		.opaque = rec,
+	};
+	struct kdom_hypercall req = { .op = op, .cmd = cmd, .arg = { 1, arg1 } };
+
+	hypercall_dispatch(d, &ops, &req);
+	return req;
+}
+
+/*
+ * Management ops: refused by role (and reported as refused) before the
+ * toolstack hears of them for a domain that is neither control nor
+ * bootstrap; passed on for the others; ENOSYS without a toolstack.
+ */
+START_TEST(test_management_ops_by_role)
+{
+	static const uint32_t ops[][2] = {
+		{ KDOM_HC_DOMCTL, KDOM_DOMCTL_CREATEDOMAIN },
+		{ KDOM_HC_DOMCTL, KDOM_DOMCTL_DESTROYDOMAIN },
+		{ KDOM_HC_DOMCTL, KDOM_DOMCTL_PAUSEDOMAIN },
+		{ KDOM_HC_DOMCTL, KDOM_DOMCTL_UNPAUSEDOMAIN },
+		{ KDOM_HC_DOMCTL, KDOM_DOMCTL_GETDOMAININFO },
+		{ KDOM_HC_SYSCTL, KDOM_SYSCTL_GETDOMAININFOLIST },
+		{ KDOM_HC_SCHED_OP, KDOM_SCHEDOP_REMOTE_SHUTDOWN },
+		{ KDOM_HC_KDOM_OP, KDOM_KDOMOP_LAUNCH_FINALIZE },
+		{ KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_DOM_EXC },
+	};
+	struct domain guest, hardware, control, bootstrap;
+	struct kdom_hypercall req;
+
+	domain_init(&guest, 4, "guest", 0);
+	domain_init(&hardware, 2, "hw", DOMAIN_ROLE_HARDWARE);
+	domain_init(&control, 3, "ctl", DOMAIN_ROLE_CONTROL);
+	domain_init(&bootstrap, 0, "boot", 0);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct manage_record rec = { 0 };
+
+		/* Neither control nor bootstrap: EPERM, the toolstack never asked. */
+		req = manage_call(&guest, &rec, true, ops[i][0], ops[i][1], KDOM_SHUTDOWN_POWEROFF);
+		ck_assert_int_eq(req.ret, -KDOM_EPERM);
+		req = manage_call(&hardware, &rec, true, ops[i][0], ops[i][1],
+				  KDOM_SHUTDOWN_POWEROFF);
+		ck_assert_int_eq(req.ret, -KDOM_EPERM);
+		ck_assert_int_eq(rec.manage_calls, 0);
+		ck_assert_int_eq(rec.refused_calls, 2);
+		ck_assert_uint_eq(req.arg[3], 0); /* nothing learnt */
+
+		/* Control and bootstrap: the toolstack decides. */
+		req = manage_call(&control, &rec, true, ops[i][0], ops[i][1],
+				  KDOM_SHUTDOWN_POWEROFF);
+		ck_assert_int_eq(req.ret, 7);
+		ck_assert_uint_eq(req.arg[3], 0x5a);
+		req = manage_call(&bootstrap, &rec, true, ops[i][0], ops[i][1],
+				  KDOM_SHUTDOWN_POWEROFF);
+		ck_assert_int_eq(req.ret, 7);
+		ck_assert_int_eq(rec.manage_calls, 2);
+		ck_assert_uint_eq(rec.op, ops[i][0]);
+		ck_assert_uint_eq(rec.cmd, ops[i][1]);
+
+		/* No toolstack (kdom run). */
+		req = manage_call(&control, &rec, false, ops[i][0], ops[i][1],
+				  KDOM_SHUTDOWN_POWEROFF);
+		ck_assert_int_eq(req.ret, -KDOM_ENOSYS);
+	}
+}
+END_TEST
+
+START_TEST(test_management_bad_requests)
+{
+	struct domain control, guest;
+	struct manage_record rec = { 0 };
+	struct kdom_hypercall req;
+
+	domain_init(&control, 3, "ctl", DOMAIN_ROLE_CONTROL);
+	domain_init(&guest, 4, "guest", 0);
+	/* Unknown domctl and sysctl sub-ops. */
+	req = manage_call(&control, &rec, true, KDOM_HC_DOMCTL, 99, 0);
+	ck_assert_int_eq(req.ret, -KDOM_ENOSYS);
+	req = manage_call(&control, &rec, true, KDOM_HC_SYSCTL, 1, 0);
+	ck_assert_int_eq(req.ret, -KDOM_ENOSYS);
+	/* A remote shutdown with a bad reason: EINVAL for who may ask, EPERM for others. */
+	req = manage_call(&control, &rec, true, KDOM_HC_SCHED_OP, KDOM_SCHEDOP_REMOTE_SHUTDOWN, 9);
+	ck_assert_int_eq(req.ret, -KDOM_EINVAL);
+	req = manage_call(&guest, &rec, true, KDOM_HC_SCHED_OP, KDOM_SCHEDOP_REMOTE_SHUTDOWN, 9);
+	ck_assert_int_eq(req.ret, -KDOM_EPERM);
+	ck_assert_int_eq(rec.manage_calls, 0);
+	/* Every domain may read its own control request. */
+	rec.request = KDOM_SHUTDOWN_REBOOT + 1;
+	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST,
+			  0);
+	ck_assert_int_eq(req.ret, 0);
+	ck_assert_uint_eq(req.arg[0], 1);
+	ck_assert_uint_eq(req.arg[1], KDOM_SHUTDOWN_REBOOT);
+	rec.request = 0;
+	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST,
+			  0);
+	ck_assert_uint_eq(req.arg[0], 0);
+	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, 77, 0);
+	ck_assert_int_eq(req.ret, -KDOM_ENOSYS);
+}
+END_TEST
+
 Suite *hypercall_suite(void)
 {
 	Suite *suite = suite_create("hypercall");
@@ -131,6 +268,8 @@ Suite *hypercall_suite(void)
 	tcase_add_test(tc, test_shutdown_reasons);
 	tcase_add_test(tc, test_bad_requests_refused);
 	tcase_add_test(tc, test_role_flags);
+	tcase_add_test(tc, test_management_ops_by_role);
+	tcase_add_test(tc, test_management_bad_requests);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
