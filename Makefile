@@ -66,12 +66,15 @@ LIB_SRCS := \
 	hv-roles/policy.c \
 	toolstack/protocol.c \
 	toolstack/client.c \
-	toolstack/state-file.c
+	toolstack/state-file.c \
+	vfio/pci-spec.c \
+	vfio/host-pci.c
 
 KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cli.c toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-info.c \
 	toolstack/cmd-destroy.c toolstack/cmd-shutdown.c toolstack/cmd-pause.c \
-	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c
+	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c \
+	toolstack/cmd-pci.c
 
 KDOMD_SRCS := toolstack/kdomd.c toolstack/domain-process.c
 

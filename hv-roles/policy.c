@@ -63,15 +63,27 @@ enum policy_pit policy_pit_mode(const struct domain *d, const struct policy_host
  * host policy allows, and only once the hardware domain's pool released it.
  */
 int policy_may_assign_pci(const struct domain *d, const struct policy_domain_config *cfg,
-			  const struct policy_host *host, const struct policy_pci_device *dev)
+			  const struct policy_host *host, const struct policy_pci_device *dev,
+			  const char **reason)
 {
-	if (dev->host_bridge || !dev->group_viable)
-		return -EPERM;
-	if (is_hardware_domain(d))
-		return 0;
-	if (!cfg->driver_domain || !host->driver_domains_allowed)
-		return -EPERM;
-	return dev->released ? 0 : -EPERM;
+	const char *why = NULL;
+
+	if (dev->host_bridge)
+		why = "a host bridge is never passed through";
+	else if (!dev->group_viable)
+		why = "its IOMMU group is not viable";
+	else if (is_hardware_domain(d))
+		why = NULL;
+	else if (!cfg->driver_domain)
+		why = "only the hardware domain may receive PCI devices, or a domain with "
+		      "driver_domain = 1";
+	else if (!host->driver_domains_allowed)
+		why = "the host configuration forbids driver domains (driver_domains = 0)";
+	else if (!dev->released)
+		why = "the device is in use (the hardware domain has not released it)";
+	if (reason)
+		*reason = why;
+	return why ? -EPERM : 0;
 }
 
 /* Shutdown: only the hardware domain's poweroff/reboot/crash is the host's. */

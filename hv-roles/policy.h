@@ -67,9 +67,10 @@ enum policy_cpuid policy_cpuid(const struct domain *d);
 enum policy_pit policy_pit_mode(const struct domain *d, const struct policy_host *host,
 				const struct policy_domain_config *cfg, const char **reason);
 
-/* 0 if domain d may receive device dev by pass-through, else -EPERM. */
+/* 0 if domain d may receive device dev by pass-through, else -EPERM with the rule in *reason. */
 int policy_may_assign_pci(const struct domain *d, const struct policy_domain_config *cfg,
-			  const struct policy_host *host, const struct policy_pci_device *dev);
+			  const struct policy_host *host, const struct policy_pci_device *dev,
+			  const char **reason);
 
 /* Whether d's poweroff, reboot and crash act on the whole host. */
 bool policy_shutdown_forwarded(const struct domain *d);

@@ -29,4 +29,11 @@ void cmd_events_usage(void);
 int cmd_launch(int argc, char **argv);
 void cmd_launch_usage(void);
 
+int cmd_pci_assignable_add(int argc, char **argv);
+void cmd_pci_assignable_add_usage(void);
+int cmd_pci_assignable_remove(int argc, char **argv);
+void cmd_pci_assignable_remove_usage(void);
+int cmd_pci_assignable_list(int argc, char **argv);
+void cmd_pci_assignable_list_usage(void);
+
 #endif

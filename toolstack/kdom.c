@@ -27,6 +27,12 @@ static const struct kdom_command kdom_commands[] = {
 	{ "destroy", "end a domain at once", cmd_destroy, cmd_destroy_usage },
 	{ "shutdown", "ask a domain to shut down", cmd_shutdown, cmd_shutdown_usage },
 	{ "reboot", "ask a domain to reboot", cmd_reboot, cmd_reboot_usage },
+	{ "pci-assignable-add", "make a host PCI device assignable (bind it to vfio-pci)",
+	  cmd_pci_assignable_add, cmd_pci_assignable_add_usage },
+	{ "pci-assignable-remove", "give an assignable PCI device back to its driver",
+	  cmd_pci_assignable_remove, cmd_pci_assignable_remove_usage },
+	{ "pci-assignable-list", "list the PCI devices bound to vfio-pci", cmd_pci_assignable_list,
+	  cmd_pci_assignable_list_usage },
 	{ "pause", "pause a domain's vCPUs", cmd_pause, cmd_pause_usage },
 	{ "unpause", "let a paused domain run again", cmd_unpause, cmd_unpause_usage },
 	{ "console", "attach to a domain's console", cmd_console, cmd_console_usage },
@@ -51,8 +57,13 @@ static void kdom_usage(FILE *out)
 	fprintf(out, "Usage: kdom [--help] [--version] COMMAND [ARGS]\n\n"
 		     "kdom runs KVM domains with the roles of a disaggregated Xen system.\n\n"
 		     "Commands:\n");
+	int width = 0;
+
 	for (size_t i = 0; i < KDOM_NR_COMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", kdom_commands[i].name, kdom_commands[i].summary);
+		if ((int)strlen(kdom_commands[i].name) > width)
+			width = strlen(kdom_commands[i].name);
+	for (size_t i = 0; i < KDOM_NR_COMMANDS; i++)
+		fprintf(out, "  %-*s  %s\n", width, kdom_commands[i].name, kdom_commands[i].summary);
 	fprintf(out, "\n'kdom help COMMAND' or 'kdom COMMAND --help' describes a command.\n");
 }
 

@@ -112,6 +112,7 @@ const char *domain_action_name(enum domain_action action);
 #define DOMAIN_CMDLINE_MAX 4095
 #define DOMAIN_DOMID_MAX 32751 /* Xen's DOMID_FIRST_RESERVED - 1 */
 #define DOMAIN_DOMID_ANY (-1)  /* let the toolstack choose */
+#define DOMAIN_PCI_MAX 8
 
 struct domain_config {
 	char name[DOMAIN_NAME_MAX]; /* [A-Za-z0-9_.-], 1..63 chars */
@@ -126,6 +127,9 @@ struct domain_config {
 	bool pit;      /* `pit = 0`: no PIT at all (default 1) */
 	struct cpuid_override *cpuid; /* `cpuid = "host,aes=0"`; NULL: none */
 	char *label; /* `label = "tenant-a"`: what the policy file grants control domains; NULL */
+	char *pci[DOMAIN_PCI_MAX]; /* `pci = [ "0000:03:00.0", "vfio-user:/run/d.sock" ]` */
+	unsigned int nr_pci;
+	bool driver_domain; /* `driver_domain = 1`: may receive devices though not hardware */
 	/* on_poweroff, on_reboot, on_crash, on_watchdog (kdomd); xl's defaults */
 	enum domain_action on[DOMAIN_SHUTDOWN_COUNT];
 };
@@ -164,6 +168,9 @@ int domain_config_set_cmdline(struct domain_config *dc, const char *cmdline, cha
 			      size_t errlen);
 /* Replace *field by a copy of value (NULL clears it).  0 or -ENOMEM. */
 int domain_config_set_string(char **field, const char *value);
+
+/* Add one pass-through device spec (checked with pci_spec_parse()).  0 or -EINVAL/-ENOMEM. */
+int domain_config_add_pci(struct domain_config *dc, const char *spec, char *err, size_t errlen);
 
 /* Free the strings; the struct may be initialized again. */
 void domain_config_free(struct domain_config *dc);

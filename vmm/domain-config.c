@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vfio/pci-spec.h"
 #include "vmm/cpuid.h"
 #include "vmm/guest-mem.h"
 
@@ -56,6 +57,9 @@ void domain_config_free(struct domain_config *dc)
 	free(dc->cpuid);
 	free(dc->label);
 	dc->label = NULL;
+	for (unsigned int i = 0; i < dc->nr_pci; i++)
+		free(dc->pci[i]);
+	dc->nr_pci = 0;
 	dc->kernel = dc->ramdisk = dc->cmdline = NULL;
 	dc->cpuid = NULL;
 }
@@ -245,6 +249,46 @@ static int apply_cpuid(void *target, const struct cfg *cfg, const struct cfg_set
 	return 0;
 }
 
+int domain_config_add_pci(struct domain_config *dc, const char *text, char *err, size_t errlen)
+{
+	struct pci_spec spec;
+
+	if (dc->nr_pci >= DOMAIN_PCI_MAX)
+		return config_error(err, errlen, "at most %d PCI devices per domain",
+				    DOMAIN_PCI_MAX);
+	if (pci_spec_parse(text, &spec, err, errlen))
+		return -EINVAL;
+	for (unsigned int i = 0; i < dc->nr_pci; i++)
+		if (!strcmp(dc->pci[i], spec.kind == PCI_SPEC_HOST ? spec.bdf : text))
+			return config_error(err, errlen, "pci '%.64s' is given twice", text);
+	dc->pci[dc->nr_pci] = strdup(spec.kind == PCI_SPEC_HOST ? spec.bdf : text);
+	if (!dc->pci[dc->nr_pci])
+		return config_nomem(err, errlen);
+	dc->nr_pci++;
+	return 0;
+}
+
+/* `pci = [ "0000:03:00.0", "vfio-user:/run/dev.sock" ]`, xl's key. */
+static int apply_pci(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		     size_t errlen)
+{
+	struct domain_config *dc = target;
+
+	for (size_t i = 0; i < s->value.nitems; i++) {
+		if (s->value.items[i].type != CFG_STRING)
+			return config_error(err, errlen, "'pci' lists strings");
+		if (domain_config_add_pci(dc, s->value.items[i].string, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_driver_domain(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+			       char *err, size_t errlen)
+{
+	return cfg_flag(&((struct domain_config *)target)->driver_domain, s, err, errlen);
+}
+
 /* A label names a tenant in the policy file: the same characters as a name. */
 static int apply_label(void *target, const struct cfg *cfg, const struct cfg_setting *s,
 		       char *err, size_t errlen)
@@ -341,6 +385,8 @@ static const struct cfg_key config_keys[] = {
 	{ "pit", CFG_NUMBER, apply_pit },
 	{ "cpuid", CFG_STRING, apply_cpuid },
 	{ "label", CFG_STRING, apply_label },
+	{ "pci", CFG_LIST, apply_pci },
+	{ "driver_domain", CFG_NUMBER, apply_driver_domain },
 	{ "on_poweroff", CFG_STRING, apply_action },
 	{ "on_reboot", CFG_STRING, apply_action },
 	{ "on_crash", CFG_STRING, apply_action },

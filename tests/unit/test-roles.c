@@ -197,17 +197,17 @@ START_TEST(test_role_table_devices)
 		ck_assert_ptr_nonnull(strstr(reason, "ioperm"));
 	ck_assert_msg(policy_pit_mode(d, &host, &nopit, NULL) == row->pit_off, "%s: pit off",
 		      row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &plain, &host, &dev) == row->pci, "%s: pci",
+	ck_assert_msg(policy_may_assign_pci(d, &plain, &host, &dev, NULL) == row->pci, "%s: pci",
 		      row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &dev) == row->pci_driver,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &dev, NULL) == row->pci_driver,
 		      "%s: pci driver", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &nodrivers, &dev) == row->pci_driver_denied,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &nodrivers, &dev, NULL) == row->pci_driver_denied,
 		      "%s: pci driver denied", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unreleased) == row->pci_unreleased,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unreleased, NULL) == row->pci_unreleased,
 		      "%s: pci unreleased", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &bridge) == row->pci_bridge,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &bridge, NULL) == row->pci_bridge,
 		      "%s: pci bridge", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unviable) == row->pci_unviable,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unviable, NULL) == row->pci_unviable,
 		      "%s: pci unviable", row->what);
 	ck_assert_msg(policy_shutdown_forwarded(d) == row->shutdown_forwarded, "%s: shutdown",
 		      row->what);
