@@ -20,6 +20,22 @@ exception_stubs:
 	jmp exception_common
 	.endr
 
+/*
+ * The same 16-byte stubs for the external-interrupt vectors 32-255 (no
+ * error code); exception_dispatch() hands them to irq_dispatch().
+ */
+	.p2align 4
+	.globl irq_stubs
+irq_stubs:
+	.set vec, 32
+	.rept 224
+	.p2align 4
+	push $0
+	push $vec
+	jmp exception_common
+	.set vec, vec + 1
+	.endr
+
 /* Saves the registers as struct cpu_regs (lib.h); the C side may edit them. */
 exception_common:
 	push %rax

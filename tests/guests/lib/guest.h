@@ -71,6 +71,26 @@ void __noreturn test_exit_reason(unsigned int reason);
  * place of the unexpected-exception report; NULL by default.
  */
 extern void (*nmi_handler)(void);
+/* ---- Interrupts (local APIC, IOAPIC) --------------------------------------- */
+
+/* Run fn(vector) for interrupts on vector (32-254), then EOI the local APIC. */
+void irq_set_handler(unsigned int vector, void (*fn)(unsigned int vector));
+/* Mask the 8259 PICs and software-enable this CPU's local APIC (spurious vector 0xff). */
+void lapic_enable(void);
+/* Route IOAPIC pin to vector on the boot CPU: level/edge, active low/high, unmasked. */
+void ioapic_route(unsigned int pin, unsigned int vector, bool level, bool active_low);
+void ioapic_mask(unsigned int pin, bool masked);
+/* The MSI message that targets vector on the boot CPU (fixed delivery, edge). */
+uint64_t msi_address(void);
+uint32_t msi_data(unsigned int vector);
+/*
+ * Wait with interrupts enabled until *counter reaches at least target or
+ * timeout_ms passes; interrupts are disabled again on return.  Whether it got there.
+ */
+bool irq_wait(volatile unsigned int *counter, unsigned int target, unsigned int timeout_ms);
+/* Called by exception_dispatch() for vectors 32-255. */
+void irq_dispatch(unsigned int vector);
+
 /* The toolstack's shutdown request: true with its SHUTDOWN_* reason, or false. */
 bool control_request(unsigned int *reason);
 

@@ -45,6 +45,7 @@ struct idt_entry {
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 
 extern const char exception_stubs[];
+extern const char irq_stubs[];
 extern const char user_return_gate[];
 
 static void idt_set(unsigned int vector, const void *handler, uint8_t type_attr)
@@ -64,6 +65,8 @@ void idt_init(void)
 {
 	for (unsigned int vector = 0; vector < 32; vector++)
 		idt_set(vector, exception_stubs + vector * EXCEPTION_STUB_SIZE, IDT_INTERRUPT_GATE);
+	for (unsigned int vector = 32; vector < 256; vector++)
+		idt_set(vector, irq_stubs + (vector - 32) * EXCEPTION_STUB_SIZE, IDT_INTERRUPT_GATE);
 	tss_area.io_bitmap[IO_BITMAP_BYTES] = 0xff;
 }
 

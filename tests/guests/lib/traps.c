@@ -85,6 +85,10 @@ void exception_dispatch(struct cpu_regs *regs)
 		nmi_handler();
 		return;
 	}
+	if (regs->vector >= 32) {
+		irq_dispatch(regs->vector);
+		return;
+	}
 	struct cpu *cpu = this_cpu();
 	exinfo_t info = EXINFO(regs->vector, regs->error_code);
 	uint64_t fixup;
