@@ -39,6 +39,7 @@ LIB_SRCS := \
 	vmm/bus.c \
 	vmm/kvm.c \
 	vmm/vm.c \
+	vmm/irq.c \
 	vmm/vcpu.c \
 	vmm/boot-regs.c \
 	vmm/cpuid.c \
@@ -53,13 +54,13 @@ LIB_SRCS := \
 	vmm/run.c \
 	devices/uart.c \
 	devices/i8042.c \
-	devices/reset-cf9.c \
 	devices/pvpanic.c \
 	devices/post.c \
 	devices/hypercall-port.c \
 	devices/i8254-counter.c \
 	devices/i8254.c \
 	devices/host-ports.c \
+	devices/pci.c \
 	hv-roles/domain.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
@@ -68,7 +69,8 @@ LIB_SRCS := \
 	toolstack/client.c \
 	toolstack/state-file.c \
 	vfio/pci-spec.c \
-	vfio/host-pci.c
+	vfio/host-pci.c \
+	vfio/vfio-user.c
 
 KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cli.c toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-info.c \
@@ -89,7 +91,9 @@ UNIT_SRCS := \
 	tests/unit/test-cpuid.c \
 	tests/unit/test-roles.c \
 	tests/unit/test-i8254.c \
-	tests/unit/test-protocol.c
+	tests/unit/test-protocol.c \
+	tests/unit/test-pci.c \
+	tests/unit/test-vfio-user.c
 
 BENCH_SRCS := bench/kvm-floor.c
 
@@ -137,6 +141,24 @@ $(UNIT_TESTS): $(UNIT_OBJS) $(BUILD)/libkdom.a
 	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) \
 		$$(pkg-config --libs check)
 
+# ---- Tools: standalone programs that link only libc -------------------------------
+# vfio-user-testdev serves a test PCI device over vfio-user; -check drives it.
+TOOLS_SRCS := tools/vfio-user-testdev.c tools/vfio-user-testdev-check.c
+TOOLS_OBJS := $(TOOLS_SRCS:%.c=$(BUILD)/%.o)
+TOOLS      := $(TOOLS_SRCS:tools/%.c=$(BUILD)/%)
+
+all: $(TOOLS)
+integration-check: $(TOOLS)
+
+$(TOOLS_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+$(TOOLS): $(BUILD)/%: $(BUILD)/tools/%.o
+	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^
+
+-include $(TOOLS_OBJS:.o=.d)
+
 # ---- Test guests (freestanding, never sanitized) ----------------------------------
 include tests/guests/guests.mk
 
@@ -161,6 +183,7 @@ unit-check: $(UNIT_TESTS)
 integration-check: $(KDOM) $(KDOMD) guests
 	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/integration/run-tests
 	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) tests/integration/daemon-tests
+	$(Q)$(BUILD)/vfio-user-testdev-check
 
 .PHONY: bench
 bench: all

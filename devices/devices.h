@@ -44,13 +44,6 @@ struct i8042 {
 };
 int i8042_create(struct i8042 *kbc, struct vm *vm);
 
-/* Port 0xCF9 reset control register. */
-struct reset_cf9 {
-	struct vm *vm;
-	uint8_t value;
-};
-int reset_cf9_create(struct reset_cf9 *rc, struct vm *vm);
-
 /* pvpanic ISA device: the guest reports a panic. */
 struct pvpanic {
 	struct vm *vm;

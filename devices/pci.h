@@ -53,15 +53,17 @@ struct pci_bus {
 	struct pci_device host_bridge; /* slot 0 */
 	uint8_t bridge_config[PCI_CONFIG_SIZE];
 	uint64_t mmio32_next, mmio64_base, mmio64_next, mmio64_end;
+	uint32_t intx_asserted; /* bit per slot: its INTx line is held up (wired-OR per GSI) */
 };
 
 /*
  * Register the host bridge on ports 0xCF8-0xCFF (0xCF9 keeps its reset
- * meaning: 0x06 resets the domain, as devices/reset-cf9.c did) and slot 0.
- * The 64-bit window starts at the first 1 GiB boundary above guest RAM.
- * 0 or -errno.
+ * meaning, as PIIX/ICH chipsets have it: 0x06 resets the domain) and slot 0.
+ * The 64-bit window starts at the first 1 GiB boundary at or above both
+ * 4 GiB and the end of guest RAM.  0 or -errno.
  */
 int pci_bus_create(struct pci_bus *bus, struct vm *vm);
+/* Unregister the ports (before vm_destroy()).  Safe on a zeroed or never created bus. */
 void pci_bus_destroy(struct pci_bus *bus);
 
 /* Put dev in the lowest free slot (1..31).  0, or -ENOSPC / -errno. */
@@ -70,7 +72,8 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev);
 /*
  * Firmware's BAR placement: size bytes (a power of two, >= 4 KiB for
  * MMIO), naturally aligned, in the 32-bit window or (above_4g) the 64-bit
- * one.  0 with *gpa, or -ENOSPC.
+ * one; smaller sizes get a page.  0 with *gpa, -EINVAL for a size that
+ * is not a power of two, or -ENOSPC.
  */
 int pci_bus_alloc_mmio(struct pci_bus *bus, uint64_t size, bool above_4g, uint64_t *gpa);
 

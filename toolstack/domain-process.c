@@ -28,9 +28,11 @@
 enum {
 	TAG_CTL_ACCEPT = RUN_EVENT_HOOK,
 	TAG_CON_ACCEPT,
-	TAG_CON_INPUT,
-	TAG_CTL_CONN, /* + connection index */
+	TAG_CON_INPUT, /* | the client's fd << 32: a replaced client's last poll is told apart */
+	TAG_CTL_CONN,  /* + connection index */
 };
+
+#define TAG_CON_INPUT_FOR(fd) (TAG_CON_INPUT | (uint64_t)(fd) << 32)
 
 struct dp_conn {
 	int fd;
@@ -158,6 +160,17 @@ static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
 					       strerror(-ret));
 		return msg_reply_ok(id, dp_status(dp));
 	}
+	if (!strcmp(op, "roles")) {
+		int64_t roles;
+
+		if (msg_get_int(args, "roles", 0, DOMAIN_ROLE_HARDWARE | DOMAIN_ROLE_CONTROL, 0,
+				&roles, err, sizeof(err)))
+			return msg_reply_error(id, EINVAL, "%s", err);
+		__atomic_store_n(&dp->rd->domain.roles, (unsigned int)roles, __ATOMIC_RELEASE);
+		log_info("roles now 0x%x (the hardware role moved to another domain)",
+			 (unsigned int)roles);
+		return msg_reply_ok(id, NULL);
+	}
 	if (!strcmp(op, "destroy")) {
 		vm_stop(&dp->rd->vm, VM_STOP_DESTROY, 0, "destroyed");
 		return msg_reply_ok(id, NULL);
@@ -262,32 +275,30 @@ static void dp_accept_console(struct dp *dp, struct io_uring *ring)
 	run_queue_poll(ring, dp->con_fd, TAG_CON_ACCEPT);
 	if (fd < 0)
 		return;
+	/* Its pending poll completes with its own tag and is ignored then. */
 	if (dp->con_client >= 0)
-		shutdown(dp->con_client, SHUT_RDWR); /* its pending poll ends it */
-	else
-		run_queue_poll(ring, fd, TAG_CON_INPUT);
+		shutdown(dp->con_client, SHUT_RDWR);
+	dp_close_console_client(dp);
+	run_queue_poll(ring, fd, TAG_CON_INPUT_FOR(fd));
 	dp->con_client = fd;
 	console_attach(&dp->rd->console, fd);
 }
 
-static void dp_console_input(struct dp *dp, struct io_uring *ring)
+static void dp_console_input(struct dp *dp, struct io_uring *ring, int fd)
 {
 	uint8_t buf[UART_RX_SIZE];
 	ssize_t n;
 
-	if (dp->con_client < 0)
-		return;
+	if (dp->con_client < 0 || fd != dp->con_client)
+		return; /* the last poll of a client that was replaced (and closed) */
 	n = read(dp->con_client, buf, sizeof(buf));
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-		int replaced = dp->con_client;
-
 		dp_close_console_client(dp);
-		(void)replaced;
 		return;
 	}
 	if (n > 0)
 		uart_receive(&dp->rd->uart, buf, n);
-	run_queue_poll(ring, dp->con_client, TAG_CON_INPUT);
+	run_queue_poll(ring, dp->con_client, TAG_CON_INPUT_FOR(dp->con_client));
 }
 
 /* kdomd's errno, as the guest's Xen errno (the same numbers for these). */
@@ -503,8 +514,8 @@ static void dp_event(struct io_uring *ring, uint64_t tag, int res, void *opaque)
 		dp_accept_ctl(dp, ring);
 	else if (tag == TAG_CON_ACCEPT)
 		dp_accept_console(dp, ring);
-	else if (tag == TAG_CON_INPUT)
-		dp_console_input(dp, ring);
+	else if ((tag & 0xffffffffu) == TAG_CON_INPUT)
+		dp_console_input(dp, ring, (int)(tag >> 32));
 	else if (tag >= TAG_CTL_CONN && tag < TAG_CTL_CONN + DP_MAX_CONNS &&
 		 dp->conns[tag - TAG_CTL_CONN].fd >= 0)
 		dp_conn_input(dp, ring, tag - TAG_CTL_CONN);
@@ -650,6 +661,7 @@ out:
 	if (rd->pit_created)
 		i8254_destroy(&rd->pit);
 	if (vm_made) {
+		pci_bus_destroy(&rd->pci);
 		vm_destroy(&rd->vm);
 		uart_destroy(&rd->uart);
 	}

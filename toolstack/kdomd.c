@@ -55,6 +55,8 @@ static const char *kd_state_name(enum kd_state state)
 	}
 }
 
+static void kd_set_finalized(struct kdomd *kd, bool finalized);
+
 /* ---- The domain table ----------------------------------------------------------- */
 
 static struct kd_domain *kd_find_domid(struct kdomd *kd, uint32_t domid)
@@ -145,11 +147,19 @@ static void kd_save(struct kdomd *kd, struct kd_domain *d)
 	json_decref(rec);
 }
 
+static void kd_client_close(struct kdomd *kd, struct kd_client *c);
+
+/* Events to every subscriber; one that does not keep up (5 s) is dropped. */
 static void kd_broadcast(struct kdomd *kd, json_t *event)
 {
-	for (unsigned int i = 0; i < KDOMD_MAX_CLIENTS; i++)
-		if (kd->clients[i] && kd->clients[i]->subscribed)
-			msg_send(kd->clients[i]->fd, event);
+	for (unsigned int i = 0; i < KDOMD_MAX_CLIENTS; i++) {
+		struct kd_client *c = kd->clients[i];
+
+		if (c && c->subscribed && msg_send(c->fd, event) < 0) {
+			log_warn("an event subscriber does not read its events; closing it");
+			kd_client_close(kd, c);
+		}
+	}
 	json_decref(event);
 }
 
@@ -203,8 +213,8 @@ static void kd_free_domain(struct kd_domain *d)
 	free(d);
 }
 
-/* Forget d: its record, its files, its domid. */
-static void kd_remove(struct kdomd *kd, struct kd_domain *d)
+/* Forget d: its record, its files, its domid (and its CREATEDOMAIN image unless kept). */
+static void kd_remove(struct kdomd *kd, struct kd_domain *d, bool drop_image)
 {
 	char path[KDOMD_PATH_MAX];
 
@@ -219,7 +229,7 @@ static void kd_remove(struct kdomd *kd, struct kd_domain *d)
 	kd_remove_files(kd, d->dom.domid);
 	/* An image a domain handed over with CREATEDOMAIN goes with the domain. */
 	snprintf(path, sizeof(path), "%s/images/", kd->state_dir);
-	if (d->dc.kernel && !strncmp(d->dc.kernel, path, strlen(path)))
+	if (drop_image && d->dc.kernel && !strncmp(d->dc.kernel, path, strlen(path)))
 		unlink(d->dc.kernel);
 	roles_release(&kd->registry, d->dom.domid);
 	kd_free_domain(d);
@@ -227,12 +237,10 @@ static void kd_remove(struct kdomd *kd, struct kd_domain *d)
 
 /* ---- The domain channel ------------------------------------------------------- */
 
-/* Connect to a domain process's control socket and say hello.  The fd or -errno. */
+/* Connect to a domain process's control socket (kd_ctl_hello() follows).  0 or -errno. */
 static int kd_ctl_connect(struct kdomd *kd, struct kd_domain *d)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	char err[256];
-	json_t *reply = NULL;
 	int fd;
 
 	domain_process_path(addr.sun_path, sizeof(addr.sun_path), kd->run_dir, d->dom.domid,
@@ -250,8 +258,6 @@ static int kd_ctl_connect(struct kdomd *kd, struct kd_domain *d)
 	msg_reader_free(&d->ctl_reader);
 	msg_reader_init(&d->ctl_reader);
 	return 0;
-	(void)err;
-	(void)reply;
 }
 
 /*
@@ -553,6 +559,24 @@ static void kd_append(struct kdomd *kd, struct kd_domain *d)
 }
 
 /*
+ * Xen's late hardware domain: domain 0 gave the hardware role up.  Its
+ * record and its process learn it (XENFEAT_dom0, kdom's feature word, the
+ * policy); its CPUID table was fixed when it was built and stays.
+ */
+static void kd_roles_changed(struct kdomd *kd, struct kd_domain *d)
+{
+	char err[256];
+
+	if (!d)
+		return;
+	kd_save(kd, d);
+	if (d->state != KD_SHUTDOWN &&
+	    kd_ctl_call(d, "roles", json_pack("{s:i}", "roles", (int)d->dom.roles), NULL, err,
+			sizeof(err)))
+		log_warn("domain %u was not told it lost the hardware role: %s", d->dom.domid, err);
+}
+
+/*
  * Admit a domain through the role registry (domid -1: any) and start it.
  * *out is the domain; 0 or -errno with err.
  */
@@ -560,6 +584,7 @@ static int kd_create(struct kdomd *kd, const char *config, const char *config_pa
 		     bool paused, struct kd_domain **out, char *err, size_t errlen)
 {
 	struct kd_domain *d = kd_new_domain(config, config_path);
+	uint32_t moved_from = DOMID_MAX + 1;
 	struct role_request req;
 	int ret;
 
@@ -584,7 +609,7 @@ static int kd_create(struct kdomd *kd, const char *config, const char *config_pa
 	ret = roles_admit(&kd->registry, &req, &d->dom, err, errlen);
 	if (ret)
 		goto fail;
-	if (roles_hardware_moved(&kd->registry, NULL))
+	if (roles_hardware_moved(&kd->registry, &moved_from))
 		log_info("domain %u is the hardware domain now (hardware_domid)", d->dom.domid);
 	d->created = kd_now();
 	d->seq = kd->next_seq++;
@@ -596,6 +621,8 @@ static int kd_create(struct kdomd *kd, const char *config, const char *config_pa
 	}
 	kd_append(kd, d);
 	kd_save(kd, d);
+	if (moved_from <= DOMID_MAX)
+		kd_roles_changed(kd, kd_find_domid(kd, moved_from));
 	kd_event(kd, d, kd_state_name(d->state), NULL, "created");
 	log_info("domain %u (%s) created%s", d->dom.domid, d->dom.name, paused ? ", paused" : "");
 	*out = d;
@@ -678,12 +705,15 @@ static void kd_stop_process(struct kdomd *kd, struct kd_domain *d)
 	d->ctl_fd = -1;
 }
 
+static void kd_reply_waiters(struct kdomd *kd, uint32_t domid);
+
 static void kd_destroy(struct kdomd *kd, struct kd_domain *d)
 {
 	kd_stop_process(kd, d);
+	kd_reply_waiters(kd, d->dom.domid); /* a `shutdown -w` ends with the domain */
 	kd_event(kd, d, "destroyed", NULL, NULL);
 	log_info("domain %u (%s) destroyed", d->dom.domid, d->dom.name);
-	kd_remove(kd, d);
+	kd_remove(kd, d, true);
 }
 
 static void kd_reply_waiters(struct kdomd *kd, uint32_t domid)
@@ -705,7 +735,7 @@ static void kd_reply_waiters(struct kdomd *kd, uint32_t domid)
  * The host's poweroff or reboot, because the hardware domain asked for it:
  * every other domain stops, guests first in reverse creation order.
  */
-static void kd_stop_all(struct kdomd *kd)
+static void kd_stop_all(struct kdomd *kd, bool keep_images)
 {
 	static struct kd_domain *order[DOMID_MAX + 1];
 	struct kd_domain *hardware = NULL;
@@ -721,54 +751,69 @@ static void kd_stop_all(struct kdomd *kd)
 			continue;
 		}
 		kd_stop_process(kd, d);
+		kd_reply_waiters(kd, d->dom.domid);
 		kd_event(kd, d, "destroyed", "host", NULL);
 		log_info("domain %u (%s) stopped with the host", d->dom.domid, d->dom.name);
-		kd_remove(kd, d);
+		kd_remove(kd, d, !keep_images);
 	}
 	if (hardware) {
 		kd_stop_process(kd, hardware);
+		kd_reply_waiters(kd, hardware->dom.domid);
 		kd_event(kd, hardware, "destroyed", "host", NULL);
 		log_info("domain %u (%s) stopped with the host", hardware->dom.domid,
 			 hardware->dom.name);
-		kd_remove(kd, hardware);
+		kd_remove(kd, hardware, !keep_images);
 	}
 }
 
-/* Start again every domain kd_stop_all() is about to remove (the launch restarts). */
+/*
+ * The host reboots: every domain stops and the ones that were running or
+ * paused start again, in creation order, with their domids (a preserved,
+ * shut-down domain stays gone, as it would on a real host).
+ */
 static void kd_restart_all(struct kdomd *kd)
 {
-	struct {
+	struct again {
 		char *config, *path;
 		int domid;
 		bool paused;
-	} again[64];
-	size_t n = 0;
+	} *again;
+	size_t n = 0, count = 0;
 	char err[512];
 
-	for (struct kd_domain *d = kd->domains; d && n < 64; d = d->next, n++) {
+	for (struct kd_domain *d = kd->domains; d; d = d->next)
+		count++;
+	again = calloc(count ? count : 1, sizeof(*again));
+	for (struct kd_domain *d = kd->domains; d && again; d = d->next) {
+		if (d->state == KD_SHUTDOWN && !is_hardware_domain(&d->dom))
+			continue;
 		again[n].config = strdup(d->config_text);
 		again[n].path = d->config_path ? strdup(d->config_path) : NULL;
 		again[n].domid = d->dom.domid;
-		again[n].paused = false;
+		again[n].paused = d->state == KD_PAUSED;
+		n++;
 	}
-	kd_stop_all(kd);
+	kd_stop_all(kd, true);
 	for (size_t i = 0; i < n; i++) {
 		struct kd_domain *d;
 
-		if (again[i].config &&
+		if (!again[i].config ||
 		    kd_create(kd, again[i].config, again[i].path, again[i].domid, again[i].paused,
 			      &d, err, sizeof(err)))
 			log_error("host reboot: cannot start domain %d again: %s", again[i].domid,
-				  err);
+				  again[i].config ? err : "out of memory");
 		free(again[i].config);
 		free(again[i].path);
 	}
+	free(again);
+	if (!again)
+		log_error("host reboot: out of memory; no domain started again");
 }
 
 static void kd_host_poweroff(struct kdomd *kd, const char *why)
 {
 	log_info("host poweroff: %s", why);
-	kd_stop_all(kd);
+	kd_stop_all(kd, false);
 	kd->exiting = true;
 	kd->exit_status = 0;
 }
@@ -778,7 +823,7 @@ static void kd_forward_shutdown(struct kdomd *kd, struct kd_domain *d, const cha
 {
 	kd_event(kd, d, "shutdown", reason, "host");
 	if (!strcmp(reason, "reboot")) {
-		log_info("host reboot: the hardware domain rebooted; the launch starts again");
+		log_info("host reboot: the hardware domain rebooted; every domain starts again");
 		kd_restart_all(kd);
 		return;
 	}
@@ -857,7 +902,7 @@ static void kd_domain_exited(struct kdomd *kd, struct kd_domain *d)
 	switch (action) {
 	case DOMAIN_ACTION_DESTROY:
 		kd_event(kd, d, "destroyed", reason, NULL);
-		kd_remove(kd, d);
+		kd_remove(kd, d, true);
 		break;
 	case DOMAIN_ACTION_RESTART:
 		if (kd_spawn(kd, d, false, err, sizeof(err))) {
@@ -998,6 +1043,7 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 	ret = cfg_parse(path ? path : "(manifest)", text, strlen(text), &cfg, err, sizeof(err));
 	if (ret)
 		return msg_reply_error(id, EINVAL, "%s", err);
+	kd_set_finalized(kd, false); /* this launch's bootstrap domain builds it */
 	list = cfg_find(&cfg, "domains");
 	if (!list || list->value.type != CFG_LIST || list->value.nitems == 0 ||
 	    list->value.nitems > 64 || cfg.nsettings != 1) {
@@ -1055,11 +1101,16 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 	for (size_t i = 0; i < n; i++) {
 		if (bootstrap && made[i] != bootstrap)
 			continue;
-		if (kd_ctl_call(made[i], "unpause", NULL, NULL, err, sizeof(err)) == 0) {
-			made[i]->state = KD_RUNNING;
-			kd_save(kd, made[i]);
-			kd_event(kd, made[i], "running", NULL, NULL);
+		if (kd_ctl_call(made[i], "unpause", NULL, NULL, err, sizeof(err))) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "cannot start %s: %.400s", made[i]->dom.name, err);
+			snprintf(err, sizeof(err), "%s", why);
+			goto fail_made;
 		}
+		made[i]->state = KD_RUNNING;
+		kd_save(kd, made[i]);
+		kd_event(kd, made[i], "running", NULL, NULL);
 	}
 	result = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -1069,12 +1120,31 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 	return msg_reply_ok(id, json_pack("{s:o}", "domains", result));
 fail:
 	cfg_free(&cfg);
+fail_made:
 	while (n--)
 		kd_destroy(kd, made[n]);
 	return msg_reply_error(id, EINVAL, "%s", err);
 }
 
 /* ---- Management hypercalls from domains -------------------------------------------- */
+
+/*
+ * Whether the bootstrap domain finalized the launch lives on disk too: a
+ * restarted kdomd must not give a running bootstrap domain its rights back.
+ */
+static void kd_set_finalized(struct kdomd *kd, bool finalized)
+{
+	char path[KDOMD_PATH_MAX];
+	json_t *rec = json_pack("{s:b}", "launch_finalized", finalized);
+	int ret;
+
+	kd->launch_finalized = finalized;
+	snprintf(path, sizeof(path), "%s/launch.json", kd->state_dir);
+	ret = rec ? state_write_json(path, rec) : -ENOMEM;
+	if (ret)
+		log_error("cannot save the launch state in %s: %s", path, strerror(-ret));
+	json_decref(rec);
+}
 
 /* A domain as the management policy sees it: its label, and what the policy file grants. */
 static struct policy_subject kd_subject(struct kdomd *kd, const struct kd_domain *d,
@@ -1096,6 +1166,20 @@ static struct policy_subject kd_subject(struct kdomd *kd, const struct kd_domain
 		if (json_is_string(json_array_get(grants, i)))
 			manages[s.nr_manages++] = json_string_value(json_array_get(grants, i));
 	return s;
+}
+
+/* The caller may manage every domain: "*" in its grants, or it builds the launch. */
+static bool kd_manages_all(struct kdomd *kd, const struct kd_domain *caller)
+{
+	const char *cm[32];
+	struct policy_subject cs = kd_subject(kd, caller, cm, 32);
+
+	if (is_bootstrap_domain(&caller->dom) && !kd->launch_finalized)
+		return true;
+	for (size_t i = 0; i < cs.nr_manages; i++)
+		if (!strcmp(cs.manages[i], "*"))
+			return true;
+	return false;
 }
 
 static int kd_may(struct kdomd *kd, const struct kd_domain *caller, const struct kd_domain *target,
@@ -1191,8 +1275,9 @@ static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain 
 	    msg_get_string(args, "config", true, &config, err, sizeof(err)))
 		return msg_reply_error(id, EINVAL, "%s", err);
 	/* The image must be the file the caller's process wrote under our run folder. */
-	if (strncmp(image, kd->run_dir, strlen(kd->run_dir)) || strstr(image, "..") ||
-	    strchr(image + strlen(kd->run_dir) + 1, '/'))
+	if (strlen(image) <= strlen(kd->run_dir) + 1 ||
+	    strncmp(image, kd->run_dir, strlen(kd->run_dir)) || image[strlen(kd->run_dir)] != '/' ||
+	    strstr(image, "..") || strchr(image + strlen(kd->run_dir) + 1, '/'))
 		return msg_reply_error(id, EINVAL, "create: bad image path");
 	snprintf(path, sizeof(path), "%s/images/%llu.img", kd->state_dir,
 		 (unsigned long long)kd->next_seq);
@@ -1202,13 +1287,33 @@ static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain 
 	probe.config_text = text;
 	probe.config_path = NULL;
 	ret = kd_parse_config(&probe, err, sizeof(err));
+	/* The image is the only thing of the host it gets: no host files by name. */
+	if (!ret && probe.dc.ramdisk) {
+		snprintf(err, sizeof(err), "create: a domain built from memory names no host files "
+					   "(ramdisk)");
+		ret = -EINVAL;
+	}
 	if (!ret) {
-		probe.dom.roles = (probe.dc.hardware ? DOMAIN_ROLE_HARDWARE : 0) |
+		/* The roles the registry will give it: asked for, or the designated domid. */
+		bool hardware = probe.dc.hardware || (probe.dc.domid >= 0 &&
+						      probe.dc.domid == kd->registry.hardware_domid);
+
+		probe.dom.roles = (hardware ? DOMAIN_ROLE_HARDWARE : 0) |
 				  (probe.dc.control ? DOMAIN_ROLE_CONTROL : 0);
 		probe.dom.domid = probe.dc.domid >= 0 ? (uint32_t)probe.dc.domid : DOMID_MAX;
 		snprintf(probe.dom.name, sizeof(probe.dom.name), "%s", probe.dc.name);
 		if (kd_may(kd, caller, &probe, POLICY_OP_CREATE, true))
 			ret = -EPERM;
+		/*
+		 * A new control domain's grants come from the policy file by name,
+		 * so only a caller that manages everything may make one.
+		 */
+		if (!ret && probe.dc.control && !kd_manages_all(kd, caller)) {
+			log_warn("policy: domain %u (%s) may not create a control domain (%s): "
+				 "that needs \"*\"",
+				 caller->dom.domid, caller->dom.name, probe.dc.name);
+			ret = -EPERM;
+		}
 	}
 	domain_config_free(&probe.dc);
 	if (!ret) {
@@ -1255,7 +1360,7 @@ static json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, 
 				 caller->dom.domid,
 				 is_control_domain(&caller->dom) ? " (it keeps the control role)"
 								 : "");
-		kd->launch_finalized = true;
+		kd_set_finalized(kd, true);
 		return msg_reply_ok(id, json_pack("{s:i}", "ret", 0));
 	}
 	if (!strcmp(call, "dom_exc")) {
@@ -1511,20 +1616,15 @@ static int kd_listen(struct kdomd *kd)
 }
 
 /* A record of a previous kdomd: admit the domain again and find its process. */
-static void kd_recover_one(struct kdomd *kd, const char *path, struct kd_domain **exited,
-			   size_t *nexited)
+static void kd_recover_one(struct kdomd *kd, const char *path, json_t *rec,
+			   struct kd_domain **exited, size_t *nexited)
 {
 	char err[512];
-	json_t *rec = state_read_json(path, err, sizeof(err));
 	const char *config, *config_path, *state, *reason;
 	struct kd_domain *d;
 	struct role_request req;
 	int domid;
 
-	if (!rec) {
-		log_error("ignoring a domain record: %s", err);
-		return;
-	}
 	config = json_string_value(json_object_get(rec, "config"));
 	config_path = json_string_value(json_object_get(rec, "config_path"));
 	state = json_string_value(json_object_get(rec, "state"));
@@ -1576,55 +1676,83 @@ static void kd_recover_one(struct kdomd *kd, const char *path, struct kd_domain 
 out:
 	if (d)
 		kd_free_domain(d);
-	json_decref(rec);
 }
 
-static int kd_seq_cmp(const void *a, const void *b)
+static void kd_recover_records(struct kdomd *kd);
+
+static void kd_recover(struct kdomd *kd)
 {
-	const struct kd_domain *x = *(struct kd_domain *const *)a;
-	const struct kd_domain *y = *(struct kd_domain *const *)b;
+	char path[KDOMD_PATH_MAX], err[256];
+	json_t *launch;
+
+	snprintf(path, sizeof(path), "%s/launch.json", kd->state_dir);
+	launch = state_read_json(path, err, sizeof(err));
+	kd->launch_finalized = json_is_true(json_object_get(launch, "launch_finalized"));
+	json_decref(launch);
+	kd_recover_records(kd);
+}
+
+struct kd_record {
+	char path[KDOMD_PATH_MAX];
+	json_t *rec;
+	uint64_t seq;
+};
+
+static int kd_record_cmp(const void *a, const void *b)
+{
+	const struct kd_record *x = a, *y = b;
 
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void kd_recover(struct kdomd *kd)
+/*
+ * The records of a previous kdomd, admitted again in creation order (the
+ * role registry's rules depend on it: domain 0 before a late hardware
+ * domain), then whatever ended while kdomd was away is handled.
+ */
+static void kd_recover_records(struct kdomd *kd)
 {
 	static struct kd_domain *exited[DOMID_MAX + 1];
-	size_t nexited = 0, n = 0;
-	struct kd_domain **order;
+	struct kd_record *records = NULL;
+	size_t nexited = 0, n = 0, cap = 0;
 	DIR *dir = opendir(kd->domains_dir);
 	struct dirent *e;
+	char err[512];
 
 	if (!dir)
 		return;
 	while ((e = readdir(dir))) {
-		char path[KDOMD_PATH_MAX];
 		size_t len = strlen(e->d_name);
+		struct kd_record r;
 
-		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		if (len > 32)
+		if (len < 6 || len > 32 || strcmp(e->d_name + len - 5, ".json"))
 			continue; /* not a record of ours: N.json */
-		snprintf(path, sizeof(path), "%s/%.32s", kd->domains_dir, e->d_name);
-		kd_recover_one(kd, path, exited, &nexited);
+		snprintf(r.path, sizeof(r.path), "%s/%.32s", kd->domains_dir, e->d_name);
+		r.rec = state_read_json(r.path, err, sizeof(err));
+		if (!r.rec) {
+			log_error("ignoring a domain record: %s", err);
+			continue;
+		}
+		r.seq = json_integer_value(json_object_get(r.rec, "seq"));
+		if (n == cap) {
+			struct kd_record *grown = realloc(records, (cap = cap * 2 + 16) * sizeof(r));
+
+			if (!grown) {
+				json_decref(r.rec);
+				break;
+			}
+			records = grown;
+		}
+		records[n++] = r;
 	}
 	closedir(dir);
-	/* Keep creation order (readdir's is arbitrary). */
-	for (struct kd_domain *d = kd->domains; d; d = d->next)
-		n++;
-	order = calloc(n ? n : 1, sizeof(*order));
-	if (order) {
-		n = 0;
-		for (struct kd_domain *d = kd->domains; d; d = d->next)
-			order[n++] = d;
-		qsort(order, n, sizeof(*order), kd_seq_cmp);
-		kd->domains = NULL;
-		for (size_t i = 0; i < n; i++) {
-			order[i]->next = i + 1 < n ? order[i + 1] : NULL;
-		}
-		kd->domains = n ? order[0] : NULL;
-		free(order);
+	if (n)
+		qsort(records, n, sizeof(*records), kd_record_cmp);
+	for (size_t i = 0; i < n; i++) {
+		kd_recover_one(kd, records[i].path, records[i].rec, exited, &nexited);
+		json_decref(records[i].rec);
 	}
+	free(records);
 	for (size_t i = 0; i < nexited; i++)
 		kd_domain_exited(kd, exited[i]);
 }

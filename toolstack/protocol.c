@@ -172,16 +172,20 @@ int msg_reader_next(struct msg_reader *r, json_t **msg, char *err, size_t errlen
 }
 
 /* Wait until fd is ready for events, for the fds that a caller made non-blocking. */
-static int fd_wait(int fd, short events)
+/* Wait for fd to be ready; timeout_ms -1 waits for ever.  0, -ETIMEDOUT or -errno. */
+static int fd_wait(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
+	int ret;
 
-	while (poll(&pfd, 1, -1) < 0) {
+	while ((ret = poll(&pfd, 1, timeout_ms)) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}
-	return 0;
+	return ret == 0 ? -ETIMEDOUT : 0;
 }
+
+#define MSG_SEND_TIMEOUT_MS 5000
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -200,7 +204,8 @@ static int write_all(int fd, const char *p, size_t n)
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -errno;
-			ret = fd_wait(fd, POLLOUT);
+			/* A peer that stops reading must not hold the sender: kdomd serves many. */
+			ret = fd_wait(fd, POLLOUT, MSG_SEND_TIMEOUT_MS);
 			if (ret)
 				return ret;
 			continue;
@@ -253,7 +258,7 @@ int msg_recv(int fd, struct msg_reader *r, json_t **msg, char *err, size_t errle
 			if (ret == -EINTR)
 				continue;
 			if (ret == -EAGAIN || ret == -EWOULDBLOCK)
-				ret = fd_wait(fd, POLLIN);
+				ret = fd_wait(fd, POLLIN, -1);
 			if (!ret)
 				continue;
 			set_err(err, errlen, "cannot read: %s", strerror(-ret));

@@ -2,14 +2,39 @@
 #ifndef KDOM_IRQ_H
 #define KDOM_IRQ_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
+struct kvm_irq_routing;
 
 /* The GSIs MSI routes are allocated from (24 IOAPIC pins below). */
 #define IRQ_MSI_GSI_BASE 24
 #define IRQ_MSI_GSIS 232
+
+/* KVM's default routes: GSIs 0-23 to the IOAPIC pins, 0-15 also to the PICs. */
+#define IRQ_DEFAULT_ROUTES (24 - 1 + 16) /* IOAPIC pins but 2 (IRQ 0 sits there), PIC pins */
+
+struct irq_msi_route {
+	bool used;
+	uint64_t address;
+	uint32_t data;
+};
+
+/* A VM's GSI routing (struct vm's irq): the MSI routes; the defaults are implied. */
+struct irq_routing {
+	pthread_mutex_t lock;
+	struct irq_msi_route msi[IRQ_MSI_GSIS]; /* msi[i] is GSI IRQ_MSI_GSI_BASE + i */
+};
+
+/*
+ * The whole table KVM_SET_GSI_ROUTING takes: KVM's default entries,
+ * exactly as the kernel's kvm_setup_default_irq_routing() installs them,
+ * then one MSI entry per used route.  Allocated (free() it); NULL when
+ * out of memory.  Pure: no KVM needed.
+ */
+struct kvm_irq_routing *irq_routing_build(const struct irq_msi_route msi[IRQ_MSI_GSIS]);
 
 /*
  * Route a new GSI to the MSI (address, data) and install the whole table
@@ -20,6 +45,9 @@ int irq_msi_route_add(struct vm *vm, uint64_t address, uint32_t data, uint32_t *
 /* Change a route's message (the guest reprogrammed the vector).  0 or -errno. */
 int irq_msi_route_update(struct vm *vm, uint32_t gsi, uint64_t address, uint32_t data);
 int irq_msi_route_remove(struct vm *vm, uint32_t gsi);
+
+/* Install the legacy routes at VM creation (IRQ 0 to IOAPIC pin 2).  0 or -errno. */
+int irq_routing_init(struct vm *vm);
 
 /*
  * KVM_IRQFD: a write to fd raises gsi.  resample_fd >= 0 makes it level

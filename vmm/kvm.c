@@ -28,6 +28,9 @@ static const struct kvm_required_cap kvm_required_caps[] = {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 	{ KVM_CAP_IRQ_INJECT_STATUS, "KVM_CAP_IRQ_INJECT_STATUS" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },	      /* MSI routes (vmm/irq.c) */
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },		      /* pass-through interrupts */
+	{ KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE" }, /* level INTx, VFIO's unmask */
 };
 
 int kvm_open_checked(unsigned int nr_vcpus)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/pci.h"
 #include "kdom/abi.h"
 #include "vmm/layout.h"
 
@@ -79,14 +80,24 @@ _Static_assert(sizeof(struct mp_interrupt) == 8, "MP interrupt entry");
 #define MP_IRQ_NMI 1
 #define MP_IRQ_EXTINT 3
 #define MP_ISA_IRQS 16
+#define MP_IRQ_FLAGS_PCI 0x0f /* polarity 3 (active low), trigger 3 (level): MP spec 1.4 */
 #define MP_LAPIC_VERSION 0x14
 #define MP_IOAPIC_VERSION 0x11
 
-#define MP_TABLE_MAX                                                            \
-	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) + \
-	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + sizeof(struct mp_bus) + \
-	 sizeof(struct mp_ioapic) + (MP_ISA_IRQS + 2) * sizeof(struct mp_interrupt))
+#define MP_TABLE_MAX                                                                \
+	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) +     \
+	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + 2 * sizeof(struct mp_bus) + \
+	 sizeof(struct mp_ioapic) + (MP_ISA_IRQS + PCI_SLOTS + 2) * sizeof(struct mp_interrupt))
 #define VM_MAX_MP_CPUS 254
+
+/*
+ * Bus IDs.  Linux matches a PCI device's interrupt entries by comparing
+ * the entry's source bus ID with the device's PCI bus number
+ * (IO_APIC_get_PCI_irq_vector()), so the PCI bus must be ID 0; the ISA bus
+ * takes the next one, as SeaBIOS numbers them (PCI buses first).
+ */
+#define MP_BUS_PCI 0
+#define MP_BUS_ISA 1
 
 static uint8_t mp_checksum(const void *data, size_t len)
 {
@@ -98,7 +109,32 @@ static uint8_t mp_checksum(const void *data, size_t len)
 	return (uint8_t)-sum;
 }
 
-int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus)
+static uint8_t *mp_add_bus(uint8_t *cursor, uint8_t id, const char type[6])
+{
+	struct mp_bus *bus = (void *)cursor;
+
+	bus->type = 1;
+	bus->bus_id = id;
+	memcpy(bus->bus_type, type, 6);
+	return cursor + sizeof(*bus);
+}
+
+static uint8_t *mp_add_interrupt(uint8_t *cursor, uint8_t irq_type, uint16_t flags, uint8_t src_bus,
+				 uint8_t src_irq, uint8_t dst_id, uint8_t dst_pin)
+{
+	struct mp_interrupt *intr = (void *)cursor;
+
+	intr->type = 3;
+	intr->irq_type = irq_type;
+	intr->flags = flags;
+	intr->src_bus = src_bus;
+	intr->src_irq = src_irq;
+	intr->dst_id = dst_id;
+	intr->dst_pin = dst_pin;
+	return cursor + sizeof(*intr);
+}
+
+int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const struct pci_bus *pci)
 {
 	uint8_t table[MP_TABLE_MAX];
 	struct mp_floating_pointer *fp = (void *)table;
@@ -123,11 +159,11 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus)
 		cursor += sizeof(*proc);
 	}
 
-	struct mp_bus *bus = (void *)cursor;
-	bus->type = 1;
-	bus->bus_id = 0;
-	memcpy(bus->bus_type, "ISA   ", 6);
-	cursor += sizeof(*bus);
+	if (pci) {
+		cursor = mp_add_bus(cursor, MP_BUS_PCI, "PCI   ");
+		entries++;
+	}
+	cursor = mp_add_bus(cursor, MP_BUS_ISA, "ISA   ");
 	entries++;
 
 	struct mp_ioapic *ioapic = (void *)cursor;
@@ -141,21 +177,23 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus)
 
 	/* KVM's irqchip wires the PIC to IOAPIC pin 0 and the PIT (IRQ 0) to pin 2. */
 	for (unsigned int irq = 0; irq < MP_ISA_IRQS; irq++, entries++) {
-		struct mp_interrupt *intr = (void *)cursor;
+		if (irq == 2)
+			cursor = mp_add_interrupt(cursor, MP_IRQ_EXTINT, 0, MP_BUS_ISA, 0,
+						  ioapic_id, 0);
+		else
+			cursor = mp_add_interrupt(cursor, MP_IRQ_INT, 0, MP_BUS_ISA, irq, ioapic_id,
+						  irq == 0 ? 2 : irq);
+	}
+	/* PCI INTx: source IRQ = slot << 2 | (pin - 1), level and active low. */
+	if (pci) {
+		uint8_t slots[PCI_SLOTS], pins[PCI_SLOTS];
+		uint32_t gsis[PCI_SLOTS];
+		unsigned int routes = pci_bus_intx_routes(pci, slots, pins, gsis);
 
-		intr->type = 3;
-		intr->src_bus = 0;
-		intr->dst_id = ioapic_id;
-		if (irq == 2) {
-			intr->irq_type = MP_IRQ_EXTINT;
-			intr->src_irq = 0;
-			intr->dst_pin = 0;
-		} else {
-			intr->irq_type = MP_IRQ_INT;
-			intr->src_irq = irq;
-			intr->dst_pin = irq == 0 ? 2 : irq;
-		}
-		cursor += sizeof(*intr);
+		for (unsigned int i = 0; i < routes; i++, entries++)
+			cursor =
+				mp_add_interrupt(cursor, MP_IRQ_INT, MP_IRQ_FLAGS_PCI, MP_BUS_PCI,
+						 slots[i] << 2 | (pins[i] - 1), ioapic_id, gsis[i]);
 	}
 	for (unsigned int lint = 0; lint < 2; lint++, entries++) {
 		struct mp_interrupt *intr = (void *)cursor;

@@ -4,12 +4,15 @@
 
 #include "vmm/guest-mem.h"
 
+struct pci_bus;
+
 /*
  * Write an MP floating pointer and configuration table (spec 1.4) at
  * LAYOUT_MPTABLE: one processor entry per vCPU (APIC ID = vCPU index, the
- * first is the boot processor), an ISA bus, the IOAPIC and the ISA IRQ
- * routing of KVM's in-kernel irqchip.  0 or -errno.
+ * first is the boot processor), the PCI bus (ID 0, when pci is not NULL)
+ * and the ISA bus (ID 1), the IOAPIC, the ISA IRQ routing of KVM's
+ * in-kernel irqchip and one entry per PCI device's INTx.  0 or -errno.
  */
-int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus);
+int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const struct pci_bus *pci);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "devices/devices.h"
 #include "devices/i8254.h"
+#include "devices/pci.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
@@ -26,9 +27,9 @@ struct run_domain {
 	struct domain domain;
 	struct console console;
 	struct vm vm;
+	struct pci_bus pci; /* bus 0 and its host bridge, which also has port 0xCF9 */
 	struct uart uart;
 	struct i8042 i8042;
-	struct reset_cf9 reset_cf9;
 	struct pvpanic pvpanic;
 	struct post_port post;
 	struct hypercall_port hypercall;

@@ -298,11 +298,14 @@ int run_create_devices(struct run_domain *rd)
 	struct vm *vm = &rd->vm;
 	int ret;
 
-	ret = uart_create(&rd->uart, vm, &rd->console, KDOM_PORT_COM1, 4);
+	/* The bus first: devices added later find it, and so does the MP table. */
+	ret = pci_bus_create(&rd->pci, vm);
+	if (!ret) {
+		vm->pci = &rd->pci;
+		ret = uart_create(&rd->uart, vm, &rd->console, KDOM_PORT_COM1, 4);
+	}
 	if (!ret)
 		ret = i8042_create(&rd->i8042, vm);
-	if (!ret)
-		ret = reset_cf9_create(&rd->reset_cf9, vm);
 	if (!ret)
 		ret = pvpanic_create(&rd->pvpanic, vm);
 	if (!ret)
@@ -562,6 +565,7 @@ int cmd_run(int argc, char **argv)
 out_vm:
 	if (rd->pit_created)
 		i8254_destroy(&rd->pit);
+	pci_bus_destroy(&rd->pci);
 	vm_destroy(&rd->vm);
 	host_ports_close(rd->host_ports);
 	uart_destroy(&rd->uart);

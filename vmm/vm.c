@@ -16,6 +16,7 @@
 #include "kdom/abi.h"
 #include "vmm/boot-regs.h"
 #include "vmm/cpuid.h"
+#include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/mptable.h"
@@ -99,6 +100,7 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
+	pthread_mutex_init(&vm->irq.lock, NULL);
 	bus_init(&vm->pio, "port I/O");
 	bus_init(&vm->mmio, "MMIO");
 
@@ -153,6 +155,9 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	ret = vm_ioctl_checked(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
 	if (ret)
 		return ret;
+	ret = irq_routing_init(vm);
+	if (ret)
+		return ret;
 	if (params->kernel_pit) {
 		ret = vm_ioctl_checked(vm, KVM_CREATE_PIT2, (unsigned long)&pit, "KVM_CREATE_PIT2");
 		if (ret)
@@ -164,7 +169,7 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)
 {
-	int ret = mptable_write(&vm->mem, vm->nr_vcpus);
+	int ret = mptable_write(&vm->mem, vm->nr_vcpus, vm->pci);
 
 	if (ret) {
 		log_error("cannot write the MP table: %s", strerror(-ret));
@@ -312,6 +317,7 @@ void vm_destroy(struct vm *vm)
 	pthread_mutex_destroy(&vm->stop_lock);
 	pthread_mutex_destroy(&vm->pause_lock);
 	pthread_cond_destroy(&vm->pause_cond);
+	pthread_mutex_destroy(&vm->irq.lock);
 	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
 }
 

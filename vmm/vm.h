@@ -11,6 +11,7 @@
 #include "hv-roles/domain.h"
 #include "vmm/bus.h"
 #include "vmm/guest-mem.h"
+#include "vmm/irq.h"
 #include "vmm/loader.h"
 
 #define VM_MAX_VCPUS 8
@@ -50,6 +51,7 @@ struct vm_outcome {
 };
 
 struct console;
+struct pci_bus;
 
 struct vm {
 	int kvm_fd;
@@ -61,6 +63,8 @@ struct vm {
 	struct bus mmio;
 	struct domain *domain;
 	struct console *console;
+	struct pci_bus *pci;	/* bus 0, set by run_create_devices(); NULL: none */
+	struct irq_routing irq; /* GSI routing beyond KVM's defaults (vmm/irq.c) */
 	unsigned int nr_vcpus;
 	bool pin_vcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];

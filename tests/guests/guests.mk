@@ -9,7 +9,7 @@
 GUEST_DIR := $(BUILD)/guests
 GUEST_OBJ := $(GUEST_DIR)/obj
 
-GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq
+GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci
 
 GUEST_LIB_SRCS := \
 	tests/guests/lib/entry.S \
@@ -22,7 +22,8 @@ GUEST_LIB_SRCS := \
 	tests/guests/lib/time.c \
 	tests/guests/lib/smp.c \
 	tests/guests/lib/string.c \
-	tests/guests/lib/irq.c
+	tests/guests/lib/irq.c \
+	tests/guests/lib/pci.c
 
 # head.S is linked into every guest directly (the entry point and the PVH
 # note); the rest comes from an archive, so a guest carries only what it uses.

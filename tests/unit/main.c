@@ -17,6 +17,8 @@ int main(void)
 	srunner_add_suite(runner, roles_suite());
 	srunner_add_suite(runner, i8254_suite());
 	srunner_add_suite(runner, protocol_suite());
+	srunner_add_suite(runner, pci_suite());
+	srunner_add_suite(runner, vfio_user_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

@@ -14,5 +14,7 @@ Suite *cpuid_suite(void);
 Suite *roles_suite(void);
 Suite *i8254_suite(void);
 Suite *protocol_suite(void);
+Suite *pci_suite(void);
+Suite *vfio_user_suite(void);
 
 #endif

@@ -24,9 +24,11 @@ void test_main(void)
 	nmi_handler = on_nmi;
 	printf("idle: up%s%s\n", marker ? " " : "", marker ? marker : "");
 	for (;;) {
-		asm volatile("cli; hlt" ::: "memory");
-		if (!control_request(&reason))
-			continue; /* a spurious wake-up */
+		/* A request made before this guest first halted has no NMI to wake it. */
+		if (!control_request(&reason)) {
+			asm volatile("cli; hlt" ::: "memory");
+			continue;
+		}
 		report(reason == KDOM_SHUTDOWN_POWEROFF || reason == KDOM_SHUTDOWN_REBOOT,
 		       "asked to %s after %u NMI(s)",
 		       reason == KDOM_SHUTDOWN_REBOOT ? "reboot" : "power off", nmis);

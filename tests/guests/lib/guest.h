@@ -1,4 +1,4 @@
-/* The test-guest library's API: console, results, faults, user mode, hypercalls, command line, SMP. */
+/* The test-guest library's API: console, results, faults, user mode, hypercalls, command line, SMP, PCI. */
 #ifndef GUEST_H
 #define GUEST_H
 
@@ -232,6 +232,37 @@ unsigned int smp_processor_id(void);
  * without an MP table).
  */
 int smp_start_aps(void (*fn)(unsigned int cpu), uint64_t timeout_ms);
+
+/* ---- PCI: bus 0 through configuration mechanism #1 ---------------------------------- */
+
+#define PCI_CONFIG_ADDRESS 0xcf8
+#define PCI_CONFIG_DATA 0xcfc
+#define PCI_SLOTS 32
+
+/*
+ * Configuration space of bus 0, slot, function fn at offset (aligned to
+ * the width): 0xCF8 selects the dword, the data port's byte lane the
+ * bytes.  An absent device reads all ones.  Usable at CPL3.
+ */
+uint32_t pci_cfg_read32(unsigned int slot, unsigned int fn, unsigned int offset);
+uint16_t pci_cfg_read16(unsigned int slot, unsigned int fn, unsigned int offset);
+uint8_t pci_cfg_read8(unsigned int slot, unsigned int fn, unsigned int offset);
+void pci_cfg_write32(unsigned int slot, unsigned int fn, unsigned int offset, uint32_t value);
+void pci_cfg_write16(unsigned int slot, unsigned int fn, unsigned int offset, uint16_t value);
+void pci_cfg_write8(unsigned int slot, unsigned int fn, unsigned int offset, uint8_t value);
+/* The lowest slot whose function 0 is vendor:device; whether there is one. */
+bool pci_find(uint16_t vendor, uint16_t device, unsigned int *slot);
+/*
+ * Size memory BAR bar (0-5) of slot's function 0 as firmware does: decoding
+ * off, all ones written, read back, the BAR and command restored (both
+ * registers of a 64-bit BAR, *is64 then set).  The size in bytes; 0 for an
+ * I/O or unimplemented BAR.
+ */
+uint64_t pci_bar_size(unsigned int slot, unsigned int bar, bool *is64);
+/* The MP table's PCI bus ID, or -1 when it lists none (or there is no table). */
+int pci_mptable_bus(void);
+/* The IOAPIC pin the MP table routes slot's INTx pin (1 = INTA .. 4) to, or -1. */
+int pci_intx_gsi(unsigned int slot, unsigned int pin);
 
 /* ---- Freestanding C library ---------------------------------------------------------- */
 

@@ -77,6 +77,38 @@ void console_write_locked(const char *s, size_t len);
 /* Finish a line left open (by this or another CPU) so the next output starts a line. */
 void console_end_line_locked(void);
 
+/* The MP specification's floating pointer and configuration table header. */
+struct __attribute__((packed)) mp_floating {
+	char signature[4]; /* "_MP_" */
+	uint32_t config_paddr;
+	uint8_t length; /* in 16-byte units */
+	uint8_t revision;
+	uint8_t checksum;
+	uint8_t features[5]; /* features[0] != 0: a default configuration, no table */
+};
+
+struct __attribute__((packed)) mp_config {
+	char signature[4]; /* "PCMP" */
+	uint16_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem[8];
+	char product[12];
+	uint32_t oem_table;
+	uint16_t oem_table_size;
+	uint16_t entry_count;
+	uint32_t lapic_paddr;
+	uint16_t ext_length;
+	uint8_t ext_checksum;
+	uint8_t reserved;
+};
+
+/*
+ * The MP configuration table, checksums verified (smp.c); NULL if there is
+ * none.  Its entries follow the header, entry_count of them.
+ */
+const struct mp_config *mp_find_config(void);
+
 /* Print the final result line (and summary) and shut down with the result. */
 void __noreturn test_exit_unexpected(const char *reason);
 

@@ -22,32 +22,6 @@
 #define SIPI_DELAY_US 200
 #define ICR_BUSY_MS 10
 
-/* The MP specification's floating pointer and configuration table header. */
-struct __attribute__((packed)) mp_floating {
-	char signature[4]; /* "_MP_" */
-	uint32_t config_paddr;
-	uint8_t length; /* in 16-byte units */
-	uint8_t revision;
-	uint8_t checksum;
-	uint8_t features[5]; /* features[0] != 0: a default configuration, no table */
-};
-
-struct __attribute__((packed)) mp_config {
-	char signature[4]; /* "PCMP" */
-	uint16_t length;
-	uint8_t revision;
-	uint8_t checksum;
-	char oem[8];
-	char product[12];
-	uint32_t oem_table;
-	uint16_t oem_table_size;
-	uint16_t entry_count;
-	uint32_t lapic_paddr;
-	uint16_t ext_length;
-	uint8_t ext_checksum;
-	uint8_t reserved;
-};
-
 struct __attribute__((packed)) mp_processor {
 	uint8_t type; /* MP_ENTRY_PROCESSOR */
 	uint8_t apic_id;
@@ -76,7 +50,7 @@ static bool mp_checksum_ok(const void *p, size_t len)
 }
 
 /* kdom puts the floating pointer at the start of the window, so the scan is short there. */
-static const struct mp_config *mp_find_config(void)
+const struct mp_config *mp_find_config(void)
 {
 	for (uint64_t p = MP_SCAN_START; p < MP_SCAN_END; p += 16) {
 		const struct mp_floating *mpf = (const void *)p;
