@@ -70,7 +70,11 @@ LIB_SRCS := \
 	toolstack/state-file.c \
 	vfio/pci-spec.c \
 	vfio/host-pci.c \
-	vfio/vfio-user.c
+	vfio/vfio-user.c \
+	vfio/pci-config.c \
+	vfio/vfio-kernel.c \
+	vfio/passthrough.c \
+	vfio/assign.c
 
 KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cli.c toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-info.c \
@@ -93,7 +97,10 @@ UNIT_SRCS := \
 	tests/unit/test-i8254.c \
 	tests/unit/test-protocol.c \
 	tests/unit/test-pci.c \
-	tests/unit/test-vfio-user.c
+	tests/unit/test-vfio-user.c \
+	tests/unit/vfio-sim.c \
+	tests/unit/test-pci-config.c \
+	tests/unit/test-vfio-kernel.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

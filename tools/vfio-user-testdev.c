@@ -1656,9 +1656,12 @@ static int vu_serve_one(struct vu_conn *c)
 		goto out_close;
 	}
 	ret = vu_recv_bytes(c->sock, m.payload, m.len, &m, &got);
-	if (ret) {
+	if (ret == -ECONNRESET) {
 		log_msg("client closed the connection in a message body (%zu of %u bytes)", got,
 			m.len);
+		goto out_close;
+	} else if (ret) {
+		log_msg("receive: %s", strerror(-ret));
 		goto out_close;
 	}
 	m.payload[m.len] = '\0';

@@ -595,7 +595,7 @@ int domain_process_main(const struct domain_process_params *p)
 	signal_fd = run_setup_signals(&stop_signals);
 	dp.ctl_fd = dp_listen(ctl_path);
 	dp.con_fd = dp_listen(con_path);
-	if (signal_fd < 0 || dp.ctl_fd < 0 || dp.con_fd < 0)
+	if (signal_fd < 0 || dp.ctl_fd < 0 || dp.con_fd < 0 || run_pci_open(rd, dc))
 		goto fail;
 	vm_made = true;
 
@@ -612,7 +612,7 @@ int domain_process_main(const struct domain_process_params *p)
 	if (vm_create(&rd->vm, &params))
 		goto fail_vm;
 	rd->vm.console = &rd->console;
-	if (run_create_devices(rd) || run_load_kernel(rd, dc))
+	if (run_create_devices(rd) || run_pci_attach(rd) || run_load_kernel(rd, dc))
 		goto fail_vm;
 	pthread_mutex_init(&dp.kdomd_lock, NULL);
 	if (p->kdomd_socket) {
@@ -660,6 +660,7 @@ out:
 	}
 	if (rd->pit_created)
 		i8254_destroy(&rd->pit);
+	run_pci_release(rd);
 	if (vm_made) {
 		pci_bus_destroy(&rd->pci);
 		vm_destroy(&rd->vm);

@@ -12,10 +12,9 @@
 /* Command bits the device gets, and those kept here only. */
 #define COMMAND_PASSED (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
 #define COMMAND_EMULATED (PCI_COMMAND_INVALIDATE | PCI_COMMAND_PARITY | PCI_COMMAND_SERR)
-#define STATUS_W1C                                                                          \
-	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |    \
-	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR |                        \
-	 PCI_STATUS_DETECTED_PARITY)
+#define STATUS_W1C                                                                       \
+	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT | \
+	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 
 #define CAP_LIST_MAX 48 /* (256 - 64) / 4: a longer walk is a loop */
 #define MSIX_ENTRY_SIZE 16
@@ -29,10 +28,11 @@ static uint32_t le_get(const uint8_t *p, uint32_t len)
 	return v;
 }
 
+/* Beyond 4 bytes (a whole capability at once) the value is zero-extended. */
 static void le_put(uint8_t *p, uint32_t len, uint32_t v)
 {
 	for (uint32_t i = 0; i < len; i++)
-		p[i] = v >> (8 * i);
+		p[i] = i < 4 ? v >> (8 * i) : 0;
 }
 
 /* Make [offset, offset + len) emulated, reading value, with writable bits the guest may change. */
@@ -127,8 +127,8 @@ static int bars_init(struct pt_config *c, const uint8_t *hw, char *err, size_t e
 		bar->size = round_up_pow2(info.size);
 		if ((bar->is64 && i == PT_BARS - 1) || !bar->size ||
 		    (!bar->is64 && bar->size > (1ull << 32))) {
-			log_warn("%s: BAR%u (%llu bytes) cannot be presented: hidden from the guest",
-				 b->name, i, (unsigned long long)info.size);
+			log_warn("%s: BAR%u (%llu bytes) cannot be presented: hidden", b->name, i,
+				 (unsigned long long)info.size);
 			memset(bar, 0, sizeof(*bar));
 			continue;
 		}
@@ -199,7 +199,8 @@ static void command_update(struct pt_config *c, uint16_t old)
 
 static uint32_t msi_len(uint16_t flags)
 {
-	return 10 + (flags & PCI_MSI_FLAGS_64BIT ? 4 : 0) + (flags & PCI_MSI_FLAGS_MASKBIT ? 10 : 0);
+	return 10 + (flags & PCI_MSI_FLAGS_64BIT ? 4 : 0) +
+	       (flags & PCI_MSI_FLAGS_MASKBIT ? 10 : 0);
 }
 
 static uint32_t msi_data_offset(uint16_t flags)
@@ -444,7 +445,8 @@ void pt_config_reset(struct pt_config *c)
 	for (unsigned int i = 0; i < PT_BARS; i++) {
 		uint32_t offset = PCI_BASE_ADDRESS_0 + 4 * i;
 
-		le_put(c->config + offset, 4, config_get(c, offset, 4) & ~le_get(c->writable + offset, 4));
+		le_put(c->config + offset, 4,
+		       config_get(c, offset, 4) & ~le_get(c->writable + offset, 4));
 		c->bars[i].gpa = 0;
 	}
 	c->config[PCI_INTERRUPT_LINE] = 0;
@@ -473,8 +475,8 @@ uint32_t pt_config_read(struct pt_config *c, uint32_t offset, uint32_t len)
 	for (uint32_t i = 0; i < len; i++)
 		if ((uint64_t)offset + i < PT_CONFIG_SIZE && c->emulated[offset + i] != 0xff)
 			need_live = true;
-	if (need_live &&
-	    device_read(c, offset, live, offset + len > PT_CONFIG_SIZE ? PT_CONFIG_SIZE - offset : len))
+	if (need_live && device_read(c, offset, live,
+				     offset + len > PT_CONFIG_SIZE ? PT_CONFIG_SIZE - offset : len))
 		memset(live, 0xff, sizeof(live));
 	for (uint32_t i = 0; i < len; i++) {
 		uint64_t o = (uint64_t)offset + i;
@@ -511,8 +513,7 @@ void pt_config_write(struct pt_config *c, uint32_t offset, uint32_t len, uint32_
 	if (touches(offset, len, PCI_BASE_ADDRESS_0, 4 * PT_BARS))
 		bars_update(c);
 	if (c->msi_cap &&
-	    touches(offset, len, c->msi_cap,
-		    msi_len(config_get(c, c->msi_cap + PCI_MSI_FLAGS, 2))))
+	    touches(offset, len, c->msi_cap, msi_len(config_get(c, c->msi_cap + PCI_MSI_FLAGS, 2))))
 		msi_update(c);
 	if (c->msix_cap && touches(offset, len, c->msix_cap + PCI_MSIX_FLAGS, 2))
 		msix_update(c);
@@ -578,8 +579,7 @@ uint64_t pt_config_msix_table_read(struct pt_config *c, uint64_t offset, uint32_
 	return value;
 }
 
-void pt_config_msix_table_write(struct pt_config *c, uint64_t offset, uint32_t len,
-				uint64_t value)
+void pt_config_msix_table_write(struct pt_config *c, uint64_t offset, uint32_t len, uint64_t value)
 {
 	static const uint32_t writable[4] = { 0xfffffffc, 0xffffffff, 0xffffffff,
 					      PCI_MSIX_ENTRY_CTRL_MASKBIT };
@@ -611,8 +611,8 @@ uint64_t pt_config_msix_pba_read(struct pt_config *c, uint64_t offset, uint32_t 
 	return len == 8 ? word : (uint32_t)(word >> (8 * (offset % 8)));
 }
 
-int pt_config_msix_entry(const struct pt_config *c, unsigned int i, uint64_t *addr,
-			 uint32_t *data, bool *masked)
+int pt_config_msix_entry(const struct pt_config *c, unsigned int i, uint64_t *addr, uint32_t *data,
+			 bool *masked)
 {
 	if (i >= c->msix.vectors)
 		return -EINVAL;

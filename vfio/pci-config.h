@@ -147,16 +147,15 @@ int pt_config_msix_pba(const struct pt_config *c, unsigned int *bar, uint64_t *o
  * writable.
  */
 uint64_t pt_config_msix_table_read(struct pt_config *c, uint64_t offset, uint32_t len);
-void pt_config_msix_table_write(struct pt_config *c, uint64_t offset, uint32_t len,
-				uint64_t value);
+void pt_config_msix_table_write(struct pt_config *c, uint64_t offset, uint32_t len, uint64_t value);
 /* A guest read of the PBA (offset from its start); writes to it are ignored. */
 uint64_t pt_config_msix_pba_read(struct pt_config *c, uint64_t offset, uint32_t len);
 /*
  * Vector i's message; *masked when its mask bit or the function mask is set
  * (it must not be delivered).  0, or -EINVAL when there is no vector i.
  */
-int pt_config_msix_entry(const struct pt_config *c, unsigned int i, uint64_t *addr,
-			 uint32_t *data, bool *masked);
+int pt_config_msix_entry(const struct pt_config *c, unsigned int i, uint64_t *addr, uint32_t *data,
+			 bool *masked);
 /* The PBA's bit for vector i: the owner sets it when a masked vector fires. */
 void pt_config_msix_set_pending(struct pt_config *c, unsigned int i, bool pending);
 bool pt_config_msix_pending(const struct pt_config *c, unsigned int i);

@@ -127,7 +127,8 @@ static int link_name(const struct vfio_sys *sys, const char *path, char *out, si
 	if (n < 0)
 		return n;
 	slash = strrchr(target, '/');
-	snprintf(out, len, "%s", slash ? slash + 1 : target);
+	if (snprintf(out, len, "%s", slash ? slash + 1 : target) >= (int)len)
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -213,15 +214,15 @@ static bool group_offenders(const struct vfio_sys *sys, int group, char *why, si
 		for (unsigned int i = 0; i < scan->count; i++)
 			append(why, len, "%s%s is bound to %s", i ? ", " : "",
 			       scan->offenders[i].bdf, scan->offenders[i].driver);
-		append(why, len, "; bind %s to vfio-pci or unbind %s", scan->count > 1 ? "them" : "it",
-		       scan->count > 1 ? "them" : "it");
+		append(why, len, "; bind %s to vfio-pci or unbind %s",
+		       scan->count > 1 ? "them" : "it", scan->count > 1 ? "them" : "it");
 	}
 	free(scan);
 	return found;
 }
 
-int vfio_kernel_group_status(const char *bdf, const struct vfio_sys *sys, int *group,
-			     bool *viable, char *why, size_t len)
+int vfio_kernel_group_status(const char *bdf, const struct vfio_sys *sys, int *group, bool *viable,
+			     char *why, size_t len)
 {
 	char canon[13], path[128], target[256], name[64], driver[64], *end;
 	long number;
@@ -293,8 +294,9 @@ static int container_open(struct vfio_kernel *vk, char *err, size_t errlen)
 	ret = sys->ioctl(sys, vk->container, VFIO_CHECK_EXTENSION,
 			 (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU);
 	if (ret <= 0) {
-		snprintf(err, errlen, "the kernel's VFIO has no type1v2 IOMMU (is vfio_iommu_type1 "
-				      "loaded?)");
+		snprintf(err, errlen,
+			 "the kernel's VFIO has no type1v2 IOMMU (is vfio_iommu_type1 "
+			 "loaded?)");
 		return ret < 0 ? ret : -ENOTSUP;
 	}
 	return 0;
@@ -336,8 +338,8 @@ static int group_open(struct vfio_kernel *vk, char *err, size_t errlen)
 	}
 	ret = sys->ioctl(sys, vk->group_fd, VFIO_GROUP_SET_CONTAINER, &vk->container);
 	if (ret < 0) {
-		snprintf(err, errlen, "cannot put IOMMU group %d in a VFIO container: %s", vk->group,
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot put IOMMU group %d in a VFIO container: %s",
+			 vk->group, strerror(-ret));
 		return ret;
 	}
 	vk->container_set = true;
@@ -481,8 +483,8 @@ static int vk_region_read(struct pt_backend *b, uint32_t index, uint64_t offset,
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-static int vk_region_write(struct pt_backend *b, uint32_t index, uint64_t offset,
-			   const void *data, uint32_t len)
+static int vk_region_write(struct pt_backend *b, uint32_t index, uint64_t offset, const void *data,
+			   uint32_t len)
 {
 	struct vfio_kernel *vk = to_kernel(b);
 	ssize_t n;
@@ -562,8 +564,8 @@ static int vk_dma_unmap(struct pt_backend *b, uint64_t iova, uint64_t size)
 	if (ret < 0)
 		return ret;
 	if (unmap.size != size)
-		log_debug("%s: unmapping 0x%llx bytes at iova 0x%llx unmapped 0x%llx",
-			  b->name, (unsigned long long)size, (unsigned long long)iova,
+		log_debug("%s: unmapping 0x%llx bytes at iova 0x%llx unmapped 0x%llx", b->name,
+			  (unsigned long long)size, (unsigned long long)iova,
 			  (unsigned long long)unmap.size);
 	return 0;
 }

@@ -54,7 +54,7 @@ int vfio_kernel_open(const char *bdf, const struct vfio_sys *sys, struct pt_back
  * not, why names each offender); or -EINVAL (not a BDF), -ENODEV (no such
  * device), -ENOENT (no IOMMU group) with why.
  */
-int vfio_kernel_group_status(const char *bdf, const struct vfio_sys *sys, int *group,
-			     bool *viable, char *why, size_t len);
+int vfio_kernel_group_status(const char *bdf, const struct vfio_sys *sys, int *group, bool *viable,
+			     char *why, size_t len);
 
 #endif

@@ -19,6 +19,8 @@
 #include "vmm/vm.h"
 
 struct host_ports;
+struct pt_backend;
+struct pt_device;
 
 /* Everything one running domain owns, torn down in one place. */
 struct run_domain {
@@ -36,6 +38,10 @@ struct run_domain {
 	struct host_ports *host_ports; /* the hardware domain's host PIT, or NULL */
 	struct i8254 pit;	       /* kdom's PIT, when host_ports is set */
 	bool pit_created;
+	/* Pass-through: back ends opened (and allowed) before the VM, devices after. */
+	struct pt_backend *pci_backends[DOMAIN_PCI_MAX];
+	struct pt_device *pci_devices[DOMAIN_PCI_MAX];
+	unsigned int nr_pci;
 };
 
 /* Which PIT the policy gives rd's domain; opens rd->host_ports for a host PIT. */
@@ -46,6 +52,16 @@ int run_load_kernel(struct run_domain *rd, const struct domain_config *dc);
 int run_setup_signals(sigset_t *stop_signals);
 void run_report_outcome(const struct vm_outcome *outcome);
 void run_print_stats(struct run_domain *rd);
+
+/*
+ * Pass-through: run_pci_open() applies the role rules and opens every
+ * device's back end (before the VM is built: a refusal stops everything);
+ * run_pci_attach() puts them on the bus (after run_create_devices());
+ * run_pci_release() undoes both (after the vCPUs are joined).
+ */
+int run_pci_open(struct run_domain *rd, const struct domain_config *dc);
+int run_pci_attach(struct run_domain *rd);
+void run_pci_release(struct run_domain *rd);
 
 /* Event-loop tags from here up belong to the hooks. */
 #define RUN_EVENT_HOOK 16

@@ -18,6 +18,8 @@
 #include "devices/devices.h"
 #include "devices/host-ports.h"
 #include "devices/i8254.h"
+#include "vfio/assign.h"
+#include "vfio/passthrough.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
@@ -35,6 +37,8 @@
 struct run_options {
 	const char *target; /* KERNEL or CONFIG */
 	const char *memory, *vcpus, *cmdline, *initrd, *console, *name, *role, *host_config;
+	const char *pci[DOMAIN_PCI_MAX];
+	unsigned int nr_pci;
 	bool stats;
 };
 
@@ -55,6 +59,8 @@ void cmd_run_usage(void)
 	       "      --console SPEC     stdio (default) or file:PATH\n"
 	       "      --name NAME        domain name\n"
 	       "      --role ROLE        hardware, control, bootstrap or guest (default)\n"
+	       "      --pci SPEC         pass a PCI device through: a host BDF (DDDD:BB:DD.F)\n"
+	       "                         or vfio-user:SOCKET (repeatable; see kdom(1))\n"
 	       "      --host-config FILE host configuration (default $KDOM_HOST_CONFIG,\n"
 	       "                         else " HOST_CONFIG_DEFAULT_PATH " if it exists)\n"
 	       "      --stats            print peak memory use at exit\n"
@@ -68,7 +74,7 @@ void cmd_run_usage(void)
 
 static int run_parse_options(int argc, char **argv, struct run_options *opts)
 {
-	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS, OPT_ROLE, OPT_HOST_CONFIG };
+	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS, OPT_ROLE, OPT_HOST_CONFIG, OPT_PCI };
 	static const struct option long_options[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },
@@ -79,6 +85,7 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "host-config", required_argument, NULL, OPT_HOST_CONFIG },
+		{ "pci", required_argument, NULL, OPT_PCI },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,6 +121,13 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 			break;
 		case OPT_HOST_CONFIG:
 			opts->host_config = optarg;
+			break;
+		case OPT_PCI:
+			if (opts->nr_pci == DOMAIN_PCI_MAX) {
+				log_error("run: at most %d --pci devices", DOMAIN_PCI_MAX);
+				return -EINVAL;
+			}
+			opts->pci[opts->nr_pci++] = optarg;
 			break;
 		case 'h':
 			cmd_run_usage();
@@ -198,6 +212,9 @@ static int run_build_config(const struct run_options *opts, struct domain_config
 		goto fail;
 	if (opts->initrd && domain_config_set_string(&dc->ramdisk, opts->initrd))
 		goto nomem;
+	for (unsigned int i = 0; i < opts->nr_pci; i++)
+		if (domain_config_add_pci(dc, opts->pci[i], err, sizeof(err)))
+			goto fail;
 	if (domain_config_validate(dc, err, sizeof(err)))
 		goto fail;
 	return 0;
@@ -291,6 +308,47 @@ enum policy_pit run_choose_pit(struct run_domain *rd, const struct domain_config
 	if (reason)
 		log_info("%s", reason);
 	return mode;
+}
+
+int run_pci_open(struct run_domain *rd, const struct domain_config *dc)
+{
+	char err[512] = "";
+	int ret = pt_assign_open(&rd->domain, dc, &rd->host, rd->pci_backends, &rd->nr_pci, err,
+				 sizeof(err));
+
+	if (ret)
+		log_error("%s", err);
+	return ret;
+}
+
+int run_pci_attach(struct run_domain *rd)
+{
+	char err[512] = "";
+
+	for (unsigned int i = 0; i < rd->nr_pci; i++) {
+		struct pt_backend *b = rd->pci_backends[i];
+		int ret;
+
+		rd->pci_backends[i] = NULL; /* pt_device_create() takes it over */
+		ret = pt_device_create(&rd->pci_devices[i], &rd->vm, b, err, sizeof(err));
+		if (ret) {
+			log_error("%s", err);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void run_pci_release(struct run_domain *rd)
+{
+	for (unsigned int i = 0; i < rd->nr_pci; i++) {
+		pt_device_destroy(rd->pci_devices[i]);
+		if (rd->pci_backends[i])
+			rd->pci_backends[i]->ops->close(rd->pci_backends[i]);
+		rd->pci_devices[i] = NULL;
+		rd->pci_backends[i] = NULL;
+	}
+	rd->nr_pci = 0;
 }
 
 int run_create_devices(struct run_domain *rd)
@@ -528,6 +586,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (run_admit_domain(opts.role, &rd->host, &dc, &rd->registry, &rd->domain))
 		goto out_free;
+	if (run_pci_open(rd, &dc)) /* the role rules refuse before anything is built */
+		goto out_free;
 	if (console_open(&rd->console, opts.console, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out_free;
@@ -550,7 +610,7 @@ int cmd_run(int argc, char **argv)
 	if (vm_create(&rd->vm, &params))
 		goto out_vm;
 	rd->vm.console = &rd->console;
-	if (run_create_devices(rd) || run_load_kernel(rd, &dc))
+	if (run_create_devices(rd) || run_pci_attach(rd) || run_load_kernel(rd, &dc))
 		goto out_vm;
 	if (vm_start(&rd->vm) == 0)
 		run_event_loop(rd, signal_fd, NULL);
@@ -565,6 +625,7 @@ int cmd_run(int argc, char **argv)
 out_vm:
 	if (rd->pit_created)
 		i8254_destroy(&rd->pit);
+	run_pci_release(rd);
 	pci_bus_destroy(&rd->pci);
 	vm_destroy(&rd->vm);
 	host_ports_close(rd->host_ports);
@@ -573,6 +634,7 @@ out_vm:
 out_console:
 	console_close(&rd->console);
 out_free:
+	run_pci_release(rd);
 	host_config_free(&rd->host);
 	free(rd);
 	domain_config_free(&dc);

@@ -38,7 +38,7 @@ static int vm_ioctl_checked(struct vm *vm, unsigned long request, unsigned long 
 	return 0;
 }
 
-static int vm_add_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+int vm_set_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
@@ -143,11 +143,11 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 		log_error("guest memory of %llu MiB: %s", (unsigned long long)memory_mib, err);
 		return ret;
 	}
-	ret = vm_add_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
+	ret = vm_set_memory_slot(vm, 0, 0, vm->mem.low_size, vm->mem.host);
 	if (ret)
 		return ret;
 	if (vm->mem.size > vm->mem.low_size) {
-		ret = vm_add_memory_slot(vm, 1, GMEM_4G, vm->mem.size - vm->mem.low_size,
+		ret = vm_set_memory_slot(vm, 1, GMEM_4G, vm->mem.size - vm->mem.low_size,
 					 vm->mem.host + vm->mem.low_size);
 		if (ret)
 			return ret;

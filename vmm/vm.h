@@ -133,6 +133,14 @@ void vm_join(struct vm *vm);
 /* Release everything vm_create() made.  Safe on a partly created VM. */
 void vm_destroy(struct vm *vm);
 
+/*
+ * KVM memory slot `slot` maps [gpa, gpa + size) to host (size 0 deletes
+ * it).  Slots 0 and 1 are RAM; VM_SLOT_FIRST_FREE on are the devices'.
+ * 0 or -errno (logged).
+ */
+#define VM_SLOT_FIRST_FREE 2
+int vm_set_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
+
 /* Raise or lower a legacy interrupt line on the in-kernel irqchip. */
 int vm_irq_line(struct vm *vm, unsigned int irq, int level);
 

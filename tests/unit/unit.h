@@ -16,5 +16,7 @@ Suite *i8254_suite(void);
 Suite *protocol_suite(void);
 Suite *pci_suite(void);
 Suite *vfio_user_suite(void);
+Suite *pci_config_suite(void);
+Suite *vfio_kernel_suite(void);
 
 #endif

@@ -177,8 +177,8 @@ static int sim_map_dma(struct vfio_sim_container *c, struct vfio_iommu_type1_dma
 	uint32_t prot = map->flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 
 	if (map->argsz < minsz(struct vfio_iommu_type1_dma_map, size) ||
-	    (map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-			    VFIO_DMA_MAP_FLAG_VADDR)))
+	    (map->flags &
+	     ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE | VFIO_DMA_MAP_FLAG_VADDR)))
 		return -EINVAL;
 	if (!prot || (map->flags & VFIO_DMA_MAP_FLAG_VADDR)) /* vaddr updates: not simulated */
 		return -EINVAL;
@@ -237,7 +237,8 @@ static int container_ioctl(struct vfio_sim *sim, struct vfio_sim_fd *f, unsigned
 	case VFIO_GET_API_VERSION:
 		return sim->api_version;
 	case VFIO_CHECK_EXTENSION:
-		return value == VFIO_TYPE1_IOMMU || (value == VFIO_TYPE1v2_IOMMU && !sim->no_type1v2);
+		return value == VFIO_TYPE1_IOMMU ||
+		       (value == VFIO_TYPE1v2_IOMMU && !sim->no_type1v2);
 	case VFIO_SET_IOMMU:
 		if (!c->groups || c->iommu)
 			return -EINVAL;
@@ -405,7 +406,8 @@ static int device_set_irqs(struct vfio_sim_device *dev, struct vfio_irq_set *set
 				return ret;
 			any = true;
 		}
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER && set->index <= VFIO_PCI_MSIX_IRQ_INDEX) {
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
+		    set->index <= VFIO_PCI_MSIX_IRQ_INDEX) {
 			if (any)
 				dev->irq_type = set->index;
 			else if (set->index == VFIO_PCI_INTX_IRQ_INDEX)
@@ -421,7 +423,8 @@ static int device_set_irqs(struct vfio_sim_device *dev, struct vfio_irq_set *set
 		r->start = set->start;
 		r->count = set->count;
 		if (data == VFIO_IRQ_SET_DATA_EVENTFD)
-			memcpy(r->fds, set->data, (set->count < 8 ? set->count : 8) * sizeof(int32_t));
+			memcpy(r->fds, set->data,
+			       (set->count < 8 ? set->count : 8) * sizeof(int32_t));
 	}
 	return 0;
 }
@@ -475,8 +478,8 @@ static int device_ioctl(struct vfio_sim *sim, struct vfio_sim_fd *f, unsigned lo
 
 static const char *ioctl_name(unsigned long request)
 {
-#define NAME(r)    \
-	case r:    \
+#define NAME(r) \
+	case r: \
 		return #r
 	switch (request) {
 		NAME(VFIO_GET_API_VERSION);
@@ -555,16 +558,16 @@ static ssize_t region_rw(struct vfio_sim *sim, int fd, void *buf, size_t len, ui
 		uint64_t o = pos + i;
 		uint8_t byte = ((const uint8_t *)buf)[i];
 
+		/* Status: its error bits (8, 11-15) are write-1-to-clear, the rest read-only. */
 		if (index == VFIO_PCI_CONFIG_REGION_INDEX && (o == 6 || o == 7))
-			r->data[o] &= ~(byte & (o == 6 ? 0x00 : 0xf9)); /* status: write 1 to clear */
+			r->data[o] &= ~(byte & (o == 6 ? 0x00 : 0xf9));
 		else
 			r->data[o] = byte;
 	}
 	return n;
 }
 
-static ssize_t sim_pread(const struct vfio_sys *sys, int fd, void *buf, size_t len,
-			 uint64_t offset)
+static ssize_t sim_pread(const struct vfio_sys *sys, int fd, void *buf, size_t len, uint64_t offset)
 {
 	return region_rw(sim_of(sys), fd, buf, len, offset, false);
 }
@@ -577,18 +580,24 @@ static ssize_t sim_pwrite(const struct vfio_sys *sys, int fd, const void *buf, s
 
 /* ---- sysfs -------------------------------------------------------------------------------- */
 
-static ssize_t link_to(char *buf, size_t len, const char *fmt, const char *a, int n)
+/* readlink(2)'s answer: the target, truncated to len - 1 and NUL-terminated. */
+static ssize_t link_answer(char *buf, size_t len, const char *target)
 {
-	int ret = a ? snprintf(buf, len, fmt, a) : snprintf(buf, len, fmt, n);
+	size_t n = strlen(target);
 
-	return ret < (int)len ? ret : (ssize_t)len - 1;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, target, n);
+	buf[n] = '\0';
+	return n;
 }
 
 static ssize_t sim_readlink(const struct vfio_sys *sys, const char *path, char *buf, size_t len)
 {
 	struct vfio_sim *sim = sim_of(sys);
-	static const char devices[] = "/sys/bus/pci/devices/", groups[] = "/sys/kernel/iommu_groups/";
-	char bdf[16] = "", file[32] = "";
+	static const char devices[] = "/sys/bus/pci/devices/";
+	static const char groups[] = "/sys/kernel/iommu_groups/";
+	char bdf[16] = "", file[32] = "", target[128];
 	struct vfio_sim_device *dev;
 	int group = -1;
 
@@ -607,12 +616,15 @@ static ssize_t sim_readlink(const struct vfio_sys *sys, const char *path, char *
 	if (!dev || (group >= 0 && dev->group != group))
 		return -ENOENT;
 	if (!file[0])
-		return link_to(buf, len, "../../../devices/pci0000:00/0000:00:01.0/%s", dev->bdf, 0);
-	if (!strcmp(file, "iommu_group") && dev->group >= 0)
-		return link_to(buf, len, "../../../../kernel/iommu_groups/%d", NULL, dev->group);
-	if (!strcmp(file, "driver") && dev->driver[0])
-		return link_to(buf, len, "../../../../bus/pci/drivers/%s", dev->driver, 0);
-	return -ENOENT;
+		snprintf(target, sizeof(target), "../../../devices/pci0000:00/0000:00:01.0/%s",
+			 dev->bdf);
+	else if (!strcmp(file, "iommu_group") && dev->group >= 0)
+		snprintf(target, sizeof(target), "../../../../kernel/iommu_groups/%d", dev->group);
+	else if (!strcmp(file, "driver") && dev->driver[0])
+		snprintf(target, sizeof(target), "../../../../bus/pci/drivers/%s", dev->driver);
+	else
+		return -ENOENT;
+	return link_answer(buf, len, target);
 }
 
 static int sim_list_dir(const struct vfio_sys *sys, const char *path,
@@ -669,8 +681,7 @@ void vfio_sim_destroy(struct vfio_sim *sim)
 	free(sim);
 }
 
-void vfio_sim_set_region(struct vfio_sim_device *dev, uint32_t index, uint64_t size,
-			 uint32_t flags)
+void vfio_sim_set_region(struct vfio_sim_device *dev, uint32_t index, uint64_t size, uint32_t flags)
 {
 	struct vfio_sim_region *r = &dev->regions[index];
 
