@@ -191,6 +191,7 @@ integration-check: $(KDOM) $(KDOMD) guests
 	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/integration/run-tests
 	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) tests/integration/daemon-tests
 	$(Q)$(BUILD)/vfio-user-testdev-check
+	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/hw/run-hw
 
 .PHONY: bench
 bench: all

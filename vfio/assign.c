@@ -37,8 +37,11 @@ static int assign_host(const struct domain *d, const struct policy_domain_config
 			 spec->bdf);
 	facts.group_viable = !ret && viable;
 	if (policy_may_assign_pci(d, cfg, ph, &facts, &rule)) {
+		bool group_rule = !facts.host_bridge && !facts.group_viable;
+
 		snprintf(err, errlen, "pci %s refused for domain %u (%s): %s%s%s", spec->bdf,
-			 d->domid, d->name, rule, why[0] ? ": " : "", why);
+			 d->domid, d->name, rule, group_rule && why[0] ? ": " : "",
+			 group_rule ? why : "");
 		return -EPERM;
 	}
 	return vfio_kernel_open(spec->bdf, &vfio_sys_host, out, err, errlen);
