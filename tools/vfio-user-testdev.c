@@ -129,7 +129,10 @@
  *       itself; ACTION_UNMASK (DATA_NONE/BOOL, or an eventfd the client
  *       signals, e.g. KVM's resamplefd) unmasks it, and a line still up
  *       fires again.  ACTION_MASK (DATA_NONE/BOOL) masks.
- *     MSI (1): count 0.  MSI-X (2): count 8, EVENTFD; TRIGGER only.
+ *     MSI (1): count 0.  MSI-X (2): count 8, EVENTFD; TRIGGER only.  Giving
+ *       MSI-X eventfds enables MSI-X and unmasks those vectors in the
+ *       device, as kernel vfio-pci programs a physical device's table; count
+ *       0 disables MSI-X again.
  *     ERR (3), REQ (4): count 0.
  *     TRIGGER with DATA_EVENTFD sets count eventfds (or, with none sent,
  *     detaches them); with DATA_NONE/BOOL it signals them; count 0 with
@@ -1424,6 +1427,25 @@ static int *testdev_irq_fds(struct testdev *d, uint32_t index)
 	return NULL;
 }
 
+/*
+ * MSI-X eventfds given: the device is set up as kernel vfio-pci sets up a
+ * physical one when its user does this (VFIO_DEVICE_SET_IRQS): MSI-X
+ * enabled, the function unmasked, and the vectors that got an eventfd
+ * unmasked in the device's own table.  The client masks vectors its own
+ * way (kdom keeps the guest's table and detaches masked vectors' irqfds).
+ */
+static void testdev_msix_take_over(struct testdev *d, uint32_t start, uint32_t count)
+{
+	uint16_t control = testdev_msix_control(d);
+
+	for (uint32_t v = start; v < start + count && v < TESTDEV_MSIX_VECTORS; v++)
+		if (d->msix_fds[v] >= 0)
+			d->msix_table[v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] &=
+				(uint8_t)~PCI_MSIX_ENTRY_CTRL_MASKBIT;
+	put_le16(d->config + TESTDEV_MSIX_CAP + PCI_MSIX_FLAGS,
+		 (control | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
+}
+
 static int irq_set_eventfds(struct testdev *d, const struct vu_irq_set *s, struct vu_msg *m)
 {
 	int *slots = testdev_irq_fds(d, s->index);
@@ -1505,6 +1527,8 @@ static int handle_set_irqs(struct vu_conn *c, struct vu_msg *m, struct vu_reply 
 		} else if (s.index == VFIO_PCI_MSIX_IRQ_INDEX) {
 			for (unsigned int v = 0; v < TESTDEV_MSIX_VECTORS; v++)
 				close_fd(&d->msix_fds[v]);
+			put_le16(d->config + TESTDEV_MSIX_CAP + PCI_MSIX_FLAGS,
+				 testdev_msix_control(d) & ~PCI_MSIX_FLAGS_ENABLE);
 		}
 		r->len = 0;
 		return 0;
@@ -1521,6 +1545,8 @@ static int handle_set_irqs(struct vu_conn *c, struct vu_msg *m, struct vu_reply 
 
 		if (ret)
 			return ret;
+		if (s.index == VFIO_PCI_MSIX_IRQ_INDEX)
+			testdev_msix_take_over(d, s.start, s.count);
 	} else {
 		irq_set_action(d, &s,
 			       data == VFIO_IRQ_SET_DATA_BOOL ? m->payload + sizeof(s) : NULL);

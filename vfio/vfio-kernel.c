@@ -1,4 +1,4 @@
-/* The kernel VFIO back end: type1v2 container, IOMMU group and device fds, through struct vfio_sys. */
+/* The kernel VFIO back end: type1v2 container, group and device fds, through struct vfio_sys. */
 #include "vfio/vfio-kernel.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* The kernel VFIO back end: a host PCI device through /dev/vfio, a type1 IOMMU container and its group. */
+/* The kernel VFIO back end: a host PCI device through /dev/vfio, its group, a type1 container. */
 #ifndef KDOM_VFIO_KERNEL_H
 #define KDOM_VFIO_KERNEL_H
 

@@ -391,7 +391,7 @@ START_TEST(test_set_irqs_passes_eventfds)
 					  4, 1, &fds[0]),
 			 0);
 	ck_assert_uint_eq(nic->irq_sets[1].start, 4);
-	/* Refused as the kernel refuses: past the vectors, MSI while MSI-X is on, not an eventfd. */
+	/* Refused as the kernel does: past the vectors, MSI while MSI-X is on, not an eventfd. */
 	ck_assert_int_eq(b->ops->set_irqs(b, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER,
 					  4, 2, fds),
 			 -EINVAL);

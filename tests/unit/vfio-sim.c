@@ -1,4 +1,4 @@
-/* The simulated VFIO kernel interface: containers, groups, devices and sysfs, checked as the kernel checks. */
+/* The simulated VFIO kernel: containers, groups, devices and sysfs, checked as the kernel does. */
 #include "tests/unit/vfio-sim.h"
 
 #include <errno.h>

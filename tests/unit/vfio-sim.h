@@ -1,4 +1,4 @@
-/* A simulation of the kernel's VFIO interface and sysfs PCI view, behind struct vfio_sys, for tests. */
+/* A simulation of the kernel's VFIO interface and sysfs PCI view behind struct vfio_sys. */
 #ifndef KDOM_VFIO_SIM_H
 #define KDOM_VFIO_SIM_H
 
