@@ -559,6 +559,29 @@ static void kd_append(struct kdomd *kd, struct kd_domain *d)
 }
 
 /*
+ * A PCI device belongs to one domain at a time: a live (or paused) domain
+ * holding one of dc's devices refuses it, before anything is built.
+ */
+static int kd_pci_in_use(struct kdomd *kd, const struct domain_config *dc, char *err,
+			 size_t errlen)
+{
+	for (struct kd_domain *o = kd->domains; o; o = o->next) {
+		if (o->state == KD_SHUTDOWN)
+			continue;
+		for (unsigned int i = 0; i < dc->nr_pci; i++)
+			for (unsigned int j = 0; j < o->dc.nr_pci; j++)
+				if (!strcmp(dc->pci[i], o->dc.pci[j])) {
+					snprintf(err, errlen,
+						 "pci %s is in use by domain %u (%s): the hardware "
+						 "domain has not released it",
+						 dc->pci[i], o->dom.domid, o->dom.name);
+					return -EBUSY;
+				}
+	}
+	return 0;
+}
+
+/*
  * Xen's late hardware domain: domain 0 gave the hardware role up.  Its
  * record and its process learn it (XENFEAT_dom0, kdom's feature word, the
  * policy); its CPUID table was fixed when it was built and stays.
@@ -600,6 +623,9 @@ static int kd_create(struct kdomd *kd, const char *config, const char *config_pa
 		ret = -EEXIST;
 		goto fail;
 	}
+	ret = kd_pci_in_use(kd, &d->dc, err, errlen);
+	if (ret)
+		goto fail;
 	req = (struct role_request){
 		.domid = domid >= 0 ? domid : d->dc.domid,
 		.name = d->dc.name,

@@ -15,6 +15,7 @@
 #include "vmm/vm.h"
 
 #define PT_PAGE 4096ull
+#define PT_PLACEMENT_WARNINGS 8 /* a guest moving BARs about must not flood the log */
 #define PCI_BAR0 0x10
 #define PCI_INTERRUPT_PIN 0x3d
 
@@ -153,16 +154,21 @@ static void pt_bar_map(struct pt_device *d, unsigned int bar, uint64_t gpa)
 	if (!b || !b->size)
 		return;
 	if (!pt_bar_placement_ok(d, gpa, b->size)) {
-		log_warn("%s: the guest put BAR %u at 0x%llx (+0x%llx), outside the PCI windows; "
-			 "not mapped",
-			 d->backend->name, bar, (unsigned long long)gpa,
-			 (unsigned long long)b->size);
+		if (d->placement_warnings++ < PT_PLACEMENT_WARNINGS)
+			log_warn("%s: the guest put BAR %u at 0x%llx (+0x%llx), outside the PCI "
+				 "windows; not mapped%s",
+				 d->backend->name, bar, (unsigned long long)gpa,
+				 (unsigned long long)b->size,
+				 d->placement_warnings == PT_PLACEMENT_WARNINGS
+					 ? " (further such warnings suppressed)"
+					 : "");
 		return;
 	}
 	ret = bus_register(&d->vm->mmio, gpa, b->size, pt_bar_io, m, d->pci.name);
 	if (ret) {
-		log_warn("%s: BAR %u at 0x%llx overlaps another device; not mapped",
-			 d->backend->name, bar, (unsigned long long)gpa);
+		if (d->placement_warnings++ < PT_PLACEMENT_WARNINGS)
+			log_warn("%s: BAR %u at 0x%llx overlaps another device; not mapped",
+				 d->backend->name, bar, (unsigned long long)gpa);
 		return;
 	}
 	m->mapped = true;

@@ -52,6 +52,7 @@ struct pt_device {
 	unsigned int nr_vectors;
 	uint32_t irq_index; /* VFIO_PCI_MSIX_IRQ_INDEX or _MSI_IRQ_INDEX while wired */
 	bool ended;	    /* the back end failed: the device reads all ones from now on */
+	unsigned int placement_warnings; /* refused BAR placements logged so far */
 };
 
 /*

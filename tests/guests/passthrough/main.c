@@ -158,6 +158,34 @@ static void check_intx(void)
 	report(arrived, "INTx arrived (%u interrupt(s))", intx_count);
 }
 
+/*
+ * abuse=1: what a hostile or broken guest might do must not harm kdom.
+ * BAR0 is put over this guest's own RAM (kdom refuses to map it there: the
+ * RAM stays RAM), over the LAPIC, over BAR2; then every config register is
+ * written with garbage.  Afterwards the device is put back and must work.
+ */
+static void check_abuse(void)
+{
+	static volatile uint32_t ram_word = 0x600dcafe;
+	uint32_t seed = 0x1234567;
+
+	pci_cfg_write32(slot, 0, 0x10, (uint32_t)(uint64_t)&ram_word & ~0xfffu);
+	report(ram_word == 0x600dcafe, "RAM under a BAR placed over it is still RAM");
+	pci_cfg_write32(slot, 0, 0x10, KDOM_GPA_LAPIC);
+	pci_cfg_write32(slot, 0, 0x10, pci_cfg_read32(slot, 0, 0x18) & ~0xfu);
+	for (unsigned int off = 0; off < 256; off += 4) {
+		seed = seed * 1103515245 + 12345;
+		pci_cfg_write32(slot, 0, off, seed);
+		pci_cfg_write16(slot, 0, off, seed >> 16);
+		pci_cfg_write8(slot, 0, off + 3, seed >> 8);
+	}
+	/* Back to sane: BAR0 where it belongs, decoding on. */
+	pci_cfg_write32(slot, 0, 0x10, BAR0_NEW);
+	pci_cfg_write16(slot, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	report(pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR, "config space still reads the device");
+	report(reg_read(REG_ID) == 0x4b440001, "the device still answers after the abuse");
+}
+
 void test_main(void)
 {
 	uint64_t size0, size2;
@@ -187,4 +215,6 @@ void test_main(void)
 	check_dma();
 	check_msix();
 	check_intx();
+	if (cmdline_has_word("abuse", "1", ','))
+		check_abuse();
 }
