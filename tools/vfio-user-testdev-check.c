@@ -555,6 +555,7 @@ static void check_discovery(struct client *c)
 	static const uint64_t region_size[VFIO_PCI_NUM_REGIONS] = {
 		[BAR0] = 4096,
 		[BAR2] = 4096,
+		[VFIO_PCI_BAR4_REGION_INDEX] = 65536,
 		[CFG] = 256,
 	};
 	static const uint32_t irq_count[VFIO_PCI_NUM_IRQS] = { 1, 0, 8, 0, 0 };
@@ -574,6 +575,9 @@ static void check_discovery(struct client *c)
 					? VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE
 					: 0;
 
+		if (i == VFIO_PCI_BAR4_REGION_INDEX)
+			want |= VFIO_REGION_INFO_FLAG_MMAP; /* its memfd rides along */
+
 		ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rr,
 			      sizeof(rr), NULL);
 		if (ret || rr.index != i || rr.size != region_size[i] || rr.flags != want) {
@@ -582,8 +586,8 @@ static void check_discovery(struct client *c)
 			       (unsigned long long)rr.size, rr.flags);
 		}
 	}
-	report(sizes_ok, "DEVICE_GET_REGION_INFO: BAR0 and BAR2 4 KiB, config 256, others 0, "
-			 "read/write, none mmappable");
+	report(sizes_ok, "DEVICE_GET_REGION_INFO: BAR0 and BAR2 4 KiB, BAR4 64 KiB mmappable, "
+			 "config 256, others 0, read/write");
 	{
 		struct vu_region_info ri = { .argsz = sizeof(ri), .index = 9 }, rr;
 

@@ -74,6 +74,9 @@
  *     0x0c cache line size (read/write), 0x0e header type 0
  *     0x10 BAR0: 4 KiB, 32-bit, non-prefetchable memory
  *     0x18 BAR2: 4 KiB, 32-bit, non-prefetchable memory (MSI-X)
+ *     0x20 BAR4: 64 KiB, 32-bit, prefetchable plain memory, mmappable: its
+ *          REGION_INFO reply carries the memfd behind it (flag MMAP,
+ *          offset 0), so a client can map it straight into a guest.
  *          BARs size as on hardware: write all ones, read 0xfffff000.
  *          BAR1, 3, 4, 5 and the expansion ROM read 0.
  *     0x2c subsystem vendor 0x4b44, 0x2e subsystem 0x0001
@@ -115,6 +118,7 @@
  *     0x28 DMA_COUNT   RO  DMAs completed without error since reset
  *     0x2c IRQ_ON_DMA  RW  bit 0: each finished DMA (done or error) sends
  *                          MSI-X vector 0; bit 1: it asserts INTx
+ *     0x30 BAR4_WORD0  RO  the first dword of BAR4's memory
  *     others read 0, writes ignored.
  *   BAR2: MSI-X table at 0x000 (8 entries of address low, address high,
  *   data, vector control; only vector control bit 0, the mask, is writable
@@ -269,6 +273,7 @@ _Static_assert(sizeof(struct vu_region_access) == 16, "REGION_READ/WRITE");
 #define TESTDEV_CLASS 0xff0000u
 #define TESTDEV_REVISION 1
 #define TESTDEV_BAR_SIZE 0x1000u
+#define TESTDEV_BAR4_SIZE 0x10000u /* plain memory, mmappable: the direct path */
 #define TESTDEV_MSIX_CAP 0x40
 #define TESTDEV_MSIX_VECTORS 8u
 #define TESTDEV_MSIX_BIR 2u
@@ -287,6 +292,7 @@ _Static_assert(sizeof(struct vu_region_access) == 16, "REGION_READ/WRITE");
 #define REG_IRQ_INTX 0x24
 #define REG_DMA_COUNT 0x28
 #define REG_IRQ_ON_DMA 0x2c
+#define REG_BAR4_WORD0 0x30 /* reads BAR4's first dword: what the guest wrote there */
 
 #define TESTDEV_ID 0x4b440001u
 #define STATUS_DMA_DONE (1u << 0)
@@ -324,6 +330,8 @@ struct testdev {
 	/* What the client plumbed in: eventfds and DMA regions, per connection. */
 	int intx_fd, intx_unmask_fd;
 	int msix_fds[TESTDEV_MSIX_VECTORS];
+	int bar4_fd;	/* a memfd: BAR4's memory, handed to the client to mmap */
+	uint8_t *bar4;
 	struct dma_region dma[VU_MAX_DMA_MAPS];
 	unsigned int ndma;
 };
@@ -485,6 +493,9 @@ static void testdev_config_reset(struct testdev *d)
 	/* 32-bit non-prefetchable memory BARs: type bits 0, size bits read-only. */
 	put_le32(w + PCI_BASE_ADDRESS_0, ~(TESTDEV_BAR_SIZE - 1));
 	put_le32(w + PCI_BASE_ADDRESS_2, ~(TESTDEV_BAR_SIZE - 1));
+	/* BAR4: 64 KiB of 32-bit prefetchable memory. */
+	put_le32(c + PCI_BASE_ADDRESS_4, PCI_BASE_ADDRESS_MEM_PREFETCH);
+	put_le32(w + PCI_BASE_ADDRESS_4, ~(TESTDEV_BAR4_SIZE - 1));
 	put_le16(c + PCI_SUBSYSTEM_VENDOR_ID, TESTDEV_VENDOR_ID);
 	put_le16(c + PCI_SUBSYSTEM_ID, TESTDEV_DEVICE_ID);
 	c[PCI_CAPABILITY_LIST] = TESTDEV_MSIX_CAP;
@@ -522,6 +533,14 @@ static void testdev_init(struct testdev *d)
 		d->msix_fds[v] = -1;
 	for (unsigned int i = 0; i < VU_MAX_DMA_MAPS; i++)
 		d->dma[i].fd = -1;
+	d->bar4_fd = memfd_create("vfio-user-testdev-bar4", MFD_CLOEXEC);
+	if (d->bar4_fd >= 0 && ftruncate(d->bar4_fd, TESTDEV_BAR4_SIZE) == 0)
+		d->bar4 = mmap(NULL, TESTDEV_BAR4_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       d->bar4_fd, 0);
+	if (!d->bar4 || d->bar4 == MAP_FAILED) {
+		log_msg("BAR4's memory: %s; BAR4 is left out", strerror(errno));
+		d->bar4 = NULL;
+	}
 	testdev_reset(d);
 }
 
@@ -615,6 +634,8 @@ static uint32_t testdev_bar0_read(const struct testdev *d, uint32_t offset)
 		return d->dma_count;
 	case REG_IRQ_ON_DMA:
 		return d->irq_on_dma;
+	case REG_BAR4_WORD0:
+		return d->bar4 ? get_le32(d->bar4) : 0;
 	default:
 		return 0;
 	}
@@ -686,6 +707,8 @@ static uint64_t testdev_region_size(uint32_t index)
 	case VFIO_PCI_BAR0_REGION_INDEX:
 	case VFIO_PCI_BAR2_REGION_INDEX:
 		return TESTDEV_BAR_SIZE;
+	case VFIO_PCI_BAR4_REGION_INDEX:
+		return TESTDEV_BAR4_SIZE;
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		return PCI_CFG_SPACE_SIZE;
 	default:
@@ -722,6 +745,8 @@ static int testdev_region_read(struct testdev *d, uint32_t index, uint32_t offse
 			data[i] = 0xff; /* nothing answers: master abort */
 		} else if (index == VFIO_PCI_BAR0_REGION_INDEX) {
 			data[i] = (uint8_t)(testdev_bar0_read(d, at & ~3u) >> (8 * (at & 3)));
+		} else if (index == VFIO_PCI_BAR4_REGION_INDEX) {
+			data[i] = d->bar4 ? d->bar4[at] : 0xff;
 		} else {
 			data[i] = testdev_bar2_read_byte(d, at);
 		}
@@ -748,6 +773,10 @@ static int testdev_region_write(struct testdev *d, uint32_t index, uint32_t offs
 			return -EINVAL;
 		for (uint32_t i = 0; decode && i < count; i += 4)
 			testdev_bar0_write(d, offset + i, get_le32(data + i));
+		break;
+	case VFIO_PCI_BAR4_REGION_INDEX:
+		if (decode && d->bar4)
+			memcpy(d->bar4 + offset, data, count);
 		break;
 	default:
 		for (uint32_t i = 0; decode && i < count; i++)
@@ -1036,6 +1065,7 @@ struct vu_msg {
 struct vu_reply {
 	uint8_t *data; /* the payload, after the header in the send buffer */
 	uint32_t len;
+	int fd; /* a descriptor to send along (REGION_INFO of BAR4), or -1 */
 	bool disconnect; /* close the connection after replying */
 };
 
@@ -1164,6 +1194,43 @@ static int vu_send_reply(struct vu_conn *c, const struct vu_header *req, int err
 
 	memcpy(c->buf, &hdr, sizeof(hdr));
 	return vu_send_all(c->sock, c->buf, hdr.msg_size);
+}
+
+/* The same with one descriptor riding along (SCM_RIGHTS), as vfio-user sends region fds. */
+static int vu_send_reply_fd(struct vu_conn *c, const struct vu_header *req, uint32_t len, int fd)
+{
+	struct vu_header hdr = {
+		.msg_id = req->msg_id,
+		.command = req->command,
+		.msg_size = VU_HEADER_SIZE + len,
+		.flags = VU_TYPE_REPLY,
+	};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = c->buf, .iov_len = hdr.msg_size };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	ssize_t n;
+
+	memcpy(c->buf, &hdr, sizeof(hdr));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR && !stop_requested);
+	if (n < 0)
+		return -errno;
+	/* The rest, if the socket took only part (the descriptor went with the first byte). */
+	return (size_t)n < hdr.msg_size ? vu_send_all(c->sock, c->buf + n, hdr.msg_size - n) : 0;
 }
 
 static bool fd_is_eventfd(int fd)
@@ -1362,6 +1429,10 @@ static int handle_region_info(struct vu_conn *c, struct vu_msg *m, struct vu_rep
 	info.size = testdev_region_size(index);
 	if (info.size)
 		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	if (index == VFIO_PCI_BAR4_REGION_INDEX && c->dev->bar4) {
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP; /* mmap the descriptor at offset 0 */
+		r->fd = c->dev->bar4_fd;
+	}
 	memcpy(r->data, &info, sizeof(info));
 	r->len = sizeof(info);
 	return 0;
@@ -1654,7 +1725,7 @@ static int vu_dispatch(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
 static int vu_serve_one(struct vu_conn *c)
 {
 	struct vu_msg m = { .nfds = 0 };
-	struct vu_reply r = { .data = c->buf + VU_HEADER_SIZE };
+	struct vu_reply r = { .data = c->buf + VU_HEADER_SIZE, .fd = -1 };
 	size_t got;
 	int ret, err;
 
@@ -1711,7 +1782,8 @@ static int vu_serve_one(struct vu_conn *c)
 	vu_msg_close_fds(&m);
 	free(m.payload);
 	if (!(m.hdr.flags & VU_FLAG_NO_REPLY)) {
-		ret = vu_send_reply(c, &m.hdr, err, r.len);
+		ret = r.fd >= 0 && !err ? vu_send_reply_fd(c, &m.hdr, r.len, r.fd)
+					: vu_send_reply(c, &m.hdr, err, r.len);
 		if (ret) {
 			log_msg("send: %s", strerror(-ret));
 			return 1;
