@@ -103,9 +103,11 @@ struct vu_region_access {
 #define REG_IRQ_INTX 0x24
 #define REG_DMA_COUNT 0x28
 #define REG_IRQ_ON_DMA 0x2c
+#define REG_BAR4_WORD0 0x30
 
 #define BAR0 VFIO_PCI_BAR0_REGION_INDEX
 #define BAR2 VFIO_PCI_BAR2_REGION_INDEX
+#define BAR4 VFIO_PCI_BAR4_REGION_INDEX
 #define CFG VFIO_PCI_CONFIG_REGION_INDEX
 #define MSIX_CAP 0x40
 #define MSIX_CTRL (MSIX_CAP + PCI_MSIX_FLAGS)
@@ -679,6 +681,54 @@ static void check_config_space(struct client *c)
 	       "SCRATCH reads back what was written, whole and by byte");
 }
 
+/* BAR4's memfd comes with its REGION_INFO reply; the client must not be able to shrink it. */
+static void check_bar4_fd(struct client *c, struct server *s)
+{
+	struct vu_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR4_REGION_INDEX };
+	struct vu_header hdr = { .msg_id = 900,
+				 .command = VFIO_USER_DEVICE_GET_REGION_INFO,
+				 .msg_size = HEADER_SIZE + sizeof(ri) };
+	uint8_t buf[HEADER_SIZE + sizeof(ri)];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *cm;
+	uint32_t word = 0xfeedf00d;
+	uint8_t *map;
+	int fd = -1;
+
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + HEADER_SIZE, &ri, sizeof(ri));
+	if (send_bytes(c->sock, buf, sizeof(buf), NULL, 0) ||
+	    recvmsg(c->sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(buf)) {
+		report(false, "DEVICE_GET_REGION_INFO BAR4: no reply of 48 bytes");
+		return;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	report(fd >= 0, "DEVICE_GET_REGION_INFO BAR4 carries its memfd");
+	if (fd < 0)
+		return;
+	map = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map != MAP_FAILED) {
+		memcpy(map, &word, sizeof(word));
+		munmap(map, 65536);
+	}
+	report(map != MAP_FAILED && rd32(c, BAR0, REG_BAR4_WORD0) == 0xfeedf00d,
+	       "the device sees a write through the client's mapping of BAR4");
+	report(ftruncate(fd, 0) < 0 && errno == EPERM && rd32(c, BAR4, 0) == 0xfeedf00d &&
+		       server_alive(s),
+	       "BAR4's memfd is sealed: the client cannot shrink it under the server");
+	close(fd);
+}
+
 static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 {
 	uint64_t iova = DMA_IOVA + 0x1000;
@@ -1098,6 +1148,7 @@ static void run_once_server(const char *bin, const char *path)
 
 	check_discovery(&c);
 	check_config_space(&c);
+	check_bar4_fd(&c, &s);
 	check_dma_and_irqs(&c, efd_intx, efd_msix0);
 	check_shrunk_region(&c, &s);
 	check_no_reply(&c);

@@ -43,7 +43,7 @@
  *                          or VFIO_DMA_UNMAP_FLAG_ALL; the reply echoes it
  *     4 DEVICE_GET_INFO    16 bytes {argsz, flags, num_regions, num_irqs}
  *     5 DEVICE_GET_REGION_INFO  32 bytes {argsz, flags, index, cap_offset,
- *                          size, offset}; no caps, nothing mmappable
+ *                          size, offset}; no caps; BAR4's reply carries its fd
  *     6 DEVICE_GET_REGION_IO_FDS  16 bytes {argsz, flags, index, count}:
  *                          answered with count 0 (no sub-regions, no fds)
  *     7 DEVICE_GET_IRQ_INFO  16 bytes {argsz, flags, index, count}
@@ -77,17 +77,19 @@
  *     0x20 BAR4: 64 KiB, 32-bit, prefetchable plain memory, mmappable: its
  *          REGION_INFO reply carries the memfd behind it (flag MMAP,
  *          offset 0), so a client can map it straight into a guest.
- *          BARs size as on hardware: write all ones, read 0xfffff000.
- *          BAR1, 3, 4, 5 and the expansion ROM read 0.
+ *          BARs size as on hardware: write all ones, read 0xfffff000
+ *          (BAR4: 0xffff0008).
+ *          BAR1, 3, 5 and the expansion ROM read 0.
  *     0x2c subsystem vendor 0x4b44, 0x2e subsystem 0x0001
  *     0x34 capability pointer 0x40; 0x3c interrupt line (read/write);
  *     0x3d interrupt pin 1 (INTA)
  *     0x40 MSI-X capability (the only one, next 0): message control with
  *          table size 8 (reads 7), function mask (14) and enable (15)
  *          writable; table at BAR2 + 0x000, PBA at BAR2 + 0x800
- *   Regions: BAR0 (0) and BAR2 (2) 4 KiB and config (7) 256 bytes, all
- *   read/write through REGION_READ/WRITE and none mmappable; the other
- *   indices (1, 3-6, 8) have size 0.  With memory space disabled in the
+ *   Regions: BAR0 (0) and BAR2 (2) 4 KiB, BAR4 (4) 64 KiB and config (7)
+ *   256 bytes, all read/write through REGION_READ/WRITE; only BAR4 is
+ *   mmappable (its memfd is sealed against resizing); the other indices
+ *   (1, 3, 5, 6, 8) have size 0.  With memory space disabled in the
  *   command register, BAR reads return all ones and writes are dropped.
  *
  *   BAR0 registers, 32 bits each; reads may be of any size, writes must be
@@ -330,7 +332,7 @@ struct testdev {
 	/* What the client plumbed in: eventfds and DMA regions, per connection. */
 	int intx_fd, intx_unmask_fd;
 	int msix_fds[TESTDEV_MSIX_VECTORS];
-	int bar4_fd;	/* a memfd: BAR4's memory, handed to the client to mmap */
+	int bar4_fd; /* a memfd: BAR4's memory, handed to the client to mmap */
 	uint8_t *bar4;
 	struct dma_region dma[VU_MAX_DMA_MAPS];
 	unsigned int ndma;
@@ -533,8 +535,10 @@ static void testdev_init(struct testdev *d)
 		d->msix_fds[v] = -1;
 	for (unsigned int i = 0; i < VU_MAX_DMA_MAPS; i++)
 		d->dma[i].fd = -1;
-	d->bar4_fd = memfd_create("vfio-user-testdev-bar4", MFD_CLOEXEC);
-	if (d->bar4_fd >= 0 && ftruncate(d->bar4_fd, TESTDEV_BAR4_SIZE) == 0)
+	/* Sealed at its size: a client that shrank it would make our accesses SIGBUS. */
+	d->bar4_fd = memfd_create("vfio-user-testdev-bar4", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (d->bar4_fd >= 0 && ftruncate(d->bar4_fd, TESTDEV_BAR4_SIZE) == 0 &&
+	    fcntl(d->bar4_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
 		d->bar4 = mmap(NULL, TESTDEV_BAR4_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			       d->bar4_fd, 0);
 	if (!d->bar4 || d->bar4 == MAP_FAILED) {
@@ -1065,7 +1069,7 @@ struct vu_msg {
 struct vu_reply {
 	uint8_t *data; /* the payload, after the header in the send buffer */
 	uint32_t len;
-	int fd; /* a descriptor to send along (REGION_INFO of BAR4), or -1 */
+	int fd;		 /* a descriptor to send along (REGION_INFO of BAR4), or -1 */
 	bool disconnect; /* close the connection after replying */
 };
 
