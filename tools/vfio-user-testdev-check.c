@@ -560,7 +560,7 @@ static void check_discovery(struct client *c)
 		[VFIO_PCI_BAR4_REGION_INDEX] = 65536,
 		[CFG] = 256,
 	};
-	static const uint32_t irq_count[VFIO_PCI_NUM_IRQS] = { 1, 0, 8, 0, 0 };
+	static const uint32_t irq_count[VFIO_PCI_NUM_IRQS] = { 1, 1, 8, 0, 0 };
 	bool sizes_ok = true, counts_ok = true;
 	int ret;
 
@@ -619,7 +619,7 @@ static void check_discovery(struct client *c)
 						VFIO_IRQ_INFO_AUTOMASKED),
 			       "DEVICE_GET_IRQ_INFO INTx: eventfd, maskable, automasked");
 	}
-	report(counts_ok, "DEVICE_GET_IRQ_INFO: INTx 1, MSI 0, MSI-X 8, ERR 0, REQ 0");
+	report(counts_ok, "DEVICE_GET_IRQ_INFO: INTx 1, MSI 1, MSI-X 8, ERR 0, REQ 0");
 	info = (struct vu_info4){ .argsz = sizeof(info), .a = 5 };
 	ret = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &info, sizeof(info), NULL, 0, &reply,
 		      sizeof(reply), NULL);
@@ -642,8 +642,10 @@ static void check_config_space(struct client *c)
 	report(rd(c, CFG, PCI_INTERRUPT_PIN, 1) == 1, "config: interrupt pin INTA");
 	report(rd(c, CFG, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, "config: capability list bit");
 	report(rd(c, CFG, PCI_CAPABILITY_LIST, 1) == MSIX_CAP &&
-		       rd(c, CFG, MSIX_CAP, 2) == PCI_CAP_ID_MSIX,
-	       "config: capability list holds MSI-X alone, at 0x40");
+		       rd(c, CFG, MSIX_CAP, 1) == PCI_CAP_ID_MSIX &&
+		       rd(c, CFG, MSIX_CAP + 1, 1) == 0x50 && rd(c, CFG, 0x50, 1) == PCI_CAP_ID_MSI &&
+		       rd(c, CFG, 0x51, 1) == 0,
+	       "config: capability list: MSI-X at 0x40, then MSI (64-bit) at 0x50");
 	report((rd(c, CFG, MSIX_CTRL, 2) & PCI_MSIX_FLAGS_QSIZE) == 7,
 	       "config: MSI-X table size 8");
 	report(rd32(c, CFG, MSIX_CAP + PCI_MSIX_TABLE) == 2 &&
@@ -783,8 +785,9 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 		       VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &memfd, 1);
 	report(ret == -EINVAL, "SET_IRQS: a memfd for an eventfd: EINVAL (%s)", strerror(-ret));
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		       VFIO_PCI_MSI_IRQ_INDEX, 0, 1, NULL, 0);
-	report(ret == -EINVAL, "SET_IRQS: MSI has no vectors: EINVAL (%s)", strerror(-ret));
+		       VFIO_PCI_MSI_IRQ_INDEX, 1, 1, NULL, 0);
+	report(ret == -EINVAL, "SET_IRQS: MSI has one vector, not two: EINVAL (%s)",
+	       strerror(-ret));
 	ret = set_irqs(
 		c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
 		VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0);

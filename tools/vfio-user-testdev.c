@@ -135,7 +135,9 @@
  *       itself; ACTION_UNMASK (DATA_NONE/BOOL, or an eventfd the client
  *       signals, e.g. KVM's resamplefd) unmasks it, and a line still up
  *       fires again.  ACTION_MASK (DATA_NONE/BOOL) masks.
- *     MSI (1): count 0.  MSI-X (2): count 8, EVENTFD; TRIGGER only.  Giving
+ *     MSI (1): count 1 (capability at 0x50, 64-bit address; giving it an
+ *       eventfd enables it, as vfio-pci does; BAR0 0x34 IRQ_MSI sends it).
+ *     MSI-X (2): count 8, EVENTFD; TRIGGER only.  Giving
  *       MSI-X eventfds enables MSI-X and unmasks those vectors in the
  *       device, as kernel vfio-pci programs a physical device's table; count
  *       0 disables MSI-X again.
@@ -295,6 +297,8 @@ _Static_assert(sizeof(struct vu_region_access) == 16, "REGION_READ/WRITE");
 #define REG_DMA_COUNT 0x28
 #define REG_IRQ_ON_DMA 0x2c
 #define REG_BAR4_WORD0 0x30 /* reads BAR4's first dword: what the guest wrote there */
+#define REG_IRQ_MSI 0x34    /* write 1: send the MSI */
+#define TESTDEV_MSI_CAP 0x50
 
 #define TESTDEV_ID 0x4b440001u
 #define STATUS_DMA_DONE (1u << 0)
@@ -332,6 +336,7 @@ struct testdev {
 	/* What the client plumbed in: eventfds and DMA regions, per connection. */
 	int intx_fd, intx_unmask_fd;
 	int msix_fds[TESTDEV_MSIX_VECTORS];
+	int msi_fd;  /* the MSI's eventfd, or -1 */
 	int bar4_fd; /* a memfd: BAR4's memory, handed to the client to mmap */
 	uint8_t *bar4;
 	struct dma_region dma[VU_MAX_DMA_MAPS];
@@ -504,7 +509,15 @@ static void testdev_config_reset(struct testdev *d)
 	w[PCI_INTERRUPT_LINE] = 0xff;
 	c[PCI_INTERRUPT_PIN] = 1;
 	msix[PCI_CAP_LIST_ID] = PCI_CAP_ID_MSIX;
-	msix[PCI_CAP_LIST_NEXT] = 0;
+	msix[PCI_CAP_LIST_NEXT] = TESTDEV_MSI_CAP;
+	/* MSI: one vector, 64-bit address; enable, address and data writable. */
+	c[TESTDEV_MSI_CAP + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
+	c[TESTDEV_MSI_CAP + PCI_CAP_LIST_NEXT] = 0;
+	put_le16(c + TESTDEV_MSI_CAP + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT);
+	put_le16(w + TESTDEV_MSI_CAP + PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE);
+	put_le32(w + TESTDEV_MSI_CAP + PCI_MSI_ADDRESS_LO, 0xfffffffc);
+	put_le32(w + TESTDEV_MSI_CAP + PCI_MSI_ADDRESS_HI, 0xffffffff);
+	put_le16(w + TESTDEV_MSI_CAP + PCI_MSI_DATA_64, 0xffff);
 	put_le16(msix + PCI_MSIX_FLAGS, TESTDEV_MSIX_VECTORS - 1);
 	put_le16(w + TESTDEV_MSIX_CAP + PCI_MSIX_FLAGS,
 		 PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
@@ -530,7 +543,7 @@ static void testdev_reset(struct testdev *d)
 static void testdev_init(struct testdev *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->intx_fd = d->intx_unmask_fd = -1;
+	d->intx_fd = d->intx_unmask_fd = d->msi_fd = -1;
 	for (unsigned int v = 0; v < TESTDEV_MSIX_VECTORS; v++)
 		d->msix_fds[v] = -1;
 	for (unsigned int i = 0; i < VU_MAX_DMA_MAPS; i++)
@@ -571,6 +584,7 @@ static void testdev_disconnect(struct testdev *d)
 	while (d->ndma)
 		testdev_dma_unmap(d, d->ndma - 1);
 	close_fd(&d->intx_fd);
+	close_fd(&d->msi_fd);
 	close_fd(&d->intx_unmask_fd);
 	for (unsigned int v = 0; v < TESTDEV_MSIX_VECTORS; v++)
 		close_fd(&d->msix_fds[v]);
@@ -679,6 +693,12 @@ static void testdev_bar0_write(struct testdev *d, uint32_t offset, uint32_t valu
 		break;
 	case REG_IRQ_ON_DMA:
 		d->irq_on_dma = value & (IRQ_ON_DMA_MSIX0 | IRQ_ON_DMA_INTX);
+		break;
+	case REG_IRQ_MSI:
+		/* Sent when MSI is enabled and the client gave it an eventfd. */
+		if ((value & 1) && d->msi_fd >= 0 &&
+		    (get_le16(d->config + TESTDEV_MSI_CAP + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_ENABLE))
+			eventfd_signal(d->msi_fd);
 		break;
 	default:
 		break;
@@ -1462,6 +1482,7 @@ static uint32_t testdev_irq_count(uint32_t index)
 {
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
+	case VFIO_PCI_MSI_IRQ_INDEX:
 		return 1;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		return TESTDEV_MSIX_VECTORS;
@@ -1497,6 +1518,8 @@ static int *testdev_irq_fds(struct testdev *d, uint32_t index)
 {
 	if (index == VFIO_PCI_INTX_IRQ_INDEX)
 		return &d->intx_fd;
+	if (index == VFIO_PCI_MSI_IRQ_INDEX)
+		return &d->msi_fd;
 	if (index == VFIO_PCI_MSIX_IRQ_INDEX)
 		return d->msix_fds;
 	return NULL;
@@ -1599,6 +1622,11 @@ static int handle_set_irqs(struct vu_conn *c, struct vu_msg *m, struct vu_reply 
 		if (s.index == VFIO_PCI_INTX_IRQ_INDEX) {
 			close_fd(&d->intx_fd);
 			close_fd(&d->intx_unmask_fd);
+		} else if (s.index == VFIO_PCI_MSI_IRQ_INDEX) {
+			close_fd(&d->msi_fd);
+			put_le16(d->config + TESTDEV_MSI_CAP + PCI_MSI_FLAGS,
+				 get_le16(d->config + TESTDEV_MSI_CAP + PCI_MSI_FLAGS) &
+					 ~PCI_MSI_FLAGS_ENABLE);
 		} else if (s.index == VFIO_PCI_MSIX_IRQ_INDEX) {
 			for (unsigned int v = 0; v < TESTDEV_MSIX_VECTORS; v++)
 				close_fd(&d->msix_fds[v]);
@@ -1622,6 +1650,11 @@ static int handle_set_irqs(struct vu_conn *c, struct vu_msg *m, struct vu_reply 
 			return ret;
 		if (s.index == VFIO_PCI_MSIX_IRQ_INDEX)
 			testdev_msix_take_over(d, s.start, s.count);
+		if (s.index == VFIO_PCI_MSI_IRQ_INDEX && d->msi_fd >= 0)
+			/* As vfio-pci enables MSI on the device when it is given an eventfd. */
+			put_le16(d->config + TESTDEV_MSI_CAP + PCI_MSI_FLAGS,
+				 get_le16(d->config + TESTDEV_MSI_CAP + PCI_MSI_FLAGS) |
+					 PCI_MSI_FLAGS_ENABLE);
 	} else {
 		irq_set_action(d, &s,
 			       data == VFIO_IRQ_SET_DATA_BOOL ? m->payload + sizeof(s) : NULL);

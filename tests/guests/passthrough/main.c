@@ -3,6 +3,8 @@
 
 const char test_title[] = "passthrough: a passed-through PCI device end to end";
 
+/* Registers, DMA, the direct BAR, MSI-X, INTx and MSI, in that order. */
+
 /* The kdom test device (tools/vfio-user-testdev.c has the whole register map). */
 #define TESTDEV_VENDOR 0x4b44
 #define TESTDEV_DEVICE 0x0001
@@ -18,6 +20,9 @@ const char test_title[] = "passthrough: a passed-through PCI device end to end";
 #define REG_IRQ_INTX 0x24
 #define REG_DMA_COUNT 0x28
 #define REG_BAR4_WORD0 0x30
+#define REG_IRQ_MSI 0x34
+#define PCI_CAP_ID_MSI 0x05
+#define MSI_VECTOR 0x52
 #define STATUS_DONE 0x1
 #define STATUS_ERROR 0x2
 
@@ -36,7 +41,7 @@ const char test_title[] = "passthrough: a passed-through PCI device end to end";
 #define DMA_BYTES 4096
 
 static uint8_t dma_buffer[DMA_BYTES] __attribute__((aligned(4096)));
-static volatile unsigned int msix_count, intx_count;
+static volatile unsigned int msix_count, intx_count, msi_count;
 static uint64_t bar0;
 static unsigned int slot;
 
@@ -164,6 +169,36 @@ static void check_msix(void)
 	pci_cfg_write16(slot, 0, cap + 2, pci_cfg_read16(slot, 0, cap + 2) & ~MSIX_ENABLE);
 }
 
+static void on_msi(unsigned int vector)
+{
+	msi_count++;
+}
+
+/* Plain MSI: message in the capability, enabled, one interrupt. */
+static void check_msi(void)
+{
+	unsigned int cap = find_capability(PCI_CAP_ID_MSI);
+	uint16_t control;
+
+	report(cap != 0, "MSI capability at 0x%x", cap);
+	if (!cap)
+		return;
+	control = pci_cfg_read16(slot, 0, cap + 2);
+	pci_cfg_write32(slot, 0, cap + 4, (uint32_t)msi_address());
+	if (control & 0x80) { /* 64-bit address */
+		pci_cfg_write32(slot, 0, cap + 8, (uint32_t)(msi_address() >> 32));
+		pci_cfg_write16(slot, 0, cap + 12, msi_data(MSI_VECTOR));
+	} else {
+		pci_cfg_write16(slot, 0, cap + 8, msi_data(MSI_VECTOR));
+	}
+	pci_cfg_write16(slot, 0, cap + 2, control | 1);
+	reg_write(REG_IRQ_MSI, 1);
+	bool arrived = irq_wait(&msi_count, 1, 1000);
+
+	report(arrived, "MSI arrived (%u interrupt(s))", msi_count);
+	pci_cfg_write16(slot, 0, cap + 2, control & ~1);
+}
+
 static void check_intx(void)
 {
 	uint8_t pin = pci_cfg_read8(slot, 0, 0x3d);
@@ -265,6 +300,7 @@ void test_main(void)
 
 	irq_set_handler(MSIX_VECTOR, on_msix);
 	irq_set_handler(INTX_VECTOR, on_intx);
+	irq_set_handler(MSI_VECTOR, on_msi);
 	lapic_enable();
 	check_registers();
 	check_direct_bar();
@@ -275,6 +311,7 @@ void test_main(void)
 	check_dma();
 	check_msix();
 	check_intx();
+	check_msi();
 	if (cmdline_has_word("abuse", "1", ','))
 		check_abuse();
 }
