@@ -82,7 +82,8 @@ KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c \
 	toolstack/cmd-pci.c
 
-KDOMD_SRCS := toolstack/kdomd.c toolstack/domain-process.c
+KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-domains.c toolstack/kdomd-manage.c \
+	toolstack/domain-process.c
 
 UNIT_SRCS := \
 	tests/unit/main.c \
