@@ -199,6 +199,34 @@ int roles_admit(struct role_registry *reg, const struct role_request *req, struc
 	return 0;
 }
 
+int roles_preview(const struct role_registry *reg, const struct role_request *req,
+		  uint32_t *domid, unsigned int *roles, char *err, size_t errlen)
+{
+	bool hardware, moves;
+	int ret = request_domid(reg, req, domid, err, errlen);
+
+	if (!ret)
+		ret = decide_hardware(reg, *domid, req->hardware, &hardware, &moves, err, errlen);
+	if (!ret)
+		*roles = (hardware ? DOMAIN_ROLE_HARDWARE : 0) |
+			 (req->control ? DOMAIN_ROLE_CONTROL : 0);
+	return ret;
+}
+
+int roles_cancel(struct role_registry *reg, struct domain *d, struct domain *previous)
+{
+	int ret = roles_release(reg, d->domid);
+
+	/* An admission that moved the hardware role and is taken back gives it back. */
+	if (!ret && previous && reg->hardware_moved && !reg->hardware &&
+	    previous->domid == reg->hardware_moved_from) {
+		previous->roles |= DOMAIN_ROLE_HARDWARE;
+		reg->hardware = previous;
+		reg->hardware_moved = false;
+	}
+	return ret;
+}
+
 int roles_release(struct role_registry *reg, uint32_t domid)
 {
 	if (!roles_domid_in_use(reg, domid))

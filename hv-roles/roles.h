@@ -55,6 +55,21 @@ int roles_init(struct role_registry *reg, int64_t hardware_domid, char *err, siz
 int roles_admit(struct role_registry *reg, const struct role_request *req, struct domain *out,
 		char *err, size_t errlen);
 
+/*
+ * What roles_admit() would decide for req, changing nothing: the domid and
+ * the DOMAIN_ROLE_* flags (for a policy check before the domain exists).
+ * 0 or the error roles_admit() would give.
+ */
+int roles_preview(const struct role_registry *reg, const struct role_request *req,
+		  uint32_t *domid, unsigned int *roles, char *err, size_t errlen);
+
+/*
+ * Take back the last roles_admit() of d, which never ran: its domid is free
+ * again and, if it moved the hardware role, previous (the domain it came
+ * from) holds it again.  0 or -ENOENT.
+ */
+int roles_cancel(struct role_registry *reg, struct domain *d, struct domain *previous);
+
 /* Forget domain domid (it went away); its domid becomes free.  -ENOENT if not admitted. */
 int roles_release(struct role_registry *reg, uint32_t domid);
 

@@ -48,6 +48,7 @@ struct dp {
 	pthread_mutex_t kdomd_lock;
 	struct kdom_client kdomd;
 	bool kdomd_open;
+	int kdomd_fd; /* the connection's fd while open, else -1: for dp_end_kdomd_waits() */
 	unsigned int images; /* CREATEDOMAIN images written so far */
 	int ctl_fd, con_fd, con_client;
 	struct dp_conn conns[DP_MAX_CONNS];
@@ -99,6 +100,19 @@ static void dp_close_conn(struct dp_conn *c)
 		close(c->fd);
 	msg_reader_free(&c->reader);
 	c->fd = -1;
+}
+
+/*
+ * A vCPU may be waiting for kdomd's answer to a management hypercall (with
+ * the lock held): shutting the socket down ends that wait, so the vCPU can
+ * see the domain stopping.  The fd itself is closed by its owner.
+ */
+static void dp_end_kdomd_waits(struct dp *dp)
+{
+	int fd = __atomic_load_n(&dp->kdomd_fd, __ATOMIC_ACQUIRE);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
 }
 
 static json_t *dp_status(struct dp *dp)
@@ -173,6 +187,7 @@ static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
 	}
 	if (!strcmp(op, "destroy")) {
 		vm_stop(&dp->rd->vm, VM_STOP_DESTROY, 0, "destroyed");
+		dp_end_kdomd_waits(dp);
 		return msg_reply_ok(id, NULL);
 	}
 	if (!strcmp(op, "stop")) {
@@ -190,6 +205,7 @@ static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
 				sizeof(err)))
 			return msg_reply_error(id, EINVAL, "%s", err);
 		vm_stop(&dp->rd->vm, stops[code], 0, "shut down by a control domain");
+		dp_end_kdomd_waits(dp);
 		return msg_reply_ok(id, NULL);
 	}
 	if (!strcmp(op, "shutdown")) {
@@ -335,6 +351,11 @@ static char *dp_guest_text(struct dp *dp, uint64_t gpa, uint64_t len)
 
 	if (!src || memchr(src, '\0', len))
 		return NULL;
+	json_t *probe = json_stringn(src, len); /* NULL for text that is not UTF-8 */
+
+	if (!probe)
+		return NULL;
+	json_decref(probe);
 	copy = malloc(len + 1);
 	if (copy) {
 		memcpy(copy, src, len);
@@ -360,7 +381,8 @@ static int64_t dp_create_args(struct dp *dp, const struct kdom_hypercall *req, j
 		free(config);
 		return -KDOM_EFAULT;
 	}
-	snprintf(path, sizeof(path), "%s/%u.image%u", p->run_dir, p->domain.domid, dp->images++);
+	snprintf(path, sizeof(path), "%s/%u.image%u", p->run_dir, p->domain.domid,
+		 __atomic_fetch_add(&dp->images, 1, __ATOMIC_RELAXED));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, image, req->arg[1]) != (ssize_t)req->arg[1]) {
 		if (fd >= 0)
@@ -459,8 +481,14 @@ static int64_t dp_manage(void *opaque, struct kdom_hypercall *req)
 	ret = dp_manage_args(dp, req, &args);
 	if (ret)
 		return ret;
+	/*
+	 * While this vCPU waits for kdomd it counts as parked (a pause must not
+	 * wait for it), and a destroy shuts the connection to end the wait.
+	 */
+	vm_outside_enter(&dp->rd->vm);
 	pthread_mutex_lock(&dp->kdomd_lock);
-	for (int attempt = 0; attempt < 2; attempt++) {
+	call = -ENOTCONN;
+	for (int attempt = 0; attempt < 2 && !dp->rd->vm.stopping; attempt++) {
 		if (!dp->kdomd_open) {
 			call = kdom_client_open(&dp->kdomd, dp->params->kdomd_socket, err,
 						sizeof(err));
@@ -469,20 +497,27 @@ static int64_t dp_manage(void *opaque, struct kdom_hypercall *req)
 				break;
 			}
 			dp->kdomd_open = true;
+			__atomic_store_n(&dp->kdomd_fd, dp->kdomd.fd, __ATOMIC_RELEASE);
 		}
 		call = kdom_client_call(&dp->kdomd, "manage", json_incref(args), &result, err,
 					sizeof(err));
 		if (call != -ECONNRESET && call != -EPIPE)
 			break;
+		__atomic_store_n(&dp->kdomd_fd, -1, __ATOMIC_RELEASE);
 		kdom_client_close(&dp->kdomd); /* kdomd restarted: once more on a new connection */
 		dp->kdomd_open = false;
 	}
 	pthread_mutex_unlock(&dp->kdomd_lock);
+	vm_outside_leave(&dp->rd->vm);
+	/* A CREATEDOMAIN image that kdomd did not take (it renames what it takes) goes. */
+	const char *image = json_string_value(json_object_get(args, "image"));
+
+	if (image)
+		unlink(image);
 	json_decref(args);
-	if (!dp->kdomd_open)
-		return -KDOM_EIO;
 	if (call) {
 		log_debug("management hypercall refused: %s", err);
+		json_decref(result);
 		return dp_errno(call);
 	}
 	if (req->op == KDOM_HC_SYSCTL) {
@@ -528,6 +563,7 @@ static void dp_on_signal(unsigned int signo, void *opaque)
 
 	vm_stop(&dp->rd->vm, VM_STOP_DESTROY, 0, "stopped by signal %u (%s)", signo,
 		strsignal(signo));
+	dp_end_kdomd_waits(dp);
 }
 
 static void dp_ready(int fd, const char *error)
@@ -564,7 +600,9 @@ static void dp_write_outcome(const struct domain_process_params *p, const struct
 int domain_process_main(const struct domain_process_params *p)
 {
 	char ctl_path[256], con_path[256], log_path[256], spec[300];
-	struct dp dp = { .params = p, .ctl_fd = -1, .con_fd = -1, .con_client = -1 };
+	struct dp dp = {
+		.params = p, .ctl_fd = -1, .con_fd = -1, .con_client = -1, .kdomd_fd = -1
+	};
 	struct run_domain *rd = calloc(1, sizeof(*rd));
 	const struct domain_config *dc = p->dc;
 	char err[512] = "";

@@ -218,8 +218,14 @@ static void kd_remove(struct kdomd *kd, struct kd_domain *d, bool drop_image)
 	kd_remove_files(kd, d->dom.domid);
 	/* An image a domain handed over with CREATEDOMAIN goes with the domain. */
 	snprintf(path, sizeof(path), "%s/images/", kd->state_dir);
-	if (drop_image && d->dc.kernel && !strncmp(d->dc.kernel, path, strlen(path)))
-		unlink(d->dc.kernel);
+	if (drop_image && d->dc.kernel && !strncmp(d->dc.kernel, path, strlen(path))) {
+		bool shared = false; /* a rename-restart's new domain boots the same image */
+
+		for (struct kd_domain *o = kd->domains; o; o = o->next)
+			shared |= o->dc.kernel && !strcmp(o->dc.kernel, d->dc.kernel);
+		if (!shared)
+			unlink(d->dc.kernel);
+	}
 	roles_release(&kd->registry, d->dom.domid);
 	kd_free_domain(d);
 }
@@ -278,8 +284,16 @@ int kd_ctl_call(struct kd_domain *d, const char *op, json_t *args, json_t **resu
 		ret = msg_reader_next(&d->ctl_reader, &msg, err, errlen);
 		if (ret < 0)
 			return ret;
-		if (ret > 0)
+		if (ret > 0) {
+			json_int_t id = json_integer_value(json_object_get(msg, "id"));
+
+			/* A request that timed out may be answered late: skip its reply. */
+			if (id > 0 && (uint64_t)id < d->ctl_id) {
+				json_decref(msg);
+				continue;
+			}
 			break;
+		}
 		ret = poll(&pfd, 1, KD_CTL_TIMEOUT_MS);
 		if (ret == 0) {
 			snprintf(err, errlen, "domain %u's process did not answer '%s'",
@@ -629,7 +643,11 @@ int kd_create(struct kdomd *kd, const char *config, const char *config_path, int
 	kd_remove_logs(kd, d->dom.domid); /* a new domain: a domid's old logs go */
 	ret = kd_spawn(kd, d, paused, err, errlen);
 	if (ret) {
-		roles_release(&kd->registry, d->dom.domid);
+		/* A late hardware domain that never ran gives the role back to domain 0. */
+		struct kd_domain *previous =
+			moved_from <= DOMID_MAX ? kd_find_domid(kd, moved_from) : NULL;
+
+		roles_cancel(&kd->registry, &d->dom, previous ? &previous->dom : NULL);
 		goto fail;
 	}
 	kd_append(kd, d);

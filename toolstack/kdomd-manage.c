@@ -197,25 +197,37 @@ static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain 
 		ret = -EINVAL;
 	}
 	if (!ret) {
-		/* The roles the registry will give it: asked for, or the designated domid. */
-		bool hardware =
-			probe.dc.hardware ||
-			(probe.dc.domid >= 0 && probe.dc.domid == kd->registry.hardware_domid);
+		/* Exactly what the registry will make of it, and what it could reach. */
+		struct role_request req = {
+			.domid = probe.dc.domid,
+			.name = probe.dc.name,
+			.hardware = probe.dc.hardware,
+			.control = probe.dc.control,
+		};
+		uint32_t domid;
+		unsigned int roles;
 
-		probe.dom.roles = (hardware ? DOMAIN_ROLE_HARDWARE : 0) |
-				  (probe.dc.control ? DOMAIN_ROLE_CONTROL : 0);
-		probe.dom.domid = probe.dc.domid >= 0 ? (uint32_t)probe.dc.domid : DOMID_MAX;
+		ret = roles_preview(&kd->registry, &req, &domid, &roles, err, sizeof(err));
+		probe.dom.roles = roles;
+		probe.dom.domid = domid;
 		snprintf(probe.dom.name, sizeof(probe.dom.name), "%s", probe.dc.name);
-		if (kd_may(kd, caller, &probe, POLICY_OP_CREATE, true))
+		if (!ret && kd_may(kd, caller, &probe, POLICY_OP_CREATE, true))
 			ret = -EPERM;
 		/*
-		 * A new control domain's grants come from the policy file by name,
-		 * so only a caller that manages everything may make one.
+		 * Only a caller that manages everything may make a domain with
+		 * power of its own: the hardware or a control role (whose grants
+		 * come from the policy file by name), domain 0 (the bootstrap
+		 * domain), or access to host devices (pci, driver_domain).
 		 */
-		if (!ret && probe.dc.control && !kd_manages_all(kd, caller)) {
-			log_warn("policy: domain %u (%s) may not create a control domain (%s): "
-				 "that needs \"*\"",
-				 caller->dom.domid, caller->dom.name, probe.dc.name);
+		if (!ret && (roles || domid == 0 || probe.dc.nr_pci || probe.dc.driver_domain) &&
+		    !kd_manages_all(kd, caller)) {
+			log_warn("policy: domain %u (%s) may not create %s (%s): that needs \"*\"",
+				 caller->dom.domid, caller->dom.name,
+				 roles & DOMAIN_ROLE_HARDWARE	? "the hardware domain"
+				 : roles & DOMAIN_ROLE_CONTROL ? "a control domain"
+				 : domid == 0		       ? "domain 0"
+							       : "a domain with PCI devices",
+				 probe.dc.name);
 			ret = -EPERM;
 		}
 	}

@@ -58,6 +58,12 @@ static int assign_vfio_user(const struct domain *d, const struct policy_domain_c
 	const char *rule;
 	int ret;
 
+	/* The rules that need nothing of the device come first: no connection for a refusal. */
+	if (policy_may_assign_pci(d, cfg, ph, &facts, &rule)) {
+		snprintf(err, errlen, "pci vfio-user:%s refused for domain %u (%s): %s", spec->path,
+			 d->domid, d->name, rule);
+		return -EPERM;
+	}
 	ret = vfio_user_open(spec->path, &b, err, errlen);
 	if (ret)
 		return ret;

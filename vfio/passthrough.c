@@ -204,8 +204,34 @@ static void pt_bar_moved(void *opaque, unsigned int bar, uint64_t old_gpa, uint6
 
 /* ---- Interrupts ------------------------------------------------------------------------ */
 
+/*
+ * Kernel vfio-pci takes one interrupt type at a time: INTx is switched off
+ * while MSI or MSI-X is wired, and on again after.
+ */
+static void pt_intx_trigger(struct pt_device *d, bool on)
+{
+	int32_t fd;
+
+	if (!d->intx_wired || d->ended)
+		return;
+	if (!on) {
+		d->backend->ops->set_irqs(d->backend, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+		return;
+	}
+	fd = d->intx_fd;
+	if (!d->backend->ops->set_irqs(d->backend, VFIO_PCI_INTX_IRQ_INDEX,
+				       VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &fd)) {
+		fd = d->intx_resample_fd;
+		d->backend->ops->set_irqs(d->backend, VFIO_PCI_INTX_IRQ_INDEX,
+					  VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &fd);
+	}
+}
+
 static void pt_vectors_unwire(struct pt_device *d)
 {
+	bool had = d->nr_vectors != 0;
+
 	if (d->nr_vectors && !d->ended)
 		d->backend->ops->set_irqs(d->backend, d->irq_index, VFIO_IRQ_SET_ACTION_TRIGGER, 0,
 					  0, NULL);
@@ -221,6 +247,8 @@ static void pt_vectors_unwire(struct pt_device *d)
 		*v = (struct pt_vector){ .fd = -1 };
 	}
 	d->nr_vectors = 0;
+	if (had)
+		pt_intx_trigger(d, true);
 }
 
 /* Route vector i to (addr, data); its irqfd only while it may be delivered. */
@@ -253,6 +281,7 @@ static int pt_vectors_wire(struct pt_device *d, uint32_t index, unsigned int n)
 
 	if (n > PT_MAX_VECTORS)
 		n = PT_MAX_VECTORS;
+	pt_intx_trigger(d, false);
 	for (unsigned int i = 0; i < n; i++) {
 		d->vectors[i] = (struct pt_vector){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
 		fds[i] = d->vectors[i].fd;

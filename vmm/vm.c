@@ -230,6 +230,21 @@ void vm_park(struct vm *vm)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+void vm_outside_enter(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->outside++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_outside_leave(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->outside--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 int vm_pause(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
@@ -240,7 +255,7 @@ int vm_pause(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->parked < vm->nr_vcpus && !vm->stopping)
+	while (vm->parked + vm->outside < vm->nr_vcpus && !vm->stopping)
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	pthread_mutex_unlock(&vm->pause_lock);
 	return 0;

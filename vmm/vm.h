@@ -78,6 +78,7 @@ struct vm {
 	bool pause_requested;
 	bool started;		 /* vm_start() ran */
 	unsigned int parked;	 /* vCPU threads parked now */
+	unsigned int outside;	 /* vCPU threads waiting outside the VM (count as parked) */
 	struct vm_outcome outcome;
 	int stop_fd; /* eventfd: written once when the domain stops */
 };
@@ -123,6 +124,14 @@ void vm_stop(struct vm *vm, enum vm_stop_reason reason, unsigned int result, con
 int vm_pause(struct vm *vm);
 int vm_unpause(struct vm *vm);
 bool vm_paused(struct vm *vm);
+
+/*
+ * A vCPU thread about to wait on something outside the VM (a toolstack
+ * answer) counts as parked meanwhile, so that vm_pause() does not wait for
+ * it; it parks for real at its next run if a pause is still requested.
+ */
+void vm_outside_enter(struct vm *vm);
+void vm_outside_leave(struct vm *vm);
 
 /* Called by a vCPU thread between runs: park while a pause is requested. */
 void vm_park(struct vm *vm);

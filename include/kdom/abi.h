@@ -96,7 +96,7 @@ struct kdom_hypercall {
  *   CREATEDOMAIN    arg[0] = gpa of a kernel image in the caller's memory,
  *                   arg[1] = its length (at most 64 MiB), arg[2] = gpa of a
  *                   domain config in xl.cfg syntax without `kernel`,
- *                   arg[3] = its length (at most 64 KiB).  ret = the new
+ *                   arg[3] = its length (at most 16 KiB, UTF-8).  ret = the new
  *                   domid; the domain is created paused.
  *   DESTROYDOMAIN, PAUSEDOMAIN, UNPAUSEDOMAIN   arg[0] = domid.
  *   GETDOMAININFO   arg[0] = a domid: the first domain from it up that the
@@ -113,7 +113,7 @@ struct kdom_hypercall {
 
 /* Limits of CREATEDOMAIN's inputs. */
 #define KDOM_CREATE_IMAGE_MAX (64u << 20)
-#define KDOM_CREATE_CONFIG_MAX (64u << 10)
+#define KDOM_CREATE_CONFIG_MAX (16u << 10) /* fits a control-protocol message escaped */
 
 /* XEN_DOMINF_* flags (public/domctl.h) */
 #define KDOM_DOMINF_DYING (1u << 0)

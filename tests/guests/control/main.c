@@ -9,8 +9,9 @@ const char test_title[] = "control: domctl/sysctl management through the hyperca
  *   info:D            domctl getdomaininfo (the first visible domain >= D)
  *   pause:D unpause:D destroy:D
  *   poweroff:D crash:D   sched_op remote_shutdown with that reason
- *   create            domctl createdomain from module 0 (the kernel image the
- *                     launch gave this domain), config from child=NAME
+ *   create:V          domctl createdomain from module 0 (the kernel image the
+ *                     launch gave this domain), named child=NAME (NAME1...); V 1 asks
+ *                     for domid 0, 2 for the control role, 3 for a PCI device
  *   finalize          kdom_op launch_finalize
  *   domexc            kdom_op get_dom_exc (the count is printed)
  *   sleep:MS          wait (the others act meanwhile)
@@ -106,24 +107,44 @@ static int64_t do_list(void)
 	return n >= 0 ? 0 : n;
 }
 
-/* The kernel image the launch handed this domain as module 0. */
-static int64_t do_create(void)
+/*
+ * The kernel image the launch handed this domain as module 0.  variant
+ * (create:V) shapes the config: 0 plain, 1 asks for domid 0, 2 for the
+ * control role, 3 for a PCI device; childlabel=L labels it.
+ */
+static int64_t do_create(uint64_t variant)
 {
+	static const char *const extras[] = {
+		"",
+		"domid = 0\n",
+		"control = 1\n",
+		"pci = [ \"vfio-user:/nonexistent.sock\" ]\ndriver_domain = 1\n",
+	};
 	const struct hvm_start_info *si = start_info();
 	const struct hvm_modlist_entry *mod;
-	static char config[256];
-	const char *child = cmdline_get("child");
+	static char config[512];
+	const char *child = cmdline_get("child"), *label = cmdline_get("childlabel");
 	uint64_t args[4];
 	int64_t ret;
+	size_t len;
 
 	if (!si || si->nr_modules < 1) {
 		test_error("create: no module 0 to create a domain from");
 		return -KDOM_EINVAL;
 	}
+	if (variant >= sizeof(extras) / sizeof(extras[0]))
+		variant = 0;
 	mod = (const void *)si->modlist_paddr;
-	snprintf(config, sizeof(config),
-		 "name = \"%s\"\nmemory = 16\nextra = \"marker=%s\"\n", child ? child : "child",
-		 child ? child : "child");
+	/* The plain variant is named child=NAME itself; the others NAME1, NAME2, ... */
+	len = snprintf(config, sizeof(config), "name = \"%s", child ? child : "child");
+	if (variant)
+		len += snprintf(config + len, sizeof(config) - len, "%llu",
+				(unsigned long long)variant);
+	len += snprintf(config + len, sizeof(config) - len,
+			"\"\nmemory = 16\nextra = \"marker=%s\"\n%s", child ? child : "child",
+			extras[variant]);
+	if (label)
+		snprintf(config + len, sizeof(config) - len, "label = \"%s\"\n", label);
 	args[0] = mod->paddr;
 	args[1] = mod->size;
 	args[2] = (uint64_t)config;
@@ -168,7 +189,7 @@ static int64_t run_step(const char *step, bool *counted)
 		return hypercall(KDOM_HC_SCHED_OP, KDOM_SCHEDOP_REMOTE_SHUTDOWN, args);
 	}
 	if (!strcmp(op, "create")) {
-		int64_t ret = do_create();
+		int64_t ret = do_create(domid);
 
 		return ret >= 0 ? 0 : ret;
 	}
