@@ -495,6 +495,56 @@ START_TEST(test_registry_late_hardware_domain_first)
 }
 END_TEST
 
+/* What the registry would decide, without deciding it; and an admission taken back. */
+START_TEST(test_registry_preview_and_cancel)
+{
+	struct role_registry reg;
+	struct role_request req = { .domid = 0, .name = "zero" };
+	struct domain dom0, hwdom, g;
+	unsigned int roles = 99;
+	uint32_t domid = 99;
+	char err[256];
+
+	ck_assert_int_eq(roles_init(&reg, ROLES_HARDWARE_DOMID_DEFAULT, err, sizeof(err)), 0);
+	/* Domain 0 with no hardware domain yet would be the hardware domain. */
+	ck_assert_int_eq(roles_preview(&reg, &req, &domid, &roles, err, sizeof(err)), 0);
+	ck_assert_uint_eq(domid, 0);
+	ck_assert_uint_eq(roles, DOMAIN_ROLE_HARDWARE);
+	ck_assert(!roles_domid_in_use(&reg, 0)); /* nothing was admitted */
+	req = (struct role_request){ .domid = ROLES_DOMID_ANY, .name = "g", .control = true };
+	ck_assert_int_eq(roles_preview(&reg, &req, &domid, &roles, err, sizeof(err)), 0);
+	ck_assert_uint_eq(domid, 1);
+	ck_assert_uint_eq(roles, DOMAIN_ROLE_CONTROL);
+	req = (struct role_request){ .domid = 4, .name = "h", .hardware = true };
+	ck_assert_int_eq(roles_preview(&reg, &req, &domid, &roles, err, sizeof(err)), -EINVAL);
+
+	/* A late hardware domain that never ran: the role goes back to domain 0. */
+	ck_assert_int_eq(roles_init(&reg, 3, err, sizeof(err)), 0);
+	ck_assert_int_eq(admit(&reg, 0, "boot", false, false, &dom0, err, sizeof(err)), 0);
+	ck_assert(is_hardware_domain(&dom0));
+	req = (struct role_request){ .domid = ROLES_DOMID_ANY, .name = "any" };
+	ck_assert_int_eq(roles_preview(&reg, &req, &domid, &roles, err, sizeof(err)), 0);
+	ck_assert_uint_eq(domid, 1);
+	ck_assert_uint_eq(roles, 0);
+	req = (struct role_request){ .domid = 3, .name = "hw" };
+	ck_assert_int_eq(roles_preview(&reg, &req, &domid, &roles, err, sizeof(err)), 0);
+	ck_assert_uint_eq(roles, DOMAIN_ROLE_HARDWARE);
+	ck_assert(is_hardware_domain(&dom0)); /* the preview moved nothing */
+	ck_assert_int_eq(admit(&reg, 3, "hw", false, false, &hwdom, err, sizeof(err)), 0);
+	ck_assert(!is_hardware_domain(&dom0));
+	ck_assert_int_eq(roles_cancel(&reg, &hwdom, &dom0), 0);
+	ck_assert(is_hardware_domain(&dom0));
+	ck_assert_int_eq(roles_hardware_domid(&reg), 0);
+	ck_assert(!roles_domid_in_use(&reg, 3));
+	/* Cancelling an ordinary admission frees its domid and moves nothing. */
+	ck_assert_int_eq(admit(&reg, ROLES_DOMID_ANY, "g", false, false, &g, err, sizeof(err)), 0);
+	ck_assert_int_eq(roles_cancel(&reg, &g, NULL), 0);
+	ck_assert(!roles_domid_in_use(&reg, g.domid));
+	ck_assert(is_hardware_domain(&dom0));
+	ck_assert_int_eq(roles_cancel(&reg, &g, NULL), -ENOENT);
+}
+END_TEST
+
 Suite *roles_suite(void)
 {
 	Suite *suite = suite_create("roles");
@@ -509,6 +559,7 @@ Suite *roles_suite(void)
 	tcase_add_test(registry, test_registry_allocation_and_release);
 	tcase_add_test(registry, test_registry_late_hardware_domain);
 	tcase_add_test(registry, test_registry_late_hardware_domain_first);
+	tcase_add_test(registry, test_registry_preview_and_cancel);
 	suite_add_tcase(suite, policy);
 	suite_add_tcase(suite, registry);
 	return suite;
