@@ -204,6 +204,27 @@ bench: all
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 
+# Install the binaries, man pages and systemd unit (PREFIX=/usr/local, DESTDIR for packaging).
+PREFIX ?= /usr/local
+DESTDIR ?=
+.PHONY: install uninstall
+install: $(KDOM) $(KDOMD)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 $(KDOM) $(KDOMD) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/kdom.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/kdom.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/kdomd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|/usr/local/bin/kdomd|$(PREFIX)/bin/kdomd|' contrib/kdomd.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/kdomd.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/kdom $(DESTDIR)$(PREFIX)/bin/kdomd \
+		$(DESTDIR)$(PREFIX)/share/man/man1/kdom.1 $(DESTDIR)$(PREFIX)/share/man/man5/kdom.cfg.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/kdomd.8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/kdomd.service
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD)
