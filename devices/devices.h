@@ -59,7 +59,7 @@ int post_port_create(struct post_port *post, struct vm *vm);
 /* The kdom hypercall port (DESIGN.md): one exit serves one request block. */
 struct hypercall_port {
 	struct vm *vm;
-	unsigned int complaints;	/* warnings logged about bad requests */
+	unsigned int complaints;       /* warnings logged about bad requests */
 	unsigned int shutdown_request; /* the toolstack's request: SHUTDOWN_* + 1, 0 none */
 	/* Domain management ops go here when a toolstack runs the domain; else NULL. */
 	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);

@@ -76,8 +76,10 @@ static int64_t hypercall_port_manage(void *opaque, struct kdom_hypercall *req)
 static void hypercall_op_describe(const struct kdom_hypercall *req, char *buf, size_t len)
 {
 	static const char *const domctls[] = {
-		[KDOM_DOMCTL_CREATEDOMAIN] = "create",	 [KDOM_DOMCTL_DESTROYDOMAIN] = "destroy",
-		[KDOM_DOMCTL_PAUSEDOMAIN] = "pause",	 [KDOM_DOMCTL_UNPAUSEDOMAIN] = "unpause",
+		[KDOM_DOMCTL_CREATEDOMAIN] = "create",
+		[KDOM_DOMCTL_DESTROYDOMAIN] = "destroy",
+		[KDOM_DOMCTL_PAUSEDOMAIN] = "pause",
+		[KDOM_DOMCTL_UNPAUSEDOMAIN] = "unpause",
 		[KDOM_DOMCTL_GETDOMAININFO] = "getdomaininfo",
 	};
 

@@ -126,8 +126,8 @@ void hypercall_dispatch(const struct domain *caller, const struct hypercall_ops 
 		req->ret = hypercall_kdom_op(caller, ops, req);
 		break;
 	case KDOM_HC_DOMCTL:
-		req->ret = domctl_known(req->cmd) ? hypercall_manage(caller, ops, req)
-						  : -KDOM_ENOSYS;
+		req->ret =
+			domctl_known(req->cmd) ? hypercall_manage(caller, ops, req) : -KDOM_ENOSYS;
 		break;
 	case KDOM_HC_SYSCTL:
 		req->ret = req->cmd == KDOM_SYSCTL_GETDOMAININFOLIST

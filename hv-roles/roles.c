@@ -199,8 +199,8 @@ int roles_admit(struct role_registry *reg, const struct role_request *req, struc
 	return 0;
 }
 
-int roles_preview(const struct role_registry *reg, const struct role_request *req,
-		  uint32_t *domid, unsigned int *roles, char *err, size_t errlen)
+int roles_preview(const struct role_registry *reg, const struct role_request *req, uint32_t *domid,
+		  unsigned int *roles, char *err, size_t errlen)
 {
 	bool hardware, moves;
 	int ret = request_domid(reg, req, domid, err, errlen);

@@ -60,8 +60,8 @@ int roles_admit(struct role_registry *reg, const struct role_request *req, struc
  * the DOMAIN_ROLE_* flags (for a policy check before the domain exists).
  * 0 or the error roles_admit() would give.
  */
-int roles_preview(const struct role_registry *reg, const struct role_request *req,
-		  uint32_t *domid, unsigned int *roles, char *err, size_t errlen);
+int roles_preview(const struct role_registry *reg, const struct role_request *req, uint32_t *domid,
+		  unsigned int *roles, char *err, size_t errlen);
 
 /*
  * Take back the last roles_admit() of d, which never ran: its domid is free

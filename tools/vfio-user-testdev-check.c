@@ -643,8 +643,8 @@ static void check_config_space(struct client *c)
 	report(rd(c, CFG, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, "config: capability list bit");
 	report(rd(c, CFG, PCI_CAPABILITY_LIST, 1) == MSIX_CAP &&
 		       rd(c, CFG, MSIX_CAP, 1) == PCI_CAP_ID_MSIX &&
-		       rd(c, CFG, MSIX_CAP + 1, 1) == 0x50 && rd(c, CFG, 0x50, 1) == PCI_CAP_ID_MSI &&
-		       rd(c, CFG, 0x51, 1) == 0,
+		       rd(c, CFG, MSIX_CAP + 1, 1) == 0x50 &&
+		       rd(c, CFG, 0x50, 1) == PCI_CAP_ID_MSI && rd(c, CFG, 0x51, 1) == 0,
 	       "config: capability list: MSI-X at 0x40, then MSI (64-bit) at 0x50");
 	report((rd(c, CFG, MSIX_CTRL, 2) & PCI_MSIX_FLAGS_QSIZE) == 7,
 	       "config: MSI-X table size 8");

@@ -81,10 +81,11 @@ static int pci_parse(const char *command, int argc, char **argv, const char **di
 	if (optind != argc - 1)
 		return cli_usage_error(command, "one BDF expected");
 	if (pci_spec_parse(argv[optind], spec, err, sizeof(err)) || spec->kind != PCI_SPEC_HOST)
-		return cli_usage_error(command, "%s", spec->kind == PCI_SPEC_HOST
-							     ? err
-							     : "a host PCI address, not a vfio-user "
-							       "socket");
+		return cli_usage_error(command, "%s",
+				       spec->kind == PCI_SPEC_HOST
+					       ? err
+					       : "a host PCI address, not a vfio-user "
+						 "socket");
 	*dir = pci_state_dir(*dir);
 	return 0;
 }

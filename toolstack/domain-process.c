@@ -48,7 +48,7 @@ struct dp {
 	pthread_mutex_t kdomd_lock;
 	struct kdom_client kdomd;
 	bool kdomd_open;
-	int kdomd_fd; /* the connection's fd while open, else -1: for dp_end_kdomd_waits() */
+	int kdomd_fd;	     /* the connection's fd while open, else -1: for dp_end_kdomd_waits() */
 	unsigned int images; /* CREATEDOMAIN images written so far */
 	int ctl_fd, con_fd, con_client;
 	struct dp_conn conns[DP_MAX_CONNS];
@@ -156,8 +156,8 @@ static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
 		return msg_reply_error(id, -ret, "%s", err);
 	if (!strcmp(op, "hello")) {
 		c->hello = true;
-		return msg_reply_ok(id, json_pack("{s:s, s:i}", "server", "kdom-domain",
-						 "version", KDOM_PROTOCOL_VERSION));
+		return msg_reply_ok(id, json_pack("{s:s, s:i}", "server", "kdom-domain", "version",
+						  KDOM_PROTOCOL_VERSION));
 	}
 	if (!c->hello)
 		return msg_reply_error(id, EPROTO, "say hello first");
@@ -402,8 +402,10 @@ static int64_t dp_create_args(struct dp *dp, const struct kdom_hypercall *req, j
 static int64_t dp_manage_args(struct dp *dp, const struct kdom_hypercall *req, json_t **out)
 {
 	static const char *const domctl_calls[] = {
-		[KDOM_DOMCTL_CREATEDOMAIN] = "create",	  [KDOM_DOMCTL_DESTROYDOMAIN] = "destroy",
-		[KDOM_DOMCTL_PAUSEDOMAIN] = "pause",	  [KDOM_DOMCTL_UNPAUSEDOMAIN] = "unpause",
+		[KDOM_DOMCTL_CREATEDOMAIN] = "create",
+		[KDOM_DOMCTL_DESTROYDOMAIN] = "destroy",
+		[KDOM_DOMCTL_PAUSEDOMAIN] = "pause",
+		[KDOM_DOMCTL_UNPAUSEDOMAIN] = "unpause",
 		[KDOM_DOMCTL_GETDOMAININFO] = "getdomaininfo",
 	};
 	json_t *args = json_object();
@@ -424,9 +426,10 @@ static int64_t dp_manage_args(struct dp *dp, const struct kdom_hypercall *req, j
 		json_object_set_new(args, "domid", json_integer(req->arg[0] & 0xffffffff));
 		json_object_set_new(args, "reason", json_integer(req->arg[1]));
 	} else {
-		json_object_set_new(args, "call", json_string(req->cmd == KDOM_KDOMOP_LAUNCH_FINALIZE
-								      ? "finalize"
-								      : "dom_exc"));
+		json_object_set_new(args, "call",
+				    json_string(req->cmd == KDOM_KDOMOP_LAUNCH_FINALIZE
+							? "finalize"
+							: "dom_exc"));
 	}
 	if (ret)
 		json_decref(args);
@@ -586,8 +589,8 @@ static void dp_write_outcome(const struct domain_process_params *p, const struct
 {
 	char path[256];
 	json_t *outcome = json_pack("{s:s, s:i, s:i, s:s}", "reason",
-				    vm_stop_reason_name(o->reason), "result", (int)o->result, "exit",
-				    vm_outcome_exit_code(o), "message", o->message);
+				    vm_stop_reason_name(o->reason), "result", (int)o->result,
+				    "exit", vm_outcome_exit_code(o), "message", o->message);
 	int ret;
 
 	domain_process_path(path, sizeof(path), p->run_dir, p->domain.domid, "outcome");
@@ -621,8 +624,7 @@ int domain_process_main(const struct domain_process_params *p)
 	rd->host = *p->host; /* borrowed strings: this process never frees them */
 	domain_process_path(ctl_path, sizeof(ctl_path), p->run_dir, p->domain.domid, "ctl");
 	domain_process_path(con_path, sizeof(con_path), p->run_dir, p->domain.domid, "console");
-	domain_process_path(log_path, sizeof(log_path), p->run_dir, p->domain.domid,
-			    "console.log");
+	domain_process_path(log_path, sizeof(log_path), p->run_dir, p->domain.domid, "console.log");
 	snprintf(spec, sizeof(spec), "append:%s", log_path);
 	if (console_open(&rd->console, spec, err, sizeof(err))) {
 		dp_ready(p->ready_fd, err);

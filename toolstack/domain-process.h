@@ -12,9 +12,9 @@ struct domain_process_params {
 	struct domain domain; /* as kdomd's role registry admitted it */
 	const struct domain_config *dc;
 	const struct host_config *host;
-	const char *run_dir; /* DOMID.ctl, DOMID.console, DOMID.outcome, DOMID.console.log */
-	bool paused;	     /* built but not started until unpaused */
-	int ready_fd;	     /* gets "ok\n" or "error: MESSAGE\n" once the domain is built */
+	const char *run_dir;	  /* DOMID.ctl, DOMID.console, DOMID.outcome, DOMID.console.log */
+	bool paused;		  /* built but not started until unpaused */
+	int ready_fd;		  /* gets "ok\n" or "error: MESSAGE\n" once the domain is built */
 	const char *kdomd_socket; /* where the guest's management hypercalls go */
 };
 

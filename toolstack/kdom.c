@@ -63,7 +63,8 @@ static void kdom_usage(FILE *out)
 		if ((int)strlen(kdom_commands[i].name) > width)
 			width = strlen(kdom_commands[i].name);
 	for (size_t i = 0; i < KDOM_NR_COMMANDS; i++)
-		fprintf(out, "  %-*s  %s\n", width, kdom_commands[i].name, kdom_commands[i].summary);
+		fprintf(out, "  %-*s  %s\n", width, kdom_commands[i].name,
+			kdom_commands[i].summary);
 	fprintf(out, "\n'kdom help COMMAND' or 'kdom COMMAND --help' describes a command.\n");
 }
 

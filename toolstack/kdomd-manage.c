@@ -223,7 +223,7 @@ static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain 
 		    !kd_manages_all(kd, caller)) {
 			log_warn("policy: domain %u (%s) may not create %s (%s): that needs \"*\"",
 				 caller->dom.domid, caller->dom.name,
-				 roles & DOMAIN_ROLE_HARDWARE	? "the hardware domain"
+				 roles & DOMAIN_ROLE_HARDWARE  ? "the hardware domain"
 				 : roles & DOMAIN_ROLE_CONTROL ? "a control domain"
 				 : domid == 0		       ? "domain 0"
 							       : "a domain with PCI devices",

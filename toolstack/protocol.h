@@ -88,8 +88,8 @@ const char *msg_errno_name(int err);
 int msg_errno_value(const char *name);
 
 /* Typed getters for request arguments: 0, or -EINVAL with "'key' must be ..." in err. */
-int msg_get_string(const json_t *args, const char *key, bool required, const char **out,
-		   char *err, size_t errlen);
+int msg_get_string(const json_t *args, const char *key, bool required, const char **out, char *err,
+		   size_t errlen);
 int msg_get_bool(const json_t *args, const char *key, bool dflt, bool *out, char *err,
 		 size_t errlen);
 int msg_get_int(const json_t *args, const char *key, int64_t min, int64_t max, int64_t dflt,

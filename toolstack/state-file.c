@@ -125,7 +125,7 @@ int state_mkdirs(const char *path, mode_t mode)
 	if (len >= sizeof(copy))
 		return -ENAMETOOLONG;
 	memcpy(copy, path, len + 1);
-	for (char *p = copy + 1; ; p++) {
+	for (char *p = copy + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;
 

@@ -32,8 +32,9 @@ static int assign_host(const struct domain *d, const struct policy_domain_config
 	ret = vfio_kernel_group_status(spec->bdf, &vfio_sys_host, &group, &viable, why,
 				       sizeof(why));
 	if (ret == -ENOENT)
-		snprintf(why, sizeof(why), "%s has no IOMMU group: is the IOMMU on "
-					   "(intel_iommu=on or amd_iommu=on)?",
+		snprintf(why, sizeof(why),
+			 "%s has no IOMMU group: is the IOMMU on "
+			 "(intel_iommu=on or amd_iommu=on)?",
 			 spec->bdf);
 	facts.group_viable = !ret && viable;
 	if (policy_may_assign_pci(d, cfg, ph, &facts, &rule)) {
@@ -67,8 +68,8 @@ static int assign_vfio_user(const struct domain *d, const struct policy_domain_c
 	ret = vfio_user_open(spec->path, &b, err, errlen);
 	if (ret)
 		return ret;
-	ret = b->ops->region_read(b, VFIO_PCI_CONFIG_REGION_INDEX, PCI_CLASS_REVISION,
-				  &class_rev, 4);
+	ret = b->ops->region_read(b, VFIO_PCI_CONFIG_REGION_INDEX, PCI_CLASS_REVISION, &class_rev,
+				  4);
 	if (ret) {
 		snprintf(err, errlen, "pci vfio-user:%s: cannot read its config space: %s",
 			 spec->path, strerror(-ret));

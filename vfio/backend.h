@@ -28,8 +28,8 @@ struct pt_backend_ops {
 	/* Access len (1, 2, 4 or 8, or any for config space) bytes of a region. */
 	int (*region_read)(struct pt_backend *b, uint32_t index, uint64_t offset, void *data,
 			   uint32_t len);
-	int (*region_write)(struct pt_backend *b, uint32_t index, uint64_t offset,
-			    const void *data, uint32_t len);
+	int (*region_write)(struct pt_backend *b, uint32_t index, uint64_t offset, const void *data,
+			    uint32_t len);
 	/* VFIO_DEVICE_GET_IRQ_INFO for info->index (INTX, MSI, MSIX): count, flags. */
 	int (*irq_info)(struct pt_backend *b, struct vfio_irq_info *info);
 	/*

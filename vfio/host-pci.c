@@ -118,8 +118,9 @@ int host_pci_bind_vfio(const char *bdf, char *previous, size_t prevlen, char *er
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers_probe", sysfs_root());
 	ret = write_string(path, bdf);
 	if (ret) {
-		snprintf(err, errlen, "cannot bind %s to vfio-pci (is the vfio-pci module loaded?): %s",
-			 bdf, strerror(-ret));
+		snprintf(err, errlen,
+			 "cannot bind %s to vfio-pci (is the vfio-pci module loaded?): %s", bdf,
+			 strerror(-ret));
 		return ret;
 	}
 	return 0;

@@ -20,7 +20,7 @@
 #define PCI_INTERRUPT_PIN 0x3d
 
 /* Memory slots for BARs: one per BAR of each slot's device, after RAM's. */
-#define PT_SLOT(dev_slot, bar) (VM_SLOT_FIRST_FREE + (dev_slot) * PT_BARS + (bar))
+#define PT_SLOT(dev_slot, bar) (VM_SLOT_FIRST_FREE + (dev_slot)*PT_BARS + (bar))
 
 static void pt_end(struct pt_device *d, int err)
 {
@@ -428,7 +428,8 @@ static int pt_place_bars(struct pt_device *d, char *err, size_t errlen)
 				       &gpa) &&
 		    pci_bus_alloc_mmio(d->pci.bus, b->size, !(b->is64 && b->size >= (256ull << 20)),
 				       &gpa)) {
-			snprintf(err, errlen, "%s: no room for BAR %u (%llu bytes) in the PCI windows",
+			snprintf(err, errlen,
+				 "%s: no room for BAR %u (%llu bytes) in the PCI windows",
 				 d->backend->name, bar, (unsigned long long)b->size);
 			return -ENOSPC;
 		}
@@ -442,8 +443,8 @@ static int pt_place_bars(struct pt_device *d, char *err, size_t errlen)
 	return 0;
 }
 
-int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend,
-		     char *err, size_t errlen)
+int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend, char *err,
+		     size_t errlen)
 {
 	struct pt_device *d = calloc(1, sizeof(*d));
 	int ret;

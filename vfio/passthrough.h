@@ -23,10 +23,10 @@ struct pt_bar_map {
 	unsigned int index;
 	bool mapped;
 	uint64_t gpa, size;
-	int mmap_fd;	  /* the back end's, when the region can be mmapped; else -1 */
+	int mmap_fd; /* the back end's, when the region can be mmapped; else -1 */
 	uint64_t mmap_offset;
-	void *host;	  /* the mmapped region (a memory slot), or NULL (trapped) */
-	uint32_t slot;	  /* its KVM memory slot */
+	void *host;    /* the mmapped region (a memory slot), or NULL (trapped) */
+	uint32_t slot; /* its KVM memory slot */
 	bool slot_used;
 	uint64_t table_lo, table_hi; /* the MSI-X table and PBA pages, trapped inside */
 };
@@ -62,8 +62,8 @@ struct pt_device {
  * (closed by pt_device_destroy(), or here on failure).  0, or -errno with
  * err.
  */
-int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend,
-		     char *err, size_t errlen);
+int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend, char *err,
+		     size_t errlen);
 
 /* Unwire, unmap, reset and close (after the vCPUs are joined). */
 void pt_device_destroy(struct pt_device *d);

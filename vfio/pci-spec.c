@@ -42,8 +42,9 @@ int pci_spec_parse(const char *text, struct pci_spec *spec, char *err, size_t er
 	if (!strncmp(text, "vfio-user:", 10)) {
 		len = strlen(text + 10);
 		if (len == 0 || len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			snprintf(err, errlen, "pci '%.64s': a vfio-user socket path of 1 to %zu bytes",
-				 text, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+			snprintf(err, errlen,
+				 "pci '%.64s': a vfio-user socket path of 1 to %zu bytes", text,
+				 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 			return -EINVAL;
 		}
 		spec->kind = PCI_SPEC_VFIO_USER;
@@ -61,7 +62,8 @@ int pci_spec_parse(const char *text, struct pci_spec *spec, char *err, size_t er
 	colon = strchr(p, ':');
 	dot = colon ? strchr(colon, '.') : NULL;
 	if (!colon || !dot || hex_field(p, colon - p, 0xff, &bus) ||
-	    hex_field(colon + 1, dot - colon - 1, 0x1f, &dev) || hex_field(dot + 1, strlen(dot + 1), 7, &fn))
+	    hex_field(colon + 1, dot - colon - 1, 0x1f, &dev) ||
+	    hex_field(dot + 1, strlen(dot + 1), 7, &fn))
 		goto bad;
 	spec->domain = domain;
 	spec->bus = bus;

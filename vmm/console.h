@@ -10,8 +10,8 @@
 #define CONSOLE_LINE_MAX 256
 
 struct console {
-	int out_fd; /* guest output; -1 drops it */
-	int in_fd;  /* host input for the guest; -1 when there is none */
+	int out_fd;    /* guest output; -1 drops it */
+	int in_fd;     /* host input for the guest; -1 when there is none */
 	int client_fd; /* an attached console client (kdom console), or -1 */
 	bool owns_out;
 	pthread_mutex_t lock;

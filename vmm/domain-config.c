@@ -290,16 +290,17 @@ static int apply_driver_domain(void *target, const struct cfg *cfg, const struct
 }
 
 /* A label names a tenant in the policy file: the same characters as a name. */
-static int apply_label(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-		       char *err, size_t errlen)
+static int apply_label(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		       size_t errlen)
 {
 	struct domain_config *dc = target;
 	const char *v = s->value.string;
 	size_t len = strlen(v);
 
-	if (len == 0 || len >= DOMAIN_NAME_MAX || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							   "abcdefghijklmnopqrstuvwxyz"
-							   "0123456789_.-") != len)
+	if (len == 0 || len >= DOMAIN_NAME_MAX ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "abcdefghijklmnopqrstuvwxyz"
+		      "0123456789_.-") != len)
 		return config_error(err, errlen,
 				    "label '%.*s' must be 1 to %d letters, digits, '_', '.' or '-'",
 				    QUOTE_MAX, v, DOMAIN_NAME_MAX - 1);
@@ -323,8 +324,8 @@ const char *domain_action_name(enum domain_action action)
 }
 
 /* on_poweroff = "destroy" and its siblings; xl's coredump-* actions are not offered. */
-static int apply_action(void *target, const struct cfg *cfg, const struct cfg_setting *s,
-			char *err, size_t errlen)
+static int apply_action(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+			size_t errlen)
 {
 	static const char *const keys[DOMAIN_SHUTDOWN_COUNT] = {
 		[DOMAIN_SHUTDOWN_POWEROFF] = "on_poweroff",
@@ -345,8 +346,8 @@ static int apply_action(void *target, const struct cfg *cfg, const struct cfg_se
 		}
 	}
 	return config_error(err, errlen,
-			    "%s '%.*s' is not destroy, restart, preserve or rename-restart",
-			    s->key, QUOTE_MAX, s->value.string);
+			    "%s '%.*s' is not destroy, restart, preserve or rename-restart", s->key,
+			    QUOTE_MAX, s->value.string);
 }
 
 /*

@@ -76,9 +76,9 @@ struct vm {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
 	bool pause_requested;
-	bool started;		 /* vm_start() ran */
-	unsigned int parked;	 /* vCPU threads parked now */
-	unsigned int outside;	 /* vCPU threads waiting outside the VM (count as parked) */
+	bool started;	      /* vm_start() ran */
+	unsigned int parked;  /* vCPU threads parked now */
+	unsigned int outside; /* vCPU threads waiting outside the VM (count as parked) */
 	struct vm_outcome outcome;
 	int stop_fd; /* eventfd: written once when the domain stops */
 };

@@ -932,9 +932,10 @@ START_TEST(test_domain_cpuid_key)
 	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_CRASH], DOMAIN_ACTION_RENAME_RESTART);
 	ck_assert_int_eq(dc.on[DOMAIN_SHUTDOWN_WATCHDOG], DOMAIN_ACTION_RESTART);
 	domain_config_free(&dc);
-	check_apply_error("on_crash = 'coredump-destroy'\n",
-			  "t.cfg:1: on_crash 'coredump-destroy' is not destroy, restart, preserve or "
-			  "rename-restart");
+	check_apply_error(
+		"on_crash = 'coredump-destroy'\n",
+		"t.cfg:1: on_crash 'coredump-destroy' is not destroy, restart, preserve or "
+		"rename-restart");
 	check_apply_error("\ncpuid = \"host,nosuch=1\"\n",
 			  "t.cfg:2: cpuid: unknown feature 'nosuch'");
 	check_apply_error("cpuid = 1\n", "t.cfg:1: 'cpuid' must be a string");

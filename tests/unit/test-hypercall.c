@@ -244,14 +244,12 @@ START_TEST(test_management_bad_requests)
 	ck_assert_int_eq(rec.manage_calls, 0);
 	/* Every domain may read its own control request. */
 	rec.request = KDOM_SHUTDOWN_REBOOT + 1;
-	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST,
-			  0);
+	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST, 0);
 	ck_assert_int_eq(req.ret, 0);
 	ck_assert_uint_eq(req.arg[0], 1);
 	ck_assert_uint_eq(req.arg[1], KDOM_SHUTDOWN_REBOOT);
 	rec.request = 0;
-	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST,
-			  0);
+	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, KDOM_KDOMOP_GET_CONTROL_REQUEST, 0);
 	ck_assert_uint_eq(req.arg[0], 0);
 	req = manage_call(&guest, &rec, false, KDOM_HC_KDOM_OP, 77, 0);
 	ck_assert_int_eq(req.ret, -KDOM_ENOSYS);

@@ -201,13 +201,16 @@ START_TEST(test_role_table_devices)
 		      row->what);
 	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &dev, NULL) == row->pci_driver,
 		      "%s: pci driver", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &nodrivers, &dev, NULL) == row->pci_driver_denied,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &nodrivers, &dev, NULL) ==
+			      row->pci_driver_denied,
 		      "%s: pci driver denied", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unreleased, NULL) == row->pci_unreleased,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unreleased, NULL) ==
+			      row->pci_unreleased,
 		      "%s: pci unreleased", row->what);
 	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &bridge, NULL) == row->pci_bridge,
 		      "%s: pci bridge", row->what);
-	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unviable, NULL) == row->pci_unviable,
+	ck_assert_msg(policy_may_assign_pci(d, &driver, &host, &unviable, NULL) ==
+			      row->pci_unviable,
 		      "%s: pci unviable", row->what);
 	ck_assert_msg(policy_shutdown_forwarded(d) == row->shutdown_forwarded, "%s: shutdown",
 		      row->what);

@@ -96,7 +96,8 @@ static int64_t do_list(void)
 	size_t len = 0;
 
 	for (int64_t i = 0; i < n && i < 64; i++)
-		len += snprintf(seen + len, sizeof(seen) - len, "%s%u", i ? "+" : "", infos[i].domid);
+		len += snprintf(seen + len, sizeof(seen) - len, "%s%u", i ? "+" : "",
+				infos[i].domid);
 	if (n > 0)
 		printf("list: %s\n", seen);
 	if (n >= 0 && see) {

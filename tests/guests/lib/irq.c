@@ -59,8 +59,8 @@ static uint32_t ioapic_read(unsigned int reg)
 void ioapic_route(unsigned int pin, unsigned int vector, bool level, bool active_low)
 {
 	ioapic_write(IOAPIC_REDIR(pin) + 1, lapic_id() << 24);
-	ioapic_write(IOAPIC_REDIR(pin), vector | (level ? IOAPIC_LEVEL : 0) |
-						(active_low ? IOAPIC_ACTIVE_LOW : 0));
+	ioapic_write(IOAPIC_REDIR(pin),
+		     vector | (level ? IOAPIC_LEVEL : 0) | (active_low ? IOAPIC_ACTIVE_LOW : 0));
 }
 
 void ioapic_mask(unsigned int pin, bool masked)

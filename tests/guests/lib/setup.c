@@ -66,7 +66,8 @@ void idt_init(void)
 	for (unsigned int vector = 0; vector < 32; vector++)
 		idt_set(vector, exception_stubs + vector * EXCEPTION_STUB_SIZE, IDT_INTERRUPT_GATE);
 	for (unsigned int vector = 32; vector < 256; vector++)
-		idt_set(vector, irq_stubs + (vector - 32) * EXCEPTION_STUB_SIZE, IDT_INTERRUPT_GATE);
+		idt_set(vector, irq_stubs + (vector - 32) * EXCEPTION_STUB_SIZE,
+			IDT_INTERRUPT_GATE);
 	tss_area.io_bitmap[IO_BITMAP_BYTES] = 0xff;
 }
 
