@@ -199,6 +199,8 @@ bench: all
 	$(Q)bench/startup
 	$(Q)bench/exit-latency
 	$(Q)bench/memory
+	$(Q)bench/kdomd-density
+	$(Q)bench/passthrough
 
 .PHONY: format
 format:
