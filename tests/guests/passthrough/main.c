@@ -276,6 +276,24 @@ static void run_bench(uint64_t reads)
 	       (unsigned long long)tsc_khz());
 }
 
+/*
+ * survive=1: the test kills the device's server while this guest runs; the
+ * device must then read as absent (all ones) and everything else go on.
+ */
+static void check_survival(void)
+{
+	uint64_t deadline = tsc_deadline_ms(15000);
+	uint32_t id;
+
+	printf("passthrough: waiting for the device's server to go away\n");
+	while ((id = reg_read(REG_ID)) != 0xffffffff && !tsc_expired(deadline))
+		udelay(20000);
+	report(id == 0xffffffff, "the device reads all ones once its server is gone");
+	reg_write(REG_SCRATCH, 1); /* dropped, harmlessly */
+	report(pci_cfg_read16(slot, 0, 0) == 0xffff || pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR,
+	       "config space still answers the guest");
+}
+
 void test_main(void)
 {
 	uint64_t size0, size2;
@@ -303,6 +321,10 @@ void test_main(void)
 	irq_set_handler(MSI_VECTOR, on_msi);
 	lapic_enable();
 	check_registers();
+	if (cmdline_has_word("survive", "1", ',')) {
+		check_survival();
+		return;
+	}
 	check_direct_bar();
 	if (cmdline_get_u64("bench", 0)) {
 		run_bench(cmdline_get_u64("bench", 0));
