@@ -20,6 +20,7 @@
 #include "devices/i8254.h"
 #include "vfio/assign.h"
 #include "vfio/passthrough.h"
+#include "vfio/vfio-user.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
@@ -318,6 +319,8 @@ int run_pci_open(struct run_domain *rd, const struct domain_config *dc)
 
 	if (ret)
 		log_error("%s", err);
+	for (unsigned int i = 0; i < rd->nr_pci; i++)
+		rd->pci_vfio_user[i] = !strncmp(dc->pci[i], "vfio-user:", 10);
 	return ret;
 }
 
@@ -441,7 +444,7 @@ int run_setup_signals(sigset_t *stop_signals)
 	return signalfd(-1, stop_signals, SFD_CLOEXEC);
 }
 
-enum { EVENT_STOP, EVENT_SIGNAL, EVENT_CONSOLE };
+enum { EVENT_STOP, EVENT_SIGNAL, EVENT_CONSOLE, EVENT_PCI /* + device index */ };
 
 void run_queue_poll(struct io_uring *ring, int fd, uint64_t tag)
 {
@@ -475,6 +478,11 @@ int run_event_loop(struct run_domain *rd, int signal_fd, const struct run_hooks 
 	run_queue_poll(&ring, signal_fd, EVENT_SIGNAL);
 	if (in_fd >= 0)
 		run_queue_poll(&ring, in_fd, EVENT_CONSOLE);
+	/* A vfio-user server may ask for DMA while no request of ours is in flight. */
+	for (unsigned int i = 0; i < rd->nr_pci; i++)
+		if (rd->pci_vfio_user[i] && rd->pci_devices[i])
+			run_queue_poll(&ring, vfio_user_poll_fd(rd->pci_devices[i]->backend),
+				       EVENT_PCI + i);
 	if (hooks)
 		hooks->start(&ring, hooks->opaque);
 
@@ -493,6 +501,12 @@ int run_event_loop(struct run_domain *rd, int signal_fd, const struct run_hooks 
 		io_uring_cqe_seen(&ring, cqe);
 		if (tag >= RUN_EVENT_HOOK && hooks) {
 			hooks->event(&ring, tag, res, hooks->opaque);
+		} else if (tag >= EVENT_PCI && tag < EVENT_PCI + DOMAIN_PCI_MAX) {
+			struct pt_device *d = rd->pci_devices[tag - EVENT_PCI];
+
+			/* An ended device (its server gone or misbehaving) is not polled again. */
+			if (d && vfio_user_serve(d->backend) == 0)
+				run_queue_poll(&ring, vfio_user_poll_fd(d->backend), tag);
 		} else if (tag == EVENT_SIGNAL) {
 			struct signalfd_siginfo info;
 
