@@ -2,6 +2,7 @@
 #include "vfio/passthrough.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,23 @@ static const struct pci_device_ops pt_pci_ops = {
 /* ---- BARs ------------------------------------------------------------------------------ */
 
 /*
+ * The PBA as the guest reads it: a masked vector whose irqfd is detached
+ * has its device's signals waiting in its eventfd; that is its pending bit.
+ */
+static void pt_msix_refresh_pending(struct pt_device *d)
+{
+	pthread_mutex_lock(&d->lock);
+	for (unsigned int i = 0; d->irq_index == VFIO_PCI_MSIX_IRQ_INDEX && i < d->nr_vectors; i++) {
+		struct pollfd pfd = { .fd = d->vectors[i].fd, .events = POLLIN };
+		bool pending = !d->vectors[i].irqfd && d->vectors[i].fd >= 0 &&
+			       poll(&pfd, 1, 0) == 1;
+
+		pt_config_msix_set_pending(&d->config, i, pending);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
  * A trapped BAR access: the MSI-X table and PBA are kdom's (config-space
  * virtualization keeps them), everything else goes to the back end.
  */
@@ -91,6 +109,7 @@ static void pt_bar_io(void *opaque, struct bus_access *access)
 	    access->offset + access->len <= pba_off + pba_size) {
 		if (!access->write) {
 			pthread_mutex_lock(&d->pci.bus->lock);
+			pt_msix_refresh_pending(d);
 			value = pt_config_msix_pba_read(&d->config, access->offset - pba_off,
 							access->len);
 			pthread_mutex_unlock(&d->pci.bus->lock);

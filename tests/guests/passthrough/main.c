@@ -161,11 +161,20 @@ static void check_msix(void)
 	bool arrived = irq_wait(&msix_count, 1, 1000);
 
 	report(arrived, "MSI-X vector 0 arrived (%u interrupt(s))", msix_count);
-	/* Masked: it must not arrive. */
+	/* Masked: it must not arrive, but show in the PBA, and arrive once unmasked. */
 	mmio_write32(table + 12, MSIX_VECTOR_MASKED);
 	reg_write(REG_IRQ_MSIX, 0);
 	irq_wait(&msix_count, 2, 100);
 	report(msix_count == 1, "a masked vector is held back (%u interrupt(s))", msix_count);
+	uint32_t pba_bir = pci_cfg_read32(slot, 0, cap + 8) & 7;
+	uint64_t pba = (pci_cfg_read32(slot, 0, 0x10 + 4 * pba_bir) & ~0xfu) +
+		       (pci_cfg_read32(slot, 0, cap + 8) & ~7u);
+
+	report(mmio_read32(pba) & 1, "its pending bit is set in the PBA (0x%x)", mmio_read32(pba));
+	mmio_write32(table + 12, 0);
+	arrived = irq_wait(&msix_count, 2, 1000);
+	report(arrived, "unmasked, the held-back vector arrives (%u interrupt(s))", msix_count);
+	report(!(mmio_read32(pba) & 1), "and its pending bit is clear");
 	pci_cfg_write16(slot, 0, cap + 2, pci_cfg_read16(slot, 0, cap + 2) & ~MSIX_ENABLE);
 }
 
