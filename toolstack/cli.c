@@ -93,24 +93,35 @@ json_t *cli_domain_args(const char *dom)
 	return json_pack("{s:s}", "domain", dom);
 }
 
-int cli_domain_command(int argc, char **argv, const char *command, const char *op,
-		       void (*usage)(void))
+int cli_parse_options(int argc, char **argv, const char *command, void (*usage)(void),
+		      const char **socket_path, bool *as_json)
 {
+	enum { OPT_JSON = CLI_OPT_SOCKET + 1 };
 	static const struct option long_options[] = {
+		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option no_json_options[] = {
 		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *socket_path = NULL;
-	struct kdom_client client;
-	json_t *args;
-	int opt, ret;
+	int opt;
 
+	*socket_path = NULL;
+	if (as_json)
+		*as_json = false;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", as_json ? long_options : no_json_options,
+				  NULL)) != -1) {
 		switch (opt) {
+		case OPT_JSON:
+			*as_json = true;
+			break;
 		case CLI_OPT_SOCKET:
-			socket_path = optarg;
+			*socket_path = optarg;
 			break;
 		case 'h':
 			usage();
@@ -119,6 +130,20 @@ int cli_domain_command(int argc, char **argv, const char *command, const char *o
 			return cli_option_error(command, argc, argv, opt);
 		}
 	}
+	return CLI_PARSED;
+}
+
+int cli_domain_command(int argc, char **argv, const char *command, const char *op,
+		       void (*usage)(void))
+{
+	const char *socket_path;
+	struct kdom_client client;
+	json_t *args;
+	int ret;
+
+	ret = cli_parse_options(argc, argv, command, usage, &socket_path, NULL);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (argc - optind != 1)
 		return cli_usage_error(command, "one DOM (a name or domid) expected");
 	args = cli_domain_args(argv[optind]);

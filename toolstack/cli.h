@@ -23,6 +23,18 @@
 /* getopt_long's value for --socket PATH in every daemon command. */
 #define CLI_OPT_SOCKET 256
 
+/* What cli_parse_options() returns when the command goes on. */
+#define CLI_PARSED (-1)
+
+/*
+ * Parse the options the plain daemon commands share: --socket PATH into
+ * *socket_path, --help (usage() printed), and --json into *as_json where
+ * as_json is not NULL.  CLI_PARSED with the operands at argv[optind...];
+ * otherwise the exit status to return (help shown or option refused).
+ */
+int cli_parse_options(int argc, char **argv, const char *command, void (*usage)(void),
+		      const char **socket_path, bool *as_json);
+
 /* Print "Try 'kdom COMMAND --help'." to stderr; CLI_EXIT_FAIL. */
 int cli_usage_hint(const char *command);
 

@@ -306,28 +306,13 @@ int cli_console_attach(struct kdom_client *c, const char *command, const char *d
 
 int cmd_console(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *socket_path = NULL;
+	const char *socket_path;
 	struct kdom_client client;
-	int opt, ret;
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case CLI_OPT_SOCKET:
-			socket_path = optarg;
-			break;
-		case 'h':
-			cmd_console_usage();
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("console", argc, argv, opt);
-		}
-	}
+	ret = cli_parse_options(argc, argv, "console", cmd_console_usage, &socket_path, NULL);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (argc - optind != 1)
 		return cli_usage_error("console", "one DOM (a name or domid) expected");
 	if (cli_connect(&client, "console", socket_path))

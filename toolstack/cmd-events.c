@@ -67,36 +67,16 @@ static int events_print_json(const json_t *event)
 
 int cmd_events(int argc, char **argv)
 {
-	enum { OPT_JSON = CLI_OPT_SOCKET + 1 };
-	static const struct option long_options[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *socket_path = NULL;
+	const char *socket_path;
 	struct kdom_client client;
-	bool as_json = false;
+	bool as_json;
 	char err[512];
 	json_t *event;
-	int opt, ret, status = CLI_EXIT_FAIL;
+	int ret, status = CLI_EXIT_FAIL;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_JSON:
-			as_json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket_path = optarg;
-			break;
-		case 'h':
-			cmd_events_usage();
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("events", argc, argv, opt);
-		}
-	}
+	ret = cli_parse_options(argc, argv, "events", cmd_events_usage, &socket_path, &as_json);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (optind < argc)
 		return cli_usage_error("events", "no arguments expected");
 	if (cli_connect(&client, "events", socket_path))

@@ -111,35 +111,15 @@ static void info_print(const json_t *domain)
 
 int cmd_info(int argc, char **argv)
 {
-	enum { OPT_JSON = CLI_OPT_SOCKET + 1 };
-	static const struct option long_options[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *socket_path = NULL;
+	const char *socket_path;
 	struct kdom_client client;
 	json_t *args, *result = NULL;
-	bool as_json = false;
-	int opt, status = CLI_EXIT_FAIL;
+	bool as_json;
+	int ret, status = CLI_EXIT_FAIL;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_JSON:
-			as_json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket_path = optarg;
-			break;
-		case 'h':
-			cmd_info_usage();
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("info", argc, argv, opt);
-		}
-	}
+	ret = cli_parse_options(argc, argv, "info", cmd_info_usage, &socket_path, &as_json);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (argc - optind != 1)
 		return cli_usage_error("info", "one DOM (a name or domid) expected");
 	args = cli_domain_args(argv[optind]);

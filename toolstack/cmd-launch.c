@@ -23,31 +23,16 @@ void cmd_launch_usage(void)
 
 int cmd_launch(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *socket_path = NULL, *manifest, *name;
+	const char *socket_path, *manifest, *name;
 	char *text = NULL, *abs_path = NULL;
 	struct kdom_client client;
 	json_t *args, *result = NULL, *domains, *domain;
-	int opt, status = CLI_EXIT_FAIL;
+	int ret, status = CLI_EXIT_FAIL;
 	size_t i;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case CLI_OPT_SOCKET:
-			socket_path = optarg;
-			break;
-		case 'h':
-			cmd_launch_usage();
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("launch", argc, argv, opt);
-		}
-	}
+	ret = cli_parse_options(argc, argv, "launch", cmd_launch_usage, &socket_path, NULL);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (argc - optind != 1)
 		return cli_usage_error("launch", "one MANIFEST file expected");
 	manifest = argv[optind];

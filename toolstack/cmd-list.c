@@ -152,36 +152,16 @@ static json_t *list_select(const json_t *domains, char **doms, int nr_doms)
 
 int cmd_list(int argc, char **argv)
 {
-	enum { OPT_JSON = CLI_OPT_SOCKET + 1 };
-	static const struct option long_options[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "socket", required_argument, NULL, CLI_OPT_SOCKET },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *socket_path = NULL;
+	const char *socket_path;
 	struct kdom_client client;
 	json_t *result = NULL, *domains, *shown = NULL, *domain;
-	bool as_json = false;
-	int opt, status = CLI_EXIT_FAIL;
+	bool as_json;
+	int ret, status = CLI_EXIT_FAIL;
 	size_t i;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_JSON:
-			as_json = true;
-			break;
-		case CLI_OPT_SOCKET:
-			socket_path = optarg;
-			break;
-		case 'h':
-			cmd_list_usage();
-			return CLI_EXIT_OK;
-		default:
-			return cli_option_error("list", argc, argv, opt);
-		}
-	}
+	ret = cli_parse_options(argc, argv, "list", cmd_list_usage, &socket_path, &as_json);
+	if (ret != CLI_PARSED)
+		return ret;
 	if (cli_connect(&client, "list", socket_path))
 		return CLI_EXIT_FAIL;
 	if (cli_call(&client, "list", "list", NULL, &result))
