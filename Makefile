@@ -87,6 +87,7 @@ KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-domains.c toolstack/kdomd-manage
 
 UNIT_SRCS := \
 	tests/unit/main.c \
+	tests/unit/fake-vm.c \
 	tests/unit/test-guest-mem.c \
 	tests/unit/test-bus.c \
 	tests/unit/test-loader.c \

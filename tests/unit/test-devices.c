@@ -2,51 +2,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "devices/devices.h"
 #include "kdom/abi.h"
+#include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/console.h"
 #include "vmm/layout.h"
 #include "vmm/mptable.h"
 #include "vmm/vm.h"
-
-/* A VM with buses and stop bookkeeping but no KVM behind it. */
-static void fake_vm_init(struct vm *vm, struct domain *domain)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = -1;
-	vm->domain = domain;
-	bus_init(&vm->pio, "port I/O");
-	bus_init(&vm->mmio, "MMIO");
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
-	ck_assert_int_ge(vm->stop_fd, 0);
-}
-
-static void fake_vm_destroy(struct vm *vm)
-{
-	close(vm->stop_fd);
-	bus_destroy(&vm->pio);
-	bus_destroy(&vm->mmio);
-	pthread_mutex_destroy(&vm->stop_lock);
-}
-
-static uint8_t port_read(struct vm *vm, uint16_t port)
-{
-	uint8_t value;
-
-	bus_dispatch(&vm->pio, port, &value, 1, false, NULL);
-	return value;
-}
-
-static void port_write(struct vm *vm, uint16_t port, uint8_t value)
-{
-	bus_dispatch(&vm->pio, port, &value, 1, true, NULL);
-}
 
 START_TEST(test_uart_output_and_loopback)
 {
@@ -63,36 +29,36 @@ START_TEST(test_uart_output_and_loopback)
 	console.in_fd = -1;
 	ck_assert_int_eq(uart_create(&uart, &vm, &console, KDOM_PORT_COM1, 4), 0);
 
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 5) & 0x60, 0x60); /* THR empty */
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 5) & 0x60, 0x60); /* THR empty */
 	for (const char *p = "ok\n"; *p; p++)
-		port_write(&vm, KDOM_PORT_COM1, *p);
+		fake_vm_port_write(&vm, KDOM_PORT_COM1, *p);
 	ck_assert_int_eq(pread(fd, out, sizeof(out) - 1, 0), 3);
 	ck_assert_str_eq(out, "ok\n");
 
 	/* Loopback: what is sent comes back, and MSR mirrors MCR as Linux probes. */
-	port_write(&vm, KDOM_PORT_COM1 + 4, 0x10 | 0x0a); /* LOOP | RTS | OUT2 */
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 6) & 0xf0, 0x90);
-	port_write(&vm, KDOM_PORT_COM1, 'x');
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 5) & 1, 1);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1), 'x');
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 5) & 1, 0);
-	port_write(&vm, KDOM_PORT_COM1 + 4, 0x08);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1 + 4, 0x10 | 0x0a); /* LOOP | RTS | OUT2 */
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 6) & 0xf0, 0x90);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1, 'x');
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 5) & 1, 1);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1), 'x');
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 5) & 1, 0);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1 + 4, 0x08);
 
 	/* Input: data ready, and the receive interrupt shows in IIR when enabled. */
 	ck_assert_uint_eq(uart_receive(&uart, (const uint8_t *)"ab", 2), 2);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 2) & 0x0f, 0x01);
-	port_write(&vm, KDOM_PORT_COM1 + 1, 0x01);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 2) & 0x0f, 0x04);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1), 'a');
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1), 'b');
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 2) & 0x0f, 0x01);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 2) & 0x0f, 0x01);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1 + 1, 0x01);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 2) & 0x0f, 0x04);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1), 'a');
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1), 'b');
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 2) & 0x0f, 0x01);
 
 	/* Divisor latch: DLAB switches offsets 0 and 1. */
-	port_write(&vm, KDOM_PORT_COM1 + 3, 0x80);
-	port_write(&vm, KDOM_PORT_COM1, 0x0c);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1), 0x0c);
-	port_write(&vm, KDOM_PORT_COM1 + 3, 0x03);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_COM1 + 1), 0x01);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1 + 3, 0x80);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1, 0x0c);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1), 0x0c);
+	fake_vm_port_write(&vm, KDOM_PORT_COM1 + 3, 0x03);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_COM1 + 1), 0x01);
 
 	/* A full receive FIFO takes no more. */
 	uint8_t flood[UART_RX_SIZE + 10];
@@ -120,24 +86,24 @@ START_TEST(test_reset_paths_stop_the_domain)
 	ck_assert_int_eq(pvpanic_create(&pp, &vm), 0);
 
 	/* Harmless accesses do not stop anything. */
-	port_write(&vm, KDOM_PORT_I8042_CMD, 0xaa);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_I8042_CMD) & 1, 1);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_I8042_DATA), 0x55);
-	ck_assert_uint_eq(port_read(&vm, KDOM_PORT_PVPANIC), 3);
-	port_write(&vm, KDOM_PORT_PVPANIC, KDOM_PVPANIC_CRASH_LOADED);
+	fake_vm_port_write(&vm, KDOM_PORT_I8042_CMD, 0xaa);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_I8042_CMD) & 1, 1);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_I8042_DATA), 0x55);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, KDOM_PORT_PVPANIC), 3);
+	fake_vm_port_write(&vm, KDOM_PORT_PVPANIC, KDOM_PVPANIC_CRASH_LOADED);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_NONE);
 
-	port_write(&vm, KDOM_PORT_I8042_CMD, KDOM_I8042_CMD_RESET);
+	fake_vm_port_write(&vm, KDOM_PORT_I8042_CMD, KDOM_I8042_CMD_RESET);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_REBOOT);
 	ck_assert_ptr_nonnull(strstr(vm.outcome.message, "i8042"));
 	ck_assert_int_eq(vm_outcome_exit_code(&vm.outcome), KDOM_EXIT_REBOOT);
 
 	/* The first reason wins. */
-	port_write(&vm, KDOM_PORT_PVPANIC, KDOM_PVPANIC_PANICKED);
+	fake_vm_port_write(&vm, KDOM_PORT_PVPANIC, KDOM_PVPANIC_PANICKED);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_REBOOT);
 
 	vm.outcome.reason = VM_STOP_NONE;
-	port_write(&vm, KDOM_PORT_PVPANIC, KDOM_PVPANIC_PANICKED);
+	fake_vm_port_write(&vm, KDOM_PORT_PVPANIC, KDOM_PVPANIC_PANICKED);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_CRASH);
 	ck_assert_int_eq(vm_outcome_exit_code(&vm.outcome), KDOM_EXIT_CRASH);
 	fake_vm_destroy(&vm);

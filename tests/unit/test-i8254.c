@@ -9,6 +9,7 @@
 
 #include "devices/host-ports.h"
 #include "devices/i8254.h"
+#include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/vm.h"
 
@@ -229,43 +230,12 @@ END_TEST
 
 /* ---- The PIT device on a fake VM ------------------------------------------------------------ */
 
-static void fake_vm_init(struct vm *vm, struct domain *domain)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = -1;
-	vm->domain = domain;
-	bus_init(&vm->pio, "port I/O");
-	bus_init(&vm->mmio, "MMIO");
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	vm->stop_fd = -1;
-}
-
-static void fake_vm_destroy(struct vm *vm)
-{
-	bus_destroy(&vm->pio);
-	bus_destroy(&vm->mmio);
-	pthread_mutex_destroy(&vm->stop_lock);
-}
-
-static uint8_t port_read(struct vm *vm, uint16_t port)
-{
-	uint8_t value;
-
-	bus_dispatch(&vm->pio, port, &value, 1, false, NULL);
-	return value;
-}
-
-static void port_write(struct vm *vm, uint16_t port, uint8_t value)
-{
-	bus_dispatch(&vm->pio, port, &value, 1, true, NULL);
-}
-
 /* Two reads of a counter port, LSB first. */
 static uint16_t port_read_lsb_msb(struct vm *vm, uint16_t port)
 {
-	uint8_t lsb = port_read(vm, port);
+	uint8_t lsb = fake_vm_port_read(vm, port);
 
-	return lsb | port_read(vm, port) << 8;
+	return lsb | fake_vm_port_read(vm, port) << 8;
 }
 
 #define RECORD_MAX 64
@@ -357,35 +327,35 @@ START_TEST(test_pit_forwards_only_channel_2_and_port_61)
 	ck_assert_int_eq(i8254_create(&pit, &vm, &rh.base), 0);
 
 	/* Channels 0 and 1, their latches and their read-backs stay virtual. */
-	port_write(&vm, 0x43, 0x34);
-	port_write(&vm, 0x40, 0x00);
-	port_write(&vm, 0x40, 0x80); /* 0x8000: about 27 ms */
-	port_write(&vm, 0x43, 0x74);
-	port_write(&vm, 0x41, 0x10);
-	port_write(&vm, 0x41, 0x00);
-	port_write(&vm, 0x43, 0x00); /* latch channel 0 */
+	fake_vm_port_write(&vm, 0x43, 0x34);
+	fake_vm_port_write(&vm, 0x40, 0x00);
+	fake_vm_port_write(&vm, 0x40, 0x80); /* 0x8000: about 27 ms */
+	fake_vm_port_write(&vm, 0x43, 0x74);
+	fake_vm_port_write(&vm, 0x41, 0x10);
+	fake_vm_port_write(&vm, 0x41, 0x00);
+	fake_vm_port_write(&vm, 0x43, 0x00); /* latch channel 0 */
 	ck_assert(pit.counters[0].count_latched);
 	ck_assert_uint_le(port_read_lsb_msb(&vm, 0x40), 0x8000);
-	port_write(&vm, 0x43, 0xe6); /* read-back of channels 0 and 1: status only */
+	fake_vm_port_write(&vm, 0x43, 0xe6); /* read-back of channels 0 and 1: status only */
 	ck_assert(pit.counters[0].status_latched && pit.counters[1].status_latched);
-	ck_assert_uint_eq(port_read(&vm, 0x40) & 0x3f, 0x34);
-	ck_assert_uint_eq(port_read(&vm, 0x41) & 0x3f, 0x34);
-	ck_assert_uint_eq(port_read(&vm, 0x43), 0xff); /* not forwarded either */
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x40) & 0x3f, 0x34);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x41) & 0x3f, 0x34);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x43), 0xff); /* not forwarded either */
 	ck_assert_uint_eq(rh.nlines, 0);
 
 	/* Channel 2 goes to the host, in order. */
-	port_write(&vm, 0x43, 0xb0);
-	port_write(&vm, 0x42, 0x34);
-	port_write(&vm, 0x42, 0x12);
-	port_write(&vm, 0x43, 0x80);
-	ck_assert_uint_eq(port_read(&vm, 0x42), 0x5a);
+	fake_vm_port_write(&vm, 0x43, 0xb0);
+	fake_vm_port_write(&vm, 0x42, 0x34);
+	fake_vm_port_write(&vm, 0x42, 0x12);
+	fake_vm_port_write(&vm, 0x43, 0x80);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x42), 0x5a);
 	/* Read-back of all three: the host sees channel 2 only, channel 0 is latched here. */
 	ck_assert(!pit.counters[0].count_latched);
-	port_write(&vm, 0x43, 0xde);
+	fake_vm_port_write(&vm, 0x43, 0xde);
 	ck_assert(pit.counters[0].count_latched && pit.counters[1].count_latched);
-	port_write(&vm, 0x43, 0xe9);
-	port_write(&vm, 0x61, 0xff & ~0x02); /* gate on, speaker off, NMI bits asked for */
-	ck_assert_uint_eq(port_read(&vm, 0x61), 0x5a);
+	fake_vm_port_write(&vm, 0x43, 0xe9);
+	fake_vm_port_write(&vm, 0x61, 0xff & ~0x02); /* gate on, speaker off, NMI bits asked for */
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x61), 0x5a);
 
 	/* Wider accesses reach nobody. */
 	bus_dispatch(&vm.pio, 0x42, wide, 2, true, NULL);
@@ -396,7 +366,7 @@ START_TEST(test_pit_forwards_only_channel_2_and_port_61)
 
 	/* A host error reads as 0xff. */
 	rh.fail = EIO;
-	ck_assert_uint_eq(port_read(&vm, 0x42), 0xff);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x42), 0xff);
 	ck_assert(pit.host_error_logged);
 
 	i8254_destroy(&pit);
@@ -423,33 +393,33 @@ START_TEST(test_pit_virtual_channel_2)
 	ck_assert_int_eq(i8254_create(&pit, &vm, NULL), 0);
 
 	/* What the pit test guest does: gate on, mode 0, count down, OUT2 at port 0x61 bit 5. */
-	port_write(&vm, 0x61, (port_read(&vm, 0x61) & ~0x02) | 0x01);
-	ck_assert_uint_eq(port_read(&vm, 0x61) & 0x0f, 0x01);
-	port_write(&vm, 0x43, 0xb0);
-	port_write(&vm, 0x42, 0xff);
-	port_write(&vm, 0x42, 0xff);
-	port_write(&vm, 0x43, 0x80);
+	fake_vm_port_write(&vm, 0x61, (fake_vm_port_read(&vm, 0x61) & ~0x02) | 0x01);
+	ck_assert_uint_eq(fake_vm_port_read(&vm, 0x61) & 0x0f, 0x01);
+	fake_vm_port_write(&vm, 0x43, 0xb0);
+	fake_vm_port_write(&vm, 0x42, 0xff);
+	fake_vm_port_write(&vm, 0x42, 0xff);
+	fake_vm_port_write(&vm, 0x43, 0x80);
 	first = port_read_lsb_msb(&vm, 0x42);
-	ck_assert(!(port_read(&vm, 0x61) & 0x20));
+	ck_assert(!(fake_vm_port_read(&vm, 0x61) & 0x20));
 	sleep_ms(2);
-	port_write(&vm, 0x43, 0x80);
+	fake_vm_port_write(&vm, 0x43, 0x80);
 	second = port_read_lsb_msb(&vm, 0x42);
 	ck_assert_uint_ne(first, 0);
 	ck_assert_uint_lt(second, first);
 
-	port_write(&vm, 0x43, 0xb0);
-	port_write(&vm, 0x42, 200);
-	port_write(&vm, 0x42, 0);
+	fake_vm_port_write(&vm, 0x43, 0xb0);
+	fake_vm_port_write(&vm, 0x42, 200);
+	fake_vm_port_write(&vm, 0x42, 0);
 	sleep_ms(2);
-	ck_assert(port_read(&vm, 0x61) & 0x20);
+	ck_assert(fake_vm_port_read(&vm, 0x61) & 0x20);
 
 	/* Gate off: a new mode 0 count does not run. */
-	port_write(&vm, 0x61, 0x00);
-	port_write(&vm, 0x43, 0xb0);
-	port_write(&vm, 0x42, 200);
-	port_write(&vm, 0x42, 0);
+	fake_vm_port_write(&vm, 0x61, 0x00);
+	fake_vm_port_write(&vm, 0x43, 0xb0);
+	fake_vm_port_write(&vm, 0x42, 200);
+	fake_vm_port_write(&vm, 0x42, 0);
 	sleep_ms(2);
-	ck_assert(!(port_read(&vm, 0x61) & 0x20));
+	ck_assert(!(fake_vm_port_read(&vm, 0x61) & 0x20));
 
 	i8254_destroy(&pit);
 	fake_vm_destroy(&vm);
@@ -487,9 +457,9 @@ START_TEST(test_pit_channel_0_pulses_irq_0)
 	ck_assert_uint_eq(pit_pulses(&pit), 0); /* nothing programmed, no interrupt */
 
 	/* Mode 2 at 1193 ticks: 1 kHz. */
-	port_write(&vm, 0x43, 0x34);
-	port_write(&vm, 0x40, 1193 & 0xff);
-	port_write(&vm, 0x40, 1193 >> 8);
+	fake_vm_port_write(&vm, 0x43, 0x34);
+	fake_vm_port_write(&vm, 0x40, 1193 & 0xff);
+	fake_vm_port_write(&vm, 0x40, 1193 >> 8);
 	start = now_ms();
 	sleep_ms(50);
 	pulses = pit_pulses(&pit);
@@ -497,21 +467,21 @@ START_TEST(test_pit_channel_0_pulses_irq_0)
 	ck_assert_uint_le(pulses, now_ms() - start + 1);
 
 	/* Mode 0: exactly one pulse. */
-	port_write(&vm, 0x43, 0x30);
+	fake_vm_port_write(&vm, 0x43, 0x30);
 	pulses = pit_pulses(&pit);
-	port_write(&vm, 0x40, 1193 & 0xff);
-	port_write(&vm, 0x40, 1193 >> 8);
+	fake_vm_port_write(&vm, 0x40, 1193 & 0xff);
+	fake_vm_port_write(&vm, 0x40, 1193 >> 8);
 	for (int i = 0; i < 200 && pit_pulses(&pit) == pulses; i++)
 		sleep_ms(5);
 	sleep_ms(20);
 	ck_assert_uint_eq(pit_pulses(&pit), pulses + 1);
 
 	/* A count of 2 in mode 2 is held to KVM's 200 us minimum period. */
-	port_write(&vm, 0x43, 0x34);
+	fake_vm_port_write(&vm, 0x43, 0x34);
 	pulses = pit_pulses(&pit);
 	start = now_ms();
-	port_write(&vm, 0x40, 2);
-	port_write(&vm, 0x40, 0);
+	fake_vm_port_write(&vm, 0x40, 2);
+	fake_vm_port_write(&vm, 0x40, 0);
 	sleep_ms(20);
 	ck_assert_uint_gt(pit_pulses(&pit) - pulses, 0);
 	ck_assert_uint_le(pit_pulses(&pit) - pulses, (now_ms() - start) * 1000 / 200 + 1);
@@ -624,16 +594,16 @@ START_TEST(test_pit_on_simulated_host_forwards_channel_2_only)
 	fake_vm_init(&vm, &domain);
 	ck_assert_int_eq(i8254_create(&pit, &vm, hp), 0);
 
-	port_write(&vm, 0x43, 0x34);
-	port_write(&vm, 0x40, 0x00);
-	port_write(&vm, 0x40, 0x10);
-	port_write(&vm, 0x43, 0x00);
-	port_read(&vm, 0x40);
-	port_read(&vm, 0x40);
-	port_write(&vm, 0x43, 0xb0);
-	port_write(&vm, 0x42, 0x00);
-	port_write(&vm, 0x42, 0x10);
-	port_write(&vm, 0x43, 0xca); /* read-back of channels 0 and 2 */
+	fake_vm_port_write(&vm, 0x43, 0x34);
+	fake_vm_port_write(&vm, 0x40, 0x00);
+	fake_vm_port_write(&vm, 0x40, 0x10);
+	fake_vm_port_write(&vm, 0x43, 0x00);
+	fake_vm_port_read(&vm, 0x40);
+	fake_vm_port_read(&vm, 0x40);
+	fake_vm_port_write(&vm, 0x43, 0xb0);
+	fake_vm_port_write(&vm, 0x42, 0x00);
+	fake_vm_port_write(&vm, 0x42, 0x10);
+	fake_vm_port_write(&vm, 0x43, 0xca); /* read-back of channels 0 and 2 */
 
 	i8254_destroy(&pit);
 	host_ports_close(hp);

@@ -3,11 +3,11 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "devices/pci.h"
 #include "kdom/abi.h"
+#include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/irq.h"
 #include "vmm/layout.h"
@@ -16,27 +16,6 @@
 
 #define CF8 0xcf8
 #define CFC 0xcfc
-
-/* A VM with buses, RAM bookkeeping and stop bookkeeping but no KVM behind it. */
-static void fake_vm_init(struct vm *vm, struct domain *domain)
-{
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = -1;
-	vm->domain = domain;
-	bus_init(&vm->pio, "port I/O");
-	bus_init(&vm->mmio, "MMIO");
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
-	ck_assert_int_ge(vm->stop_fd, 0);
-}
-
-static void fake_vm_destroy(struct vm *vm)
-{
-	close(vm->stop_fd);
-	bus_destroy(&vm->pio);
-	bus_destroy(&vm->mmio);
-	pthread_mutex_destroy(&vm->stop_lock);
-}
 
 static uint32_t port_in(struct vm *vm, uint16_t port, uint32_t len)
 {

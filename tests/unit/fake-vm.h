@@ -1,0 +1,19 @@
+/* A VM with buses and stop bookkeeping but no KVM behind it, for the device unit tests. */
+#ifndef KDOM_FAKE_VM_H
+#define KDOM_FAKE_VM_H
+
+#include <stdint.h>
+
+#include "vmm/vm.h"
+
+/* Zero vm, give it empty port and MMIO buses, a stop eventfd and domain. */
+void fake_vm_init(struct vm *vm, struct domain *domain);
+void fake_vm_destroy(struct vm *vm);
+
+/* One byte read from port through vm's port bus. */
+uint8_t fake_vm_port_read(struct vm *vm, uint16_t port);
+
+/* One byte written to port through vm's port bus. */
+void fake_vm_port_write(struct vm *vm, uint16_t port, uint8_t value);
+
+#endif
