@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kdom/testdev.h"
+
 /*
  * Usage: vfio-user-testdev-check [--server PATH] [--verbose]
  *
@@ -91,19 +93,6 @@ struct vu_region_access {
 };
 
 /* The device's BAR0 registers (see vfio-user-testdev.c). */
-#define REG_ID 0x00
-#define REG_SCRATCH 0x04
-#define REG_DMA_ADDR_LO 0x08
-#define REG_DMA_ADDR_HI 0x0c
-#define REG_DMA_LEN 0x10
-#define REG_DMA_SEED 0x14
-#define REG_DMA_START 0x18
-#define REG_STATUS 0x1c
-#define REG_IRQ_MSIX 0x20
-#define REG_IRQ_INTX 0x24
-#define REG_DMA_COUNT 0x28
-#define REG_IRQ_ON_DMA 0x2c
-#define REG_BAR4_WORD0 0x30
 
 #define BAR0 VFIO_PCI_BAR0_REGION_INDEX
 #define BAR2 VFIO_PCI_BAR2_REGION_INDEX
@@ -673,13 +662,16 @@ static void check_config_space(struct client *c)
 	report(rd(c, CFG, PCI_COMMAND, 2) == 0x0546,
 	       "config: command writable bits memory, master, parity, SERR, INTx disable");
 	wr(c, CFG, PCI_COMMAND, 2, 0);
-	report(rd32(c, BAR0, REG_ID) == 0xffffffff, "BAR0 reads all ones with memory disabled");
-	wr32(c, BAR0, REG_SCRATCH, 0x11111111);
+	report(rd32(c, BAR0, TESTDEV_REG_ID) == 0xffffffff, "BAR0 reads all ones with memory disabled");
+	wr32(c, BAR0, TESTDEV_REG_SCRATCH, 0x11111111);
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	report(rd32(c, BAR0, REG_ID) == 0x4b440001, "BAR0 ID reads 0x4b440001 with memory enabled");
-	report(rd32(c, BAR0, REG_SCRATCH) == 0, "BAR0 write with memory disabled was dropped");
-	wr32(c, BAR0, REG_SCRATCH, 0xdeadbeef);
-	report(rd32(c, BAR0, REG_SCRATCH) == 0xdeadbeef && rd(c, BAR0, REG_SCRATCH + 1, 1) == 0xbe,
+	report(rd32(c, BAR0, TESTDEV_REG_ID) == 0x4b440001,
+	       "BAR0 ID reads 0x4b440001 with memory enabled");
+	report(rd32(c, BAR0, TESTDEV_REG_SCRATCH) == 0,
+	       "BAR0 write with memory disabled was dropped");
+	wr32(c, BAR0, TESTDEV_REG_SCRATCH, 0xdeadbeef);
+	report(rd32(c, BAR0, TESTDEV_REG_SCRATCH) == 0xdeadbeef &&
+		       rd(c, BAR0, TESTDEV_REG_SCRATCH + 1, 1) == 0xbe,
 	       "SCRATCH reads back what was written, whole and by byte");
 }
 
@@ -723,7 +715,7 @@ static void check_bar4_fd(struct client *c, struct server *s)
 		memcpy(map, &word, sizeof(word));
 		munmap(map, 65536);
 	}
-	report(map != MAP_FAILED && rd32(c, BAR0, REG_BAR4_WORD0) == 0xfeedf00d,
+	report(map != MAP_FAILED && rd32(c, BAR0, TESTDEV_REG_BAR4_WORD0) == 0xfeedf00d,
 	       "the device sees a write through the client's mapping of BAR4");
 	report(ftruncate(fd, 0) < 0 && errno == EPERM && rd32(c, BAR4, 0) == 0xfeedf00d &&
 		       server_alive(s),
@@ -804,13 +796,13 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	       "MSI-X vector 0 unmasked once SET_IRQS gave it an eventfd");
 	wr32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
 
-	wr32(c, BAR0, REG_DMA_ADDR_LO, (uint32_t)iova);
-	wr32(c, BAR0, REG_DMA_ADDR_HI, (uint32_t)(iova >> 32));
-	wr32(c, BAR0, REG_DMA_LEN, len);
-	wr32(c, BAR0, REG_DMA_SEED, seed);
-	wr32(c, BAR0, REG_IRQ_ON_DMA, 1);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 1 && rd32(c, BAR0, REG_DMA_COUNT) == 1,
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)iova);
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_HI, (uint32_t)(iova >> 32));
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, len);
+	wr32(c, BAR0, TESTDEV_REG_DMA_SEED, seed);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 1);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 1 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 1,
 	       "DMA: STATUS done, DMA_COUNT 1");
 	for (uint32_t i = 0; i < len; i++)
 		if (mem[DMA_FD_OFFSET + 0x1000 + i] != (uint8_t)(seed + i * 7))
@@ -820,56 +812,56 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	       "DMA: %u bytes of (seed + i * 7) in the memfd at the mapped offset, no more", len);
 	report(fired(efd_msix0), "DMA: IRQ_ON_DMA bit 0 sent MSI-X vector 0");
 
-	wr32(c, BAR0, REG_DMA_ADDR_LO, (uint32_t)(DMA_IOVA + DMA_SIZE - 16));
-	wr32(c, BAR0, REG_DMA_LEN, 32);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2 && rd32(c, BAR0, REG_DMA_COUNT) == 1 &&
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)(DMA_IOVA + DMA_SIZE - 16));
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 32);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 1 &&
 		       mem[DMA_FD_OFFSET + DMA_SIZE - 16] == 0,
 	       "DMA across the end of the mapped region: STATUS error, nothing written");
 	report(fired(efd_msix0), "DMA error: IRQ_ON_DMA sent MSI-X vector 0 as well");
-	wr32(c, BAR0, REG_IRQ_ON_DMA, 0);
-	wr32(c, BAR0, REG_DMA_ADDR_LO, 0x1000);
-	wr32(c, BAR0, REG_DMA_LEN, 16);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2, "DMA outside every mapped region: STATUS error");
-	wr32(c, BAR0, REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
-	wr32(c, BAR0, REG_DMA_LEN, 0);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2, "DMA of 0 bytes: STATUS error");
-	wr32(c, BAR0, REG_DMA_LEN, (1u << 20) + 1);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2, "DMA of 1 MiB + 1: STATUS error");
-	wr32(c, BAR0, REG_DMA_LEN, 1u << 20);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 0);
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, 0x1000);
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 16);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA outside every mapped region: STATUS error");
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 0);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA of 0 bytes: STATUS error");
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, (1u << 20) + 1);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA of 1 MiB + 1: STATUS error");
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 1u << 20);
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2, "DMA without bus master: STATUS error");
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA without bus master: STATUS error");
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 1 && rd32(c, BAR0, REG_DMA_COUNT) == 2 &&
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 1 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 2 &&
 		       mem[DMA_FD_OFFSET + (1u << 20) - 1] ==
 			       (uint8_t)(seed + ((1u << 20) - 1) * 7),
 	       "DMA of 1 MiB: done");
-	wr32(c, BAR0, REG_STATUS, 3);
-	report(rd32(c, BAR0, REG_STATUS) == 0, "STATUS: writing 1s clears done and error");
+	wr32(c, BAR0, TESTDEV_REG_STATUS, 3);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 0, "STATUS: writing 1s clears done and error");
 
 	/* MSI-X: sent when unmasked, else pending in the PBA until it is. */
-	wr32(c, BAR0, REG_IRQ_MSIX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_MSIX, 0);
 	report(fired(efd_msix0) && rd32(c, BAR2, PBA) == 0, "IRQ_MSIX 0: vector 0 sent");
 	wr32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL, 1);
-	wr32(c, BAR0, REG_IRQ_MSIX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_MSIX, 0);
 	report(!fired(efd_msix0) && rd32(c, BAR2, PBA) == 1,
 	       "IRQ_MSIX 0 while masked in the table: held, PBA bit 0 set");
 	wr32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
 	report(fired(efd_msix0) && rd32(c, BAR2, PBA) == 0,
 	       "unmasking vector 0 sends the pending message, PBA bit clear");
 	wr(c, CFG, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-	wr32(c, BAR0, REG_IRQ_MSIX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_MSIX, 0);
 	report(!fired(efd_msix0) && rd32(c, BAR2, PBA) == 1, "function mask holds vector 0");
 	wr(c, CFG, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
 	report(fired(efd_msix0) && rd32(c, BAR2, PBA) == 0, "clearing the function mask sends it");
-	wr32(c, BAR0, REG_IRQ_MSIX, 1);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_MSIX, 1);
 	report(rd32(c, BAR2, PBA) == 2, "IRQ_MSIX 1 (masked, no eventfd): PBA bit 1 set");
-	wr32(c, BAR0, REG_IRQ_MSIX, 9);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_MSIX, 9);
 	report(rd32(c, BAR2, PBA) == 2 && !fired(efd_msix0), "IRQ_MSIX 9: ignored");
 	wr32(c, BAR2, 16 * 3 + 0, 0xfee00000);
 	wr32(c, BAR2, 16 * 3 + 8, 0x4041);
@@ -885,25 +877,25 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 
 	/* INTx, with MSI-X off as PCI wants. */
 	wr(c, CFG, MSIX_CTRL, 2, 0);
-	wr32(c, BAR0, REG_IRQ_INTX, 1);
-	report(fired(efd_intx) && rd32(c, BAR0, REG_STATUS) == 4 &&
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 1);
+	report(fired(efd_intx) && rd32(c, BAR0, TESTDEV_REG_STATUS) == 4 &&
 		       (rd(c, CFG, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT),
 	       "IRQ_INTX 1: INTx eventfd, STATUS bit 2, config interrupt status");
-	wr32(c, BAR0, REG_IRQ_INTX, 0);
-	wr32(c, BAR0, REG_IRQ_INTX, 1);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 1);
 	report(!fired(efd_intx), "INTx masked itself after firing");
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
 		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0);
 	report(!ret && fired(efd_intx), "SET_IRQS UNMASK with INTx still asserted: fires again");
-	wr32(c, BAR0, REG_IRQ_INTX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 0);
 	set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0,
 		 1, NULL, 0);
-	report(!fired(efd_intx) && rd32(c, BAR0, REG_STATUS) == 0 &&
+	report(!fired(efd_intx) && rd32(c, BAR0, TESTDEV_REG_STATUS) == 0 &&
 		       !(rd(c, CFG, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT),
 	       "IRQ_INTX 0: deasserted, UNMASK does not fire");
 	wr(c, CFG, PCI_COMMAND, 2,
 	   PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
-	wr32(c, BAR0, REG_IRQ_INTX, 1);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 1);
 	report(!fired(efd_intx) && (rd(c, CFG, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT),
 	       "INTx disable: no interrupt, interrupt status still set");
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -917,24 +909,24 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 		report(!ret, "SET_IRQS: INTx unmask eventfd (%s)", strerror(-ret));
 		if (write(efd_unmask, &one, sizeof(one)) != sizeof(one))
 			report(false, "write unmask eventfd");
-		rd32(c, BAR0, REG_ID); /* the server sees the eventfd before this */
+		rd32(c, BAR0, TESTDEV_REG_ID); /* the server sees the eventfd before this */
 		report(fired(efd_intx), "signalling the unmask eventfd re-fires the asserted INTx");
 		close(efd_unmask);
 	}
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
 		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd_intx, 1);
 	report(ret == -EINVAL, "SET_IRQS MASK with an eventfd: EINVAL (%s)", strerror(-ret));
-	wr32(c, BAR0, REG_IRQ_INTX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 0);
 	set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0,
 		 1, NULL, 0);
-	wr32(c, BAR0, REG_IRQ_ON_DMA, 2);
-	wr32(c, BAR0, REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
-	wr32(c, BAR0, REG_DMA_LEN, 64);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(fired(efd_intx) && rd32(c, BAR0, REG_STATUS) == 5,
+	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 2);
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 64);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(fired(efd_intx) && rd32(c, BAR0, TESTDEV_REG_STATUS) == 5,
 	       "DMA with IRQ_ON_DMA bit 1: INTx fired, STATUS done and INTx");
-	wr32(c, BAR0, REG_IRQ_INTX, 0);
-	wr32(c, BAR0, REG_IRQ_ON_DMA, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 0);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 0);
 	set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0,
 		 1, NULL, 0);
 
@@ -957,11 +949,11 @@ static void check_shrunk_region(struct client *c, struct server *s)
 	report(!ret, "DMA_MAP of a second memfd (%s)", strerror(-ret));
 	if (ftruncate(memfd, 4096) < 0)
 		report(false, "ftruncate: %s", strerror(errno));
-	wr32(c, BAR0, REG_STATUS, 3);
-	wr32(c, BAR0, REG_DMA_ADDR_LO, (uint32_t)(SHRINK_IOVA + 65536));
-	wr32(c, BAR0, REG_DMA_LEN, 4096);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2 && server_alive(s),
+	wr32(c, BAR0, TESTDEV_REG_STATUS, 3);
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)(SHRINK_IOVA + 65536));
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 4096);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2 && server_alive(s),
 	       "DMA into a region whose file was truncated: STATUS error, server alive");
 	ret = dma_unmap(c, 0, SHRINK_IOVA, 1 << 20, &echo);
 	report(!ret && echo.addr == SHRINK_IOVA && echo.size == 1 << 20,
@@ -971,7 +963,7 @@ static void check_shrunk_region(struct client *c, struct server *s)
 
 static void check_no_reply(struct client *c)
 {
-	struct vu_region_access a = { .offset = REG_SCRATCH, .region = BAR0, .count = 4 };
+	struct vu_region_access a = { .offset = TESTDEV_REG_SCRATCH, .region = BAR0, .count = 4 };
 	uint8_t req[20], reply[20];
 	uint32_t value = 0x12345678, got = 0;
 	int ret;
@@ -1018,7 +1010,7 @@ static void check_malformed(struct client *c, struct server *s)
 	ret = vu_call(c, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -E2BIG, "REGION_READ of 2 MiB (> max_data_xfer_size): E2BIG (%s)",
 	       strerror(-ret));
-	a = (struct vu_region_access){ .offset = REG_SCRATCH, .region = BAR0, .count = 8 };
+	a = (struct vu_region_access){ .offset = TESTDEV_REG_SCRATCH, .region = BAR0, .count = 8 };
 	memcpy(buf, &a, sizeof(a));
 	ret = vu_call(c, VFIO_USER_REGION_WRITE, buf, sizeof(a) + 4, NULL, 0, buf, sizeof(buf),
 		      NULL);
@@ -1061,7 +1053,7 @@ static void check_malformed(struct client *c, struct server *s)
 	       strerror(-ret));
 	ret = dma_unmap(c, VFIO_DMA_UNMAP_FLAG_ALL, DMA_IOVA, 0, &echo);
 	report(ret == -EINVAL, "DMA_UNMAP all with an address: EINVAL (%s)", strerror(-ret));
-	report(server_alive(s) && rd32(c, BAR0, REG_ID) == 0x4b440001,
+	report(server_alive(s) && rd32(c, BAR0, TESTDEV_REG_ID) == 0x4b440001,
 	       "after the malformed messages: server alive and answering");
 	close(efd);
 }
@@ -1071,7 +1063,7 @@ static void check_reset_and_unmap(struct client *c, int efd_intx)
 	struct vu_dma_unmap echo;
 	int ret;
 
-	wr32(c, BAR0, REG_IRQ_INTX, 1);
+	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 1);
 	fired(efd_intx);
 	ret = vu_call(c, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, NULL, 0, NULL);
 	report(!ret, "DEVICE_RESET (%s)", strerror(-ret));
@@ -1079,18 +1071,18 @@ static void check_reset_and_unmap(struct client *c, int efd_intx)
 		       rd(c, CFG, MSIX_CTRL, 2) == 7,
 	       "reset: command, BAR0 and MSI-X control back to 0");
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	report(rd32(c, BAR0, REG_SCRATCH) == 0 && rd32(c, BAR0, REG_DMA_COUNT) == 0 &&
-		       rd32(c, BAR0, REG_STATUS) == 0 && rd32(c, BAR0, REG_IRQ_INTX) == 0 &&
+	report(rd32(c, BAR0, TESTDEV_REG_SCRATCH) == 0 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 0 &&
+		       rd32(c, BAR0, TESTDEV_REG_STATUS) == 0 && rd32(c, BAR0, TESTDEV_REG_IRQ_INTX) == 0 &&
 		       rd32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL) == 1 && rd32(c, BAR2, PBA) == 0,
 	       "reset: registers at defaults, INTx deasserted, vectors masked, PBA clear");
 
 	ret = dma_unmap(c, 0, DMA_IOVA, DMA_SIZE, &echo);
 	report(!ret && echo.argsz == sizeof(echo) && echo.addr == DMA_IOVA && echo.size == DMA_SIZE,
 	       "DMA_UNMAP of the first region (%s)", strerror(-ret));
-	wr32(c, BAR0, REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
-	wr32(c, BAR0, REG_DMA_LEN, 64);
-	wr32(c, BAR0, REG_DMA_START, 1);
-	report(rd32(c, BAR0, REG_STATUS) == 2, "DMA after DMA_UNMAP: STATUS error");
+	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
+	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 64);
+	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA after DMA_UNMAP: STATUS error");
 	{
 		int memfd = memfd_create("vutd-check-all", MFD_CLOEXEC);
 
@@ -1217,7 +1209,7 @@ static void run_multi_server(const char *bin, const char *path)
 	report(!ret && minor == 0, "VERSION 0.5 without capabilities: answered 0.0 (%s)",
 	       strerror(-ret));
 	wr(&c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	wr32(&c, BAR0, REG_SCRATCH, 0xcafe);
+	wr32(&c, BAR0, TESTDEV_REG_SCRATCH, 0xcafe);
 	{
 		struct vu_header hdr = { .msg_id = 800, .command = 4, .msg_size = 8 };
 
@@ -1239,7 +1231,7 @@ static void run_multi_server(const char *bin, const char *path)
 	ret = client_connect(&c, path);
 	ret = ret ? ret : negotiate(&c, 0, 0, NULL, NULL, NULL, 0);
 	report(!ret && server_alive(&s), "a fourth client negotiates (%s)", strerror(-ret));
-	report(rd32(&c, BAR0, REG_SCRATCH) == 0xcafe,
+	report(rd32(&c, BAR0, TESTDEV_REG_SCRATCH) == 0xcafe,
 	       "device state survives a client's disconnect");
 	client_close(&c);
 

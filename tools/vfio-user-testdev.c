@@ -19,6 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "kdom/testdev.h"
+
 /*
  * Usage: vfio-user-testdev --socket PATH [--once] [--verbose]
  *
@@ -272,8 +274,6 @@ _Static_assert(sizeof(struct vu_region_access) == 16, "REGION_READ/WRITE");
 
 /* ---- The device -------------------------------------------------------------------- */
 
-#define TESTDEV_VENDOR_ID 0x4b44
-#define TESTDEV_DEVICE_ID 0x0001
 #define TESTDEV_CLASS 0xff0000u
 #define TESTDEV_REVISION 1
 #define TESTDEV_BAR_SIZE 0x1000u
@@ -283,29 +283,7 @@ _Static_assert(sizeof(struct vu_region_access) == 16, "REGION_READ/WRITE");
 #define TESTDEV_MSIX_BIR 2u
 #define TESTDEV_MSIX_PBA 0x800u
 #define TESTDEV_DMA_MAX_LEN (1u << 20)
-
-#define REG_ID 0x00
-#define REG_SCRATCH 0x04
-#define REG_DMA_ADDR_LO 0x08
-#define REG_DMA_ADDR_HI 0x0c
-#define REG_DMA_LEN 0x10
-#define REG_DMA_SEED 0x14
-#define REG_DMA_START 0x18
-#define REG_STATUS 0x1c
-#define REG_IRQ_MSIX 0x20
-#define REG_IRQ_INTX 0x24
-#define REG_DMA_COUNT 0x28
-#define REG_IRQ_ON_DMA 0x2c
-#define REG_BAR4_WORD0 0x30 /* reads BAR4's first dword: what the guest wrote there */
-#define REG_IRQ_MSI 0x34    /* write 1: send the MSI */
 #define TESTDEV_MSI_CAP 0x50
-
-#define TESTDEV_ID 0x4b440001u
-#define STATUS_DMA_DONE (1u << 0)
-#define STATUS_DMA_ERROR (1u << 1)
-#define STATUS_INTX (1u << 2)
-#define IRQ_ON_DMA_MSIX0 (1u << 0)
-#define IRQ_ON_DMA_INTX (1u << 1)
 
 #define TESTDEV_COMMAND_WMASK                                                              \
 	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
@@ -610,49 +588,49 @@ static void testdev_dma_start(struct testdev *d)
 	uint64_t iova = (uint64_t)d->dma_addr_hi << 32 | d->dma_addr_lo;
 	uint8_t *host = NULL;
 
-	d->status &= ~(STATUS_DMA_DONE | STATUS_DMA_ERROR);
+	d->status &= ~(TESTDEV_STATUS_DMA_DONE | TESTDEV_STATUS_DMA_ERROR);
 	if ((testdev_command(d) & PCI_COMMAND_MASTER) && d->dma_len != 0 &&
 	    d->dma_len <= TESTDEV_DMA_MAX_LEN)
 		host = testdev_dma_translate(d, iova, d->dma_len);
 	if (host && dma_fill_pattern(host, d->dma_len, d->dma_seed)) {
-		d->status |= STATUS_DMA_DONE;
+		d->status |= TESTDEV_STATUS_DMA_DONE;
 		d->dma_count++;
 	} else {
-		d->status |= STATUS_DMA_ERROR;
+		d->status |= TESTDEV_STATUS_DMA_ERROR;
 		if (verbose)
 			log_msg("DMA of %u bytes to 0x%llx failed", d->dma_len,
 				(unsigned long long)iova);
 	}
-	if (d->irq_on_dma & IRQ_ON_DMA_MSIX0)
+	if (d->irq_on_dma & TESTDEV_IRQ_ON_DMA_MSIX0)
 		testdev_msix_send(d, 0);
-	if (d->irq_on_dma & IRQ_ON_DMA_INTX)
+	if (d->irq_on_dma & TESTDEV_IRQ_ON_DMA_INTX)
 		testdev_intx_set(d, true);
 }
 
 static uint32_t testdev_bar0_read(const struct testdev *d, uint32_t offset)
 {
 	switch (offset) {
-	case REG_ID:
+	case TESTDEV_REG_ID:
 		return TESTDEV_ID;
-	case REG_SCRATCH:
+	case TESTDEV_REG_SCRATCH:
 		return d->scratch;
-	case REG_DMA_ADDR_LO:
+	case TESTDEV_REG_DMA_ADDR_LO:
 		return d->dma_addr_lo;
-	case REG_DMA_ADDR_HI:
+	case TESTDEV_REG_DMA_ADDR_HI:
 		return d->dma_addr_hi;
-	case REG_DMA_LEN:
+	case TESTDEV_REG_DMA_LEN:
 		return d->dma_len;
-	case REG_DMA_SEED:
+	case TESTDEV_REG_DMA_SEED:
 		return d->dma_seed;
-	case REG_STATUS:
-		return d->status | (d->intx_asserted ? STATUS_INTX : 0);
-	case REG_IRQ_INTX:
+	case TESTDEV_REG_STATUS:
+		return d->status | (d->intx_asserted ? TESTDEV_STATUS_INTX : 0);
+	case TESTDEV_REG_IRQ_INTX:
 		return d->intx_asserted;
-	case REG_DMA_COUNT:
+	case TESTDEV_REG_DMA_COUNT:
 		return d->dma_count;
-	case REG_IRQ_ON_DMA:
+	case TESTDEV_REG_IRQ_ON_DMA:
 		return d->irq_on_dma;
-	case REG_BAR4_WORD0:
+	case TESTDEV_REG_BAR4_WORD0:
 		return d->bar4 ? get_le32(d->bar4) : 0;
 	default:
 		return 0;
@@ -662,39 +640,39 @@ static uint32_t testdev_bar0_read(const struct testdev *d, uint32_t offset)
 static void testdev_bar0_write(struct testdev *d, uint32_t offset, uint32_t value)
 {
 	switch (offset) {
-	case REG_SCRATCH:
+	case TESTDEV_REG_SCRATCH:
 		d->scratch = value;
 		break;
-	case REG_DMA_ADDR_LO:
+	case TESTDEV_REG_DMA_ADDR_LO:
 		d->dma_addr_lo = value;
 		break;
-	case REG_DMA_ADDR_HI:
+	case TESTDEV_REG_DMA_ADDR_HI:
 		d->dma_addr_hi = value;
 		break;
-	case REG_DMA_LEN:
+	case TESTDEV_REG_DMA_LEN:
 		d->dma_len = value;
 		break;
-	case REG_DMA_SEED:
+	case TESTDEV_REG_DMA_SEED:
 		d->dma_seed = value;
 		break;
-	case REG_DMA_START:
+	case TESTDEV_REG_DMA_START:
 		if (value & 1)
 			testdev_dma_start(d);
 		break;
-	case REG_STATUS:
-		d->status &= ~(value & (STATUS_DMA_DONE | STATUS_DMA_ERROR));
+	case TESTDEV_REG_STATUS:
+		d->status &= ~(value & (TESTDEV_STATUS_DMA_DONE | TESTDEV_STATUS_DMA_ERROR));
 		break;
-	case REG_IRQ_MSIX:
+	case TESTDEV_REG_IRQ_MSIX:
 		if (value < TESTDEV_MSIX_VECTORS)
 			testdev_msix_send(d, value);
 		break;
-	case REG_IRQ_INTX:
+	case TESTDEV_REG_IRQ_INTX:
 		testdev_intx_set(d, value & 1);
 		break;
-	case REG_IRQ_ON_DMA:
-		d->irq_on_dma = value & (IRQ_ON_DMA_MSIX0 | IRQ_ON_DMA_INTX);
+	case TESTDEV_REG_IRQ_ON_DMA:
+		d->irq_on_dma = value & (TESTDEV_IRQ_ON_DMA_MSIX0 | TESTDEV_IRQ_ON_DMA_INTX);
 		break;
-	case REG_IRQ_MSI:
+	case TESTDEV_REG_IRQ_MSI:
 		/* Sent when MSI is enabled and the client gave it an eventfd. */
 		if ((value & 1) && d->msi_fd >= 0 &&
 		    (get_le16(d->config + TESTDEV_MSI_CAP + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_ENABLE))

@@ -1,30 +1,13 @@
 /* passthrough: the vfio-user test device on the guest's PCI bus — BARs, registers, DMA, MSI-X, INTx. */
 #include "guest.h"
+#include "kdom/testdev.h"
 
 const char test_title[] = "passthrough: a passed-through PCI device end to end";
 
 /* Registers, DMA, the direct BAR, MSI-X, INTx and MSI, in that order. */
 
-/* The kdom test device (tools/vfio-user-testdev.c has the whole register map). */
-#define TESTDEV_VENDOR 0x4b44
-#define TESTDEV_DEVICE 0x0001
-#define REG_ID 0x00
-#define REG_SCRATCH 0x04
-#define REG_DMA_ADDR_LO 0x08
-#define REG_DMA_ADDR_HI 0x0c
-#define REG_DMA_LEN 0x10
-#define REG_DMA_SEED 0x14
-#define REG_DMA_START 0x18
-#define REG_STATUS 0x1c
-#define REG_IRQ_MSIX 0x20
-#define REG_IRQ_INTX 0x24
-#define REG_DMA_COUNT 0x28
-#define REG_BAR4_WORD0 0x30
-#define REG_IRQ_MSI 0x34
 #define PCI_CAP_ID_MSI 0x05
 #define MSI_VECTOR 0x52
-#define STATUS_DONE 0x1
-#define STATUS_ERROR 0x2
 
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_MEMORY 0x2
@@ -64,7 +47,7 @@ static void on_msix(unsigned int vector)
 static void on_intx(unsigned int vector)
 {
 	intx_count++;
-	reg_write(REG_IRQ_INTX, 0);
+	reg_write(TESTDEV_REG_IRQ_INTX, 0);
 }
 
 static unsigned int find_capability(uint8_t id)
@@ -95,15 +78,15 @@ static void check_direct_bar(void)
 	mmio_write32(bar4 + 0xfffc, 0x0badcafe);
 	report(mmio_read32(bar4) == 0xfeedf00d && mmio_read32(bar4 + 0xfffc) == 0x0badcafe,
 	       "BAR4 keeps what was written");
-	report(reg_read(REG_BAR4_WORD0) == 0xfeedf00d,
-	       "the device sees the guest's BAR4 write (0x%x)", reg_read(REG_BAR4_WORD0));
+	report(reg_read(TESTDEV_REG_BAR4_WORD0) == 0xfeedf00d,
+	       "the device sees the guest's BAR4 write (0x%x)", reg_read(TESTDEV_REG_BAR4_WORD0));
 }
 
 static void check_registers(void)
 {
-	report(reg_read(REG_ID) == 0x4b440001, "ID register reads 0x%x", reg_read(REG_ID));
-	reg_write(REG_SCRATCH, 0x5a5aa5a5);
-	report(reg_read(REG_SCRATCH) == 0x5a5aa5a5, "scratch register keeps what was written");
+	report(reg_read(TESTDEV_REG_ID) == 0x4b440001, "ID register reads 0x%x", reg_read(TESTDEV_REG_ID));
+	reg_write(TESTDEV_REG_SCRATCH, 0x5a5aa5a5);
+	report(reg_read(TESTDEV_REG_SCRATCH) == 0x5a5aa5a5, "scratch register keeps what was written");
 }
 
 static bool pattern_ok(uint32_t seed)
@@ -120,24 +103,25 @@ static void check_dma(void)
 	uint32_t seed = cmdline_get_u64("seed", 0x3c);
 
 	memset(dma_buffer, 0, sizeof(dma_buffer));
-	reg_write(REG_DMA_ADDR_LO, (uint32_t)gpa);
-	reg_write(REG_DMA_ADDR_HI, (uint32_t)(gpa >> 32));
-	reg_write(REG_DMA_LEN, DMA_BYTES);
-	reg_write(REG_DMA_SEED, seed);
-	reg_write(REG_DMA_START, 1);
-	report((reg_read(REG_STATUS) & (STATUS_DONE | STATUS_ERROR)) == STATUS_DONE,
-	       "DMA done (status 0x%x)", reg_read(REG_STATUS));
+	reg_write(TESTDEV_REG_DMA_ADDR_LO, (uint32_t)gpa);
+	reg_write(TESTDEV_REG_DMA_ADDR_HI, (uint32_t)(gpa >> 32));
+	reg_write(TESTDEV_REG_DMA_LEN, DMA_BYTES);
+	reg_write(TESTDEV_REG_DMA_SEED, seed);
+	reg_write(TESTDEV_REG_DMA_START, 1);
+	report((reg_read(TESTDEV_REG_STATUS) &
+		(TESTDEV_STATUS_DMA_DONE | TESTDEV_STATUS_DMA_ERROR)) == TESTDEV_STATUS_DMA_DONE,
+	       "DMA done (status 0x%x)", reg_read(TESTDEV_REG_STATUS));
 	report(pattern_ok(seed), "the device's pattern (seed 0x%x) is in guest memory at 0x%llx",
 	       seed, (unsigned long long)gpa);
-	report(reg_read(REG_DMA_COUNT) == 1, "one DMA counted");
+	report(reg_read(TESTDEV_REG_DMA_COUNT) == 1, "one DMA counted");
 
 	/* Outside guest RAM (the MMIO hole): the device must refuse, nothing breaks. */
-	reg_write(REG_STATUS, STATUS_DONE | STATUS_ERROR);
-	reg_write(REG_DMA_ADDR_LO, 0xd0000000u);
-	reg_write(REG_DMA_ADDR_HI, 0);
-	reg_write(REG_DMA_START, 1);
-	report(reg_read(REG_STATUS) & STATUS_ERROR, "DMA outside guest RAM refused (status 0x%x)",
-	       reg_read(REG_STATUS));
+	reg_write(TESTDEV_REG_STATUS, TESTDEV_STATUS_DMA_DONE | TESTDEV_STATUS_DMA_ERROR);
+	reg_write(TESTDEV_REG_DMA_ADDR_LO, 0xd0000000u);
+	reg_write(TESTDEV_REG_DMA_ADDR_HI, 0);
+	reg_write(TESTDEV_REG_DMA_START, 1);
+	report(reg_read(TESTDEV_REG_STATUS) & TESTDEV_STATUS_DMA_ERROR,
+	       "DMA outside guest RAM refused (status 0x%x)", reg_read(TESTDEV_REG_STATUS));
 }
 
 static void check_msix(void)
@@ -157,13 +141,13 @@ static void check_msix(void)
 	mmio_write32(table + 8, msi_data(MSIX_VECTOR));
 	mmio_write32(table + 12, 0); /* unmasked */
 	pci_cfg_write16(slot, 0, cap + 2, pci_cfg_read16(slot, 0, cap + 2) | MSIX_ENABLE);
-	reg_write(REG_IRQ_MSIX, 0);
+	reg_write(TESTDEV_REG_IRQ_MSIX, 0);
 	bool arrived = irq_wait(&msix_count, 1, 1000);
 
 	report(arrived, "MSI-X vector 0 arrived (%u interrupt(s))", msix_count);
 	/* Masked: it must not arrive, but show in the PBA, and arrive once unmasked. */
 	mmio_write32(table + 12, MSIX_VECTOR_MASKED);
-	reg_write(REG_IRQ_MSIX, 0);
+	reg_write(TESTDEV_REG_IRQ_MSIX, 0);
 	irq_wait(&msix_count, 2, 100);
 	report(msix_count == 1, "a masked vector is held back (%u interrupt(s))", msix_count);
 	uint32_t pba_bir = pci_cfg_read32(slot, 0, cap + 8) & 7;
@@ -201,7 +185,7 @@ static void check_msi(void)
 		pci_cfg_write16(slot, 0, cap + 8, msi_data(MSI_VECTOR));
 	}
 	pci_cfg_write16(slot, 0, cap + 2, control | 1);
-	reg_write(REG_IRQ_MSI, 1);
+	reg_write(TESTDEV_REG_IRQ_MSI, 1);
 	bool arrived = irq_wait(&msi_count, 1, 1000);
 
 	report(arrived, "MSI arrived (%u interrupt(s))", msi_count);
@@ -217,7 +201,7 @@ static void check_intx(void)
 	if (gsi < 0)
 		return;
 	ioapic_route(gsi, INTX_VECTOR, true, true);
-	reg_write(REG_IRQ_INTX, 1);
+	reg_write(TESTDEV_REG_IRQ_INTX, 1);
 	bool arrived = irq_wait(&intx_count, 1, 1000);
 
 	report(arrived, "INTx arrived (%u interrupt(s))", intx_count);
@@ -247,8 +231,8 @@ static void check_abuse(void)
 	/* Back to sane: BAR0 where it belongs, decoding on. */
 	pci_cfg_write32(slot, 0, 0x10, BAR0_NEW);
 	pci_cfg_write16(slot, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	report(pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR, "config space still reads the device");
-	report(reg_read(REG_ID) == 0x4b440001, "the device still answers after the abuse");
+	report(pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR_ID, "config space still reads the device");
+	report(reg_read(TESTDEV_REG_ID) == 0x4b440001, "the device still answers after the abuse");
 }
 
 /*
@@ -262,7 +246,7 @@ static void run_bench(uint64_t reads)
 
 	start = rdtsc();
 	for (uint64_t i = 0; i < reads; i++)
-		(void)reg_read(REG_ID);
+		(void)reg_read(TESTDEV_REG_ID);
 	cycles = rdtsc() - start;
 	printf("bench: mmio-read %llu reads, %llu tsc cycles\n", (unsigned long long)reads,
 	       (unsigned long long)cycles);
@@ -272,14 +256,14 @@ static void run_bench(uint64_t reads)
 	cycles = rdtsc() - start;
 	printf("bench: direct-read %llu reads, %llu tsc cycles\n", (unsigned long long)reads,
 	       (unsigned long long)cycles);
-	reg_write(REG_DMA_ADDR_LO, (uint32_t)target);
-	reg_write(REG_DMA_ADDR_HI, 0);
-	reg_write(REG_DMA_LEN, dma_bytes);
+	reg_write(TESTDEV_REG_DMA_ADDR_LO, (uint32_t)target);
+	reg_write(TESTDEV_REG_DMA_ADDR_HI, 0);
+	reg_write(TESTDEV_REG_DMA_LEN, dma_bytes);
 	start = rdtsc();
 	for (uint64_t i = 0; i < rounds; i++)
-		reg_write(REG_DMA_START, 1);
+		reg_write(TESTDEV_REG_DMA_START, 1);
 	cycles = rdtsc() - start;
-	report(!(reg_read(REG_STATUS) & STATUS_ERROR), "benchmark DMAs done");
+	report(!(reg_read(TESTDEV_REG_STATUS) & TESTDEV_STATUS_DMA_ERROR), "benchmark DMAs done");
 	printf("bench: dma %llu bytes, %llu tsc cycles, tsc %llu kHz\n",
 	       (unsigned long long)(rounds * dma_bytes), (unsigned long long)cycles,
 	       (unsigned long long)tsc_khz());
@@ -295,11 +279,11 @@ static void check_survival(void)
 	uint32_t id;
 
 	printf("passthrough: waiting for the device's server to go away\n");
-	while ((id = reg_read(REG_ID)) != 0xffffffff && !tsc_expired(deadline))
+	while ((id = reg_read(TESTDEV_REG_ID)) != 0xffffffff && !tsc_expired(deadline))
 		udelay(20000);
 	report(id == 0xffffffff, "the device reads all ones once its server is gone");
-	reg_write(REG_SCRATCH, 1); /* dropped, harmlessly */
-	report(pci_cfg_read16(slot, 0, 0) == 0xffff || pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR,
+	reg_write(TESTDEV_REG_SCRATCH, 1); /* dropped, harmlessly */
+	report(pci_cfg_read16(slot, 0, 0) == 0xffff || pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR_ID,
 	       "config space still answers the guest");
 }
 
@@ -308,8 +292,8 @@ void test_main(void)
 	uint64_t size0, size2;
 	bool is64;
 
-	if (!pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, &slot)) {
-		test_fail("no device %04x:%04x on the PCI bus", TESTDEV_VENDOR, TESTDEV_DEVICE);
+	if (!pci_find(TESTDEV_VENDOR_ID, TESTDEV_DEVICE_ID, &slot)) {
+		test_fail("no device %04x:%04x on the PCI bus", TESTDEV_VENDOR_ID, TESTDEV_DEVICE_ID);
 		return;
 	}
 	printf("passthrough: test device at 00:%02x.0\n", slot);
