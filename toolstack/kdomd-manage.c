@@ -271,12 +271,14 @@ json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, const j
 	if (!strcmp(call, "finalize")) {
 		if (!is_bootstrap_domain(&caller->dom))
 			return msg_reply_error(id, EPERM, "only the bootstrap domain finalizes");
-		if (!kd->launch_finalized)
+		bool first = !kd->launch_finalized;
+
+		kd_set_finalized(kd, true);
+		if (first)
 			log_info("launch finalized by domain %u: its management rights end%s",
 				 caller->dom.domid,
 				 is_control_domain(&caller->dom) ? " (it keeps the control role)"
 								 : "");
-		kd_set_finalized(kd, true);
 		return msg_reply_ok(id, json_pack("{s:i}", "ret", 0));
 	}
 	if (!strcmp(call, "dom_exc")) {
