@@ -2,7 +2,6 @@
 #include "toolstack/client.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +9,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmm/log.h"
+
 #define KDOM_CLIENT_NAME "kdom 0.1"
 
 _Static_assert(sizeof(((struct kdom_client *)0)->path) ==
 		       sizeof(((struct sockaddr_un *)0)->sun_path),
 	       "kdom_client.path holds any sun_path");
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *kdom_client_socket_path(const char *explicit_path)
 {

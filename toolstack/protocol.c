@@ -12,24 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vmm/log.h"
+
 #define MSG_ID_MAX (1ULL << 53)
 #define MSG_OP_MAX 32
 /* An error message is a sentence; a longer one is cut so that its reply always fits. */
 #define MSG_TEXT_MAX 4096
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void msg_reader_init(struct msg_reader *r)
 {

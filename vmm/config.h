@@ -2,9 +2,15 @@
 #ifndef KDOM_CONFIG_H
 #define KDOM_CONFIG_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "vmm/log.h"
+
+/* The config parsers' way out: the reason into (err, errlen), then -EINVAL. */
+#define config_error(err, errlen, ...) (set_err((err), (errlen), __VA_ARGS__), -EINVAL)
 
 /* ---- Generic xl.cfg syntax ------------------------------------------------ */
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +15,9 @@
 /* Messages quote user input cut to this many bytes. */
 #define QUOTE_MAX 48
 
-static int __attribute__((format(printf, 3, 4)))
-config_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 static int config_nomem(char *err, size_t errlen)
 {
-	config_error(err, errlen, "out of memory");
+	set_err(err, errlen, "out of memory");
 	return -ENOMEM;
 }
 

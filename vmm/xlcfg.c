@@ -583,19 +583,6 @@ void cfg_free(struct cfg *cfg)
 
 /* ---- Files and key tables -------------------------------------------------- */
 
-static int __attribute__((format(printf, 3, 4)))
-cfg_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* Read all of path into a new buffer, refusing files over CFG_FILE_MAX. */
 static int config_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
@@ -639,8 +626,8 @@ static int config_read_file(const char *path, char **text, size_t *len, char *er
 		if (used > CFG_FILE_MAX) {
 			close(fd);
 			free(buf);
-			cfg_error(err, errlen, "%s is larger than %d bytes (1 MiB)", path,
-				  CFG_FILE_MAX);
+			set_err(err, errlen, "%s is larger than %d bytes (1 MiB)", path,
+				CFG_FILE_MAX);
 			return -EFBIG;
 		}
 	}
@@ -653,7 +640,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	cfg_error(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	set_err(err, errlen, "cannot read %s: %s", path, strerror(-ret));
 	return ret;
 }
 
@@ -703,15 +690,15 @@ int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, v
 			}
 		}
 		if (!ck)
-			return cfg_error(err, errlen, "%s:%d: unknown key '%.*s'", filename,
-					 s->line, QUOTE_MAX, s->key);
+			return config_error(err, errlen, "%s:%d: unknown key '%.*s'", filename,
+					    s->line, QUOTE_MAX, s->key);
 		if (s->value.type != ck->type)
-			return cfg_error(err, errlen, "%s:%d: '%s' must be %s", filename, s->line,
-					 ck->key, type_name(ck->type));
+			return config_error(err, errlen, "%s:%d: '%s' must be %s", filename,
+					    s->line, ck->key, type_name(ck->type));
 		msg[0] = '\0';
 		ret = ck->apply(target, cfg, s, msg, sizeof(msg));
 		if (ret) {
-			cfg_error(err, errlen, "%s:%d: %s", filename, s->line, msg);
+			set_err(err, errlen, "%s:%d: %s", filename, s->line, msg);
 			return ret;
 		}
 	}
@@ -721,8 +708,8 @@ int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, v
 int cfg_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen)
 {
 	if (s->value.number != 0 && s->value.number != 1)
-		return cfg_error(err, errlen, "'%s' must be 0 or 1, not %lld", s->key,
-				 s->value.number);
+		return config_error(err, errlen, "'%s' must be 0 or 1, not %lld", s->key,
+				    s->value.number);
 	*field = s->value.number;
 	return 0;
 }
