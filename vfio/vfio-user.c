@@ -1040,7 +1040,7 @@ static const struct pt_backend_ops vfio_user_ops = {
 
 int vfio_user_poll_fd(struct pt_backend *b)
 {
-	return to_vfio_user(b)->sock;
+	return b->ops == &vfio_user_ops ? to_vfio_user(b)->sock : -1;
 }
 
 int vfio_user_serve(struct pt_backend *b)

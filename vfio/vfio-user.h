@@ -147,6 +147,7 @@ int vfio_user_open_socket(int sock, const char *name, unsigned int timeout_ms,
 /*
  * The socket to poll (POLLIN) for DMA requests the server sends while no
  * request of ours is in flight; call vfio_user_serve() when it is readable.
+ * -1 for a back end that is not vfio-user: it has nothing to serve.
  */
 int vfio_user_poll_fd(struct pt_backend *b);
 /* Serve the server's requests already waiting on the socket: 0, or -errno when the device ended. */

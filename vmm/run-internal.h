@@ -41,7 +41,6 @@ struct run_domain {
 	/* Pass-through: back ends opened (and allowed) before the VM, devices after. */
 	struct pt_backend *pci_backends[DOMAIN_PCI_MAX];
 	struct pt_device *pci_devices[DOMAIN_PCI_MAX];
-	bool pci_vfio_user[DOMAIN_PCI_MAX]; /* its server's requests are served by the event loop */
 	unsigned int nr_pci;
 };
 

@@ -319,8 +319,6 @@ int run_pci_open(struct run_domain *rd, const struct domain_config *dc)
 
 	if (ret)
 		log_error("%s", err);
-	for (unsigned int i = 0; i < rd->nr_pci; i++)
-		rd->pci_vfio_user[i] = !strncmp(dc->pci[i], "vfio-user:", 10);
 	return ret;
 }
 
@@ -479,10 +477,12 @@ int run_event_loop(struct run_domain *rd, int signal_fd, const struct run_hooks 
 	if (in_fd >= 0)
 		run_queue_poll(&ring, in_fd, EVENT_CONSOLE);
 	/* A vfio-user server may ask for DMA while no request of ours is in flight. */
-	for (unsigned int i = 0; i < rd->nr_pci; i++)
-		if (rd->pci_vfio_user[i] && rd->pci_devices[i])
-			run_queue_poll(&ring, vfio_user_poll_fd(rd->pci_devices[i]->backend),
-				       EVENT_PCI + i);
+	for (unsigned int i = 0; i < rd->nr_pci; i++) {
+		int fd = rd->pci_devices[i] ? vfio_user_poll_fd(rd->pci_devices[i]->backend) : -1;
+
+		if (fd >= 0)
+			run_queue_poll(&ring, fd, EVENT_PCI + i);
+	}
 	if (hooks)
 		hooks->start(&ring, hooks->opaque);
 

@@ -12,6 +12,7 @@
 #include "tests/unit/vfio-sim.h"
 #include "vfio/pci-config.h"
 #include "vfio/vfio-kernel.h"
+#include "vfio/vfio-user.h"
 
 #define RW (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)
 
@@ -107,6 +108,7 @@ START_TEST(test_open_and_close_ioctl_sequence)
 
 	b = open_ok(sim, "0000:03:00.0");
 	ck_assert_str_eq(b->name, "0000:03:00.0");
+	ck_assert_int_eq(vfio_user_poll_fd(b), -1); /* nothing for the event loop to serve */
 	ck_assert_uint_eq(sim->n_log, opened);
 	for (unsigned int i = 0; i < opened; i++)
 		ck_assert_str_eq(sim->log[i], expected[i]);
