@@ -2,6 +2,7 @@
 #   make            build build/kdom, the tools and every test guest
 #   make check      unit + integration tests (SANITIZE=1 for ASan+UBSan)
 #   make run        boot the hello guest
+#   make lab        a shell inside the lab (tests/lab/: nested KVM, VFIO, Linux)
 #   V=1 verbose, WERROR=0 to build with warnings allowed
 
 BUILD    := build
@@ -181,27 +182,33 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(KDOM) run $(GUEST_DIR)/hello.elf
 
-.PHONY: check unit-check integration-check
+# make check: unit tests here; the integration suites natively where /dev/kvm
+# works, else inside the lab; the lab scenarios inside the lab (tests/check).
+.PHONY: check unit-check integration-check lab-check lab
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
-	$(Q)$(MAKE) --no-print-directory unit-check integration-check
+	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) UNIT_TESTS=$(UNIT_TESTS) \
+		TESTDEV_CHECK=$(BUILD)/vfio-user-testdev-check SANITIZE=$(SANITIZE) tests/check
 
 unit-check: $(UNIT_TESTS)
 	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT_TESTS)
 
+# The integration suites on this machine's own /dev/kvm.
 integration-check: $(KDOM) $(KDOMD) guests
 	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/integration/run-tests
 	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) tests/integration/daemon-tests
 	$(Q)$(BUILD)/vfio-user-testdev-check
-	$(Q)KDOM=$(KDOM) GUEST_DIR=$(GUEST_DIR) tests/hw/run-hw
+
+# The scenarios that need the lab, inside it; `make lab` opens a shell there.
+lab-check: all
+	$(Q)tests/lab/lab run --edu --cpus 2 --memory 4096 -- tests/lab/run-lab-tests
+
+lab: all
+	$(Q)tests/lab/lab shell --edu --cpus 2 --memory 4096
 
 .PHONY: bench
 bench: all
-	$(Q)bench/startup
-	$(Q)bench/exit-latency
-	$(Q)bench/memory
-	$(Q)bench/kdomd-density
-	$(Q)bench/passthrough
+	$(Q)bench/run-all
 
 .PHONY: format
 format:

@@ -2,7 +2,10 @@
 # Install the Debian packages kdom needs to build and test (called by `make deps`).
 set -eu
 
-PACKAGES="gcc make pkg-config liburing-dev check libjansson-dev socat jq"
+# The lab (tests/lab/) adds QEMU, a static busybox, cpio and kmod; it fetches
+# Debian's kernel package itself into build/lab/ (the host's /boot is untouched).
+PACKAGES="gcc make pkg-config liburing-dev check libjansson-dev socat jq
+qemu-system-x86 busybox-static cpio kmod"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -308,6 +308,9 @@ enum policy_pit run_choose_pit(struct run_domain *rd, const struct domain_config
 	}
 	if (reason)
 		log_info("%s", reason);
+	if (mode == POLICY_PIT_HOST)
+		log_info("PIT channel 2 and port 0x61 reach the host through %s",
+			 rd->host_ports->name);
 	return mode;
 }
 

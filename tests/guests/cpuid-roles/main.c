@@ -202,6 +202,18 @@ static void print_seen(void)
 
 		printf("seen %08x.0: %08x %08x %08x %08x\n", leaves[i], r.eax, r.ebx, r.ecx, r.edx);
 	}
+	/*
+	 * strict=1: the feature words of leaves 1 and 7 too, which hosts with
+	 * VMX/SVM take from kdom's table (tests/lab/check-cpuid-strict compares
+	 * them with `kdom cpuid`).
+	 */
+	if (cmdline_has_word("strict", "1", ',')) {
+		struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
+
+		printf("features 00000001.0: ecx %08x edx %08x\n", l1.ecx, l1.edx);
+		printf("features 00000007.0: ebx %08x ecx %08x edx %08x\n", l7.ebx, l7.ecx,
+		       l7.edx);
+	}
 }
 
 void test_main(void)

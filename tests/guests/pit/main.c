@@ -12,6 +12,7 @@ const char test_title[] = "pit: channel 2 count and port 0x61 OUT2";
 #define PIT_CH0 0x40
 #define PIT_CMD_CH2_LOHI_MODE0 0xb0 /* channel 2, lobyte/hibyte, mode 0, binary */
 #define PIT_CMD_LATCH_CH2 0x80
+#define PIT_CMD_CH2_LOHI_MODE2 0xb4 /* channel 2, lobyte/hibyte, rate generator */
 #define PIT_CMD_CH0_LOHI_MODE2 0x34 /* channel 0, lobyte/hibyte, rate generator */
 #define PIT_CMD_CH1_LSB_MODE3 0x56  /* channel 1, lobyte only, square wave */
 #define PIT_CMD_LATCH_CH0 0x00
@@ -125,6 +126,22 @@ static void exercise_channels_0_and_1(void)
 	pit_in(PIT_CH2);
 }
 
+/*
+ * leave=1: end with channel 2 as a rate generator (mode 2, lobyte/hibyte,
+ * count 0x4321) with its gate open and the speaker off, a state that a check
+ * on the host can recognise in the host's own PIT after the domain ended.
+ */
+#define LEAVE_COUNT 0x4321
+static void leave_channel_2(void)
+{
+	pit_out(PORT_61, (pit_in(PORT_61) & ~PORT_61_SPEAKER) | PORT_61_GATE2);
+	pit_out(PIT_CMD, PIT_CMD_CH2_LOHI_MODE2);
+	pit_out(PIT_CH2, LEAVE_COUNT & 0xff);
+	pit_out(PIT_CH2, LEAVE_COUNT >> 8);
+	report(ch2_read() <= LEAVE_COUNT, "channel 2 left counting in mode 2 from 0x%x",
+	       LEAVE_COUNT);
+}
+
 /* expect=none (`pit = 0`): nothing answers at the PIT's ports. */
 static void check_no_pit(void)
 {
@@ -146,6 +163,8 @@ void test_main(void)
 		check_working_pit();
 		if (cmdline_has_word("channels", "1", ','))
 			exercise_channels_0_and_1();
+		if (cmdline_has_word("leave", "1", ','))
+			leave_channel_2();
 	} else if (!strcmp(expect, "none"))
 		check_no_pit();
 	else
