@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "hv-roles/policy.h"
+
 static int64_t hypercall_xen_version(const struct domain *caller, struct kdom_hypercall *req)
 {
 	switch (req->cmd) {
@@ -42,15 +44,15 @@ static bool shutdown_reason_valid(uint64_t reason)
 }
 
 /*
- * Management ops: a domain that is neither a control domain nor the
- * bootstrap domain (whose rights last until launch finalization, which only
- * the toolstack knows) is refused here, before anything about other domains
- * is looked at; the toolstack decides the rest through policy_may_manage().
+ * Management ops: a domain without management rights at all
+ * (policy_may_request_management()) is refused here, before anything about
+ * other domains is looked at; the toolstack decides the rest through the
+ * policy module.
  */
 static int64_t hypercall_manage(const struct domain *caller, const struct hypercall_ops *ops,
 				struct kdom_hypercall *req)
 {
-	if (!is_control_domain(caller) && !is_bootstrap_domain(caller)) {
+	if (policy_may_request_management(caller)) {
 		if (ops->refused)
 			ops->refused(ops->opaque, req);
 		return -KDOM_EPERM;
@@ -80,9 +82,7 @@ static int64_t hypercall_sched_op(const struct domain *caller, const struct hype
 		return 0;
 	case KDOM_SCHEDOP_REMOTE_SHUTDOWN:
 		if (!shutdown_reason_valid(req->arg[1]))
-			return is_control_domain(caller) || is_bootstrap_domain(caller)
-				       ? -KDOM_EINVAL
-				       : -KDOM_EPERM;
+			return policy_may_request_management(caller) ? -KDOM_EPERM : -KDOM_EINVAL;
 		return hypercall_manage(caller, ops, req);
 	default:
 		return -KDOM_ENOSYS;

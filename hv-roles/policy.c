@@ -113,6 +113,28 @@ static bool subject_manages_label(const struct policy_subject *s, const char *la
 }
 
 /*
+ * The bootstrap rule: domain 0 builds the launch, the late hardware domain
+ * included, so it may do anything until it finalizes the launch; after that
+ * it has only the rights of its other roles.
+ */
+bool policy_bootstrap_rights(const struct domain *d, bool launch_finalized)
+{
+	return is_bootstrap_domain(d) && !launch_finalized;
+}
+
+/*
+ * Every domain: the bootstrap domain while it builds the launch, or a control
+ * domain whose grants say "*".  Grants of a domain without the control role
+ * count for nothing.
+ */
+bool policy_manages_all(const struct policy_subject *caller, bool launch_finalized)
+{
+	if (policy_bootstrap_rights(caller->dom, launch_finalized))
+		return true;
+	return is_control_domain(caller->dom) && subject_manages_all(caller);
+}
+
+/*
  * Management operations, narrowest rule first:
  *  1. On itself a caller may only read its own info: pausing itself leaves no
  *     one to unpause it, it is not paused while it calls, destroying or
@@ -131,7 +153,7 @@ int policy_may_manage(const struct policy_subject *caller, const struct policy_s
 		      enum policy_op op, bool launch_finalized)
 {
 	const struct domain *c = caller->dom;
-	bool bootstrapping = is_bootstrap_domain(c) && !launch_finalized;
+	bool bootstrapping = policy_bootstrap_rights(c, launch_finalized);
 
 	if ((unsigned int)op >= POLICY_OP_COUNT)
 		return -EPERM;
@@ -148,9 +170,79 @@ int policy_may_manage(const struct policy_subject *caller, const struct policy_s
 		return 0;
 	if (!is_control_domain(c))
 		return -EPERM;
-	if (is_hardware_domain(target->dom) && !subject_manages_all(caller))
+	if (is_hardware_domain(target->dom) && !policy_manages_all(caller, launch_finalized))
 		return -EPERM;
 	return subject_manages_label(caller, target->label) ? 0 : -EPERM;
+}
+
+/*
+ * Creation: a domain with power of its own — the hardware or a control role
+ * (whose grants come from the policy file by name, not from its creator),
+ * domain 0 (the bootstrap rule), or host devices (PCI pass-through, a driver
+ * domain) — only from a caller that manages every domain; a tenant's control
+ * domain could otherwise make itself a way out of its tenant.  Then the
+ * ordinary management rule for CREATE on the new domain.
+ */
+int policy_may_create(const struct policy_subject *caller, const struct policy_subject *target,
+		      const struct policy_domain_config *cfg, bool launch_finalized,
+		      const char **reason)
+{
+	const struct domain *t = target->dom;
+	const char *why = NULL;
+
+	if (policy_manages_all(caller, launch_finalized))
+		why = NULL;
+	else if (is_hardware_domain(t))
+		why = "creating the hardware domain needs \"*\"";
+	else if (is_control_domain(t))
+		why = "creating a control domain needs \"*\"";
+	else if (is_bootstrap_domain(t))
+		why = "creating domain 0, the bootstrap domain, needs \"*\"";
+	else if (cfg->nr_pci)
+		why = "creating a domain with PCI devices needs \"*\"";
+	else if (cfg->driver_domain)
+		why = "creating a driver domain needs \"*\"";
+	if (!why && policy_may_manage(caller, target, POLICY_OP_CREATE, launch_finalized))
+		why = "the domain would not be the caller's to manage";
+	if (reason)
+		*reason = why;
+	return why ? -EPERM : 0;
+}
+
+/* Finalization ends the bootstrap rule, so only the bootstrap domain may ask for it. */
+int policy_may_finalize_launch(const struct domain *d, const char **reason)
+{
+	const char *why = is_bootstrap_domain(d) ? NULL : "only the bootstrap domain finalizes";
+
+	if (reason)
+		*reason = why;
+	return why ? -EPERM : 0;
+}
+
+/*
+ * A launch with a bootstrap domain is built by it: the toolstack starts it
+ * alone and it starts the others.  Without one the toolstack starts them all.
+ */
+bool policy_launch_starts(const struct domain *d, bool launch_has_bootstrap)
+{
+	return !launch_has_bootstrap || is_bootstrap_domain(d);
+}
+
+/* Control domains watch the others (Xen sends VIRQ_DOM_EXC to the control domain). */
+bool policy_told_of_domain_exits(const struct domain *d)
+{
+	return is_control_domain(d);
+}
+
+/*
+ * The domain process's first filter: a domain that is neither a control
+ * domain nor the bootstrap domain (whose rights last until launch
+ * finalization, which only the toolstack knows) has no management rights at
+ * all, so its calls never reach the toolstack.
+ */
+int policy_may_request_management(const struct domain *d)
+{
+	return is_control_domain(d) || is_bootstrap_domain(d) ? 0 : -EPERM;
 }
 
 /*

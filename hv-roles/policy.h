@@ -17,8 +17,9 @@ struct policy_host {
 
 /* Per-domain configuration keys that policy decisions read (not kept in struct domain). */
 struct policy_domain_config {
-	bool pit;	    /* `pit = 1` (the default) or `pit = 0` */
-	bool driver_domain; /* `driver_domain = 1` */
+	bool pit;	     /* `pit = 1` (the default) or `pit = 0` */
+	bool driver_domain;  /* `driver_domain = 1` */
+	unsigned int nr_pci; /* devices its `pci = [...]` passes through */
 };
 
 /* What the host knows about a PCI device offered for pass-through. */
@@ -84,6 +85,36 @@ int policy_may_save(const struct domain *d);
 
 /* Whether d's vCPUs are pinned one-to-one to host CPUs. */
 bool policy_vcpus_pinned(const struct domain *d, const struct policy_host *host);
+
+/*
+ * The bootstrap rule: whether d holds every management right now, because it
+ * builds the launch (domain 0, until the launch is finalized).
+ */
+bool policy_bootstrap_rights(const struct domain *d, bool launch_finalized);
+
+/* Whether caller may manage every domain: the bootstrap rule, or a control domain granted "*". */
+bool policy_manages_all(const struct policy_subject *caller, bool launch_finalized);
+
+/*
+ * 0 if caller may create target (its domid and roles as the role registry
+ * would admit it, its label) with configuration cfg, else -EPERM with the
+ * rule in *reason (may be NULL).
+ */
+int policy_may_create(const struct policy_subject *caller, const struct policy_subject *target,
+		      const struct policy_domain_config *cfg, bool launch_finalized,
+		      const char **reason);
+
+/* 0 if d may finalize the launch (end its bootstrap rights), else -EPERM with the rule in *reason. */
+int policy_may_finalize_launch(const struct domain *d, const char **reason);
+
+/* Whether the toolstack itself unpauses d once a launch is built. */
+bool policy_launch_starts(const struct domain *d, bool launch_has_bootstrap);
+
+/* Whether d is told of other domains' shutdowns and destructions (Xen's VIRQ_DOM_EXC). */
+bool policy_told_of_domain_exits(const struct domain *d);
+
+/* 0 if d's management hypercalls may reach the toolstack at all, else -EPERM. */
+int policy_may_request_management(const struct domain *d);
 
 /* The operation's name, for messages; "unknown" outside the enum. */
 const char *policy_op_name(enum policy_op op);

@@ -159,7 +159,7 @@ void kd_event(struct kdomd *kd, const struct kd_domain *d, const char *state, co
 	/* Control domains learn of shutdowns and destructions (Xen's VIRQ_DOM_EXC). */
 	if (!strcmp(state, "shutdown") || !strcmp(state, "destroyed"))
 		for (struct kd_domain *c = kd->domains; c; c = c->next)
-			if (c != d && is_control_domain(&c->dom))
+			if (c != d && policy_told_of_domain_exits(&c->dom))
 				c->dom_exc++;
 	kd_broadcast(kd, msg_event("domain", json_pack("{s:i, s:s, s:s, s:s?, s:s?, s:f}", "domid",
 						       (int)d->dom.domid, "name", d->dom.name,

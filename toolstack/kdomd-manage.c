@@ -48,15 +48,16 @@ void kd_set_finalized(struct kdomd *kd, bool finalized)
 	json_decref(rec);
 }
 
-/* A domain as the management policy sees it: its label, and what the policy file grants. */
+/*
+ * A domain as the management policy sees it: its label, and what the policy
+ * file grants it by name (the policy decides whose grants count).
+ */
 static struct policy_subject kd_subject(struct kdomd *kd, const struct kd_domain *d,
 					const char **manages, size_t max)
 {
 	struct policy_subject s = { .dom = &d->dom, .label = d->dc.label, .manages = manages };
 	const json_t *grants;
 
-	if (!is_control_domain(&d->dom))
-		return s;
 	if (!kd->policy) {
 		/* No policy file: Xen's dummy policy, a control domain manages everyone. */
 		manages[0] = "*";
@@ -70,18 +71,16 @@ static struct policy_subject kd_subject(struct kdomd *kd, const struct kd_domain
 	return s;
 }
 
-/* The caller may manage every domain: "*" in its grants, or it builds the launch. */
-static bool kd_manages_all(struct kdomd *kd, const struct kd_domain *caller)
+/* A refusal the policy decided, with who asked, what and on whom (target may be NULL). */
+static void kd_log_refusal(const struct kd_domain *caller, const char *what,
+			   const struct kd_domain *target, const char *reason)
 {
-	const char *cm[32];
-	struct policy_subject cs = kd_subject(kd, caller, cm, 32);
+	char on[96] = "";
 
-	if (is_bootstrap_domain(&caller->dom) && !kd->launch_finalized)
-		return true;
-	for (size_t i = 0; i < cs.nr_manages; i++)
-		if (!strcmp(cs.manages[i], "*"))
-			return true;
-	return false;
+	if (target)
+		snprintf(on, sizeof(on), " domain %u (%s)", target->dom.domid, target->dom.name);
+	log_warn("policy: domain %u (%s) may not %s%s%s%s", caller->dom.domid, caller->dom.name,
+		 what, on, reason ? ": " : "", reason ? reason : "");
 }
 
 static int kd_may(struct kdomd *kd, const struct kd_domain *caller, const struct kd_domain *target,
@@ -95,15 +94,27 @@ static int kd_may(struct kdomd *kd, const struct kd_domain *caller, const struct
 	if (target)
 		ts = kd_subject(kd, target, tm, 32);
 	ret = policy_may_manage(&cs, target ? &ts : NULL, op, kd->launch_finalized);
-	if (ret && log_refusal) {
-		char what[96] = "";
+	if (ret && log_refusal)
+		kd_log_refusal(caller, policy_op_name(op), target, NULL);
+	return ret;
+}
 
-		if (target)
-			snprintf(what, sizeof(what), " domain %u (%s)", target->dom.domid,
-				 target->dom.name);
-		log_warn("policy: domain %u (%s) may not %s%s", caller->dom.domid, caller->dom.name,
-			 policy_op_name(op), what);
-	}
+/* Whether caller may create probe (its roles and domid as the registry would admit it). */
+static int kd_may_create(struct kdomd *kd, const struct kd_domain *caller,
+			 const struct kd_domain *probe)
+{
+	const char *cm[32], *tm[32], *reason;
+	struct policy_subject cs = kd_subject(kd, caller, cm, 32);
+	struct policy_subject ts = kd_subject(kd, probe, tm, 32);
+	const struct policy_domain_config cfg = {
+		.pit = probe->dc.pit,
+		.driver_domain = probe->dc.driver_domain,
+		.nr_pci = probe->dc.nr_pci,
+	};
+	int ret = policy_may_create(&cs, &ts, &cfg, kd->launch_finalized, &reason);
+
+	if (ret)
+		kd_log_refusal(caller, "create", probe, reason);
 	return ret;
 }
 
@@ -204,32 +215,15 @@ static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain 
 			.hardware = probe.dc.hardware,
 			.control = probe.dc.control,
 		};
-		uint32_t domid;
-		unsigned int roles;
+		uint32_t domid = 0;
+		unsigned int roles = 0;
 
 		ret = roles_preview(&kd->registry, &req, &domid, &roles, err, sizeof(err));
 		probe.dom.roles = roles;
 		probe.dom.domid = domid;
 		snprintf(probe.dom.name, sizeof(probe.dom.name), "%s", probe.dc.name);
-		if (!ret && kd_may(kd, caller, &probe, POLICY_OP_CREATE, true))
-			ret = -EPERM;
-		/*
-		 * Only a caller that manages everything may make a domain with
-		 * power of its own: the hardware or a control role (whose grants
-		 * come from the policy file by name), domain 0 (the bootstrap
-		 * domain), or access to host devices (pci, driver_domain).
-		 */
-		if (!ret && (roles || domid == 0 || probe.dc.nr_pci || probe.dc.driver_domain) &&
-		    !kd_manages_all(kd, caller)) {
-			log_warn("policy: domain %u (%s) may not create %s (%s): that needs \"*\"",
-				 caller->dom.domid, caller->dom.name,
-				 roles & DOMAIN_ROLE_HARDWARE  ? "the hardware domain"
-				 : roles & DOMAIN_ROLE_CONTROL ? "a control domain"
-				 : domid == 0		       ? "domain 0"
-							       : "a domain with PCI devices",
-				 probe.dc.name);
-			ret = -EPERM;
-		}
+		if (!ret)
+			ret = kd_may_create(kd, caller, &probe);
 	}
 	domain_config_free(&probe.dc);
 	if (!ret) {
@@ -269,8 +263,12 @@ json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, const j
 	    msg_get_int(args, "reason", 0, KDOM_SHUTDOWN_WATCHDOG, 0, &reason, err, sizeof(err)))
 		return msg_reply_error(id, EINVAL, "%s", err);
 	if (!strcmp(call, "finalize")) {
-		if (!is_bootstrap_domain(&caller->dom))
-			return msg_reply_error(id, EPERM, "only the bootstrap domain finalizes");
+		const char *reason;
+
+		if (policy_may_finalize_launch(&caller->dom, &reason)) {
+			kd_log_refusal(caller, "finalize the launch", NULL, reason);
+			return msg_reply_error(id, EPERM, "%s", reason);
+		}
 		bool first = !kd->launch_finalized;
 
 		kd_set_finalized(kd, true);
@@ -282,8 +280,11 @@ json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, const j
 		return msg_reply_ok(id, json_pack("{s:i}", "ret", 0));
 	}
 	if (!strcmp(call, "dom_exc")) {
-		if (!is_control_domain(&caller->dom))
+		if (!policy_told_of_domain_exits(&caller->dom)) {
+			kd_log_refusal(caller, "read the count of domain exits", NULL,
+				       "only control domains are told");
 			return msg_reply_error(id, EPERM, "only control domains are told");
+		}
 		unsigned int count = caller->dom_exc;
 
 		caller->dom_exc = 0;

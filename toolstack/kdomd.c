@@ -122,7 +122,8 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 	const char *text, *path;
 	char err[512] = "";
 	const struct cfg_setting *list;
-	struct kd_domain *made[64], *bootstrap = NULL;
+	struct kd_domain *made[64];
+	bool has_bootstrap = false;
 	json_t *result;
 	struct cfg cfg;
 	size_t n = 0;
@@ -183,15 +184,17 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 			snprintf(err, sizeof(err), "%.500s", cerr);
 			goto fail;
 		}
-		if (is_bootstrap_domain(&made[n]->dom))
-			bootstrap = made[n];
+		has_bootstrap |= is_bootstrap_domain(&made[n]->dom);
 		n++;
 	}
 	cfg_free(&cfg);
 	/* The bootstrap domain starts the others; without one, manifest order. */
 	for (size_t i = 0; i < n; i++) {
-		if (bootstrap && made[i] != bootstrap)
+		if (!policy_launch_starts(&made[i]->dom, has_bootstrap))
 			continue;
+		if (has_bootstrap)
+			log_info("launch: domain %u (%s) starts the others", made[i]->dom.domid,
+				 made[i]->dom.name);
 		if (kd_ctl_call(made[i], "unpause", NULL, NULL, err, sizeof(err))) {
 			char why[512];
 

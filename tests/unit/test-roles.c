@@ -334,6 +334,189 @@ START_TEST(test_manage_bad_input)
 }
 END_TEST
 
+/*
+ * The role table, continued: who holds management rights beyond one
+ * operation on one target, one row per role combination in role_table's
+ * order.  The caller's grants, where a column names them, are "*" or "t1".
+ */
+struct rights_row {
+	enum kind kind;
+	int request;	     /* policy_may_request_management */
+	bool rights_pre;     /* policy_bootstrap_rights before finalization */
+	bool rights_post;    /* ... after */
+	bool all_pre_star;   /* policy_manages_all before finalization, grants "*" */
+	bool all_post_star;  /* ... after, grants "*" */
+	bool all_pre_t1;     /* ... before, grants "t1" */
+	bool all_post_t1;    /* ... after, grants "t1" */
+	int finalize;	     /* policy_may_finalize_launch */
+	bool launch_boot;    /* policy_launch_starts in a launch with a bootstrap domain */
+	bool launch_no_boot; /* ... in a launch without one */
+	bool told_exits;     /* policy_told_of_domain_exits */
+};
+
+/* clang-format off */
+static const struct rights_row rights_table[] = {
+	/* kind               request rpre rpost pre* post* pre-t1 post-t1 final lboot lnone told */
+	{ K_GUEST,            EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N },
+	{ K_HW,               EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N },
+	{ K_CTL,              OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y },
+	{ K_HW_CTL,           OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y },
+	{ K_BOOT,             OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
+	{ K_BOOT_HW,          OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
+	{ K_BOOT_CTL,         OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y },
+	{ K_BOOT_HW_CTL,      OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y },
+	{ K_LATE_DOM0_BEFORE, OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
+	{ K_LATE_DOM0_AFTER,  OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
+	{ K_LATE_HWDOM,       EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N },
+};
+/* clang-format on */
+_Static_assert(ARRAY_SIZE(rights_table) == ARRAY_SIZE(role_table), "one rights row per role row");
+
+START_TEST(test_role_table_rights)
+{
+	const struct rights_row *row = &rights_table[_i];
+	const char *what = role_table[_i].what;
+	struct fixture f;
+	const struct domain *d = make_domain(&f, row->kind);
+	const struct policy_subject star = { .dom = d, .manages = manages_star, .nr_manages = 1 };
+	const struct policy_subject t1 = { .dom = d, .manages = manages_t1, .nr_manages = 1 };
+	const char *reason = "unset";
+
+	ck_assert_msg(row->kind == role_table[_i].kind, "rights_table row %d is not %s", _i, what);
+	ck_assert_msg(policy_may_request_management(d) == row->request, "%s: request", what);
+	ck_assert_msg(policy_bootstrap_rights(d, false) == row->rights_pre, "%s: rights pre", what);
+	ck_assert_msg(policy_bootstrap_rights(d, true) == row->rights_post, "%s: rights post",
+		      what);
+	ck_assert_msg(policy_manages_all(&star, false) == row->all_pre_star, "%s: all pre *", what);
+	ck_assert_msg(policy_manages_all(&star, true) == row->all_post_star, "%s: all post *",
+		      what);
+	ck_assert_msg(policy_manages_all(&t1, false) == row->all_pre_t1, "%s: all pre t1", what);
+	ck_assert_msg(policy_manages_all(&t1, true) == row->all_post_t1, "%s: all post t1", what);
+	ck_assert_msg(policy_may_finalize_launch(d, &reason) == row->finalize, "%s: finalize",
+		      what);
+	ck_assert_msg((reason != NULL) == (row->finalize != OK), "%s: finalize reason", what);
+	ck_assert_msg(policy_may_finalize_launch(d, NULL) == row->finalize, "%s: no reason", what);
+	ck_assert_msg(policy_launch_starts(d, true) == row->launch_boot, "%s: launch boot", what);
+	ck_assert_msg(policy_launch_starts(d, false) == row->launch_no_boot, "%s: launch", what);
+	ck_assert_msg(policy_told_of_domain_exits(d) == row->told_exits, "%s: told", what);
+}
+END_TEST
+
+/* The domain a CREATEDOMAIN would make: domid and roles as roles_preview() gives them. */
+enum new_kind {
+	NEW_GUEST, /* domid 7, no role */
+	NEW_CTL,   /* domid 8, control */
+	NEW_HW,	   /* domid 9, hardware (a late hardware domain) */
+	NEW_BOOT,  /* domid 0, no other role (hardware_domid names another) */
+	NEW_PCI,   /* domid 7, no role, one `pci =` device */
+	NEW_DRV,   /* domid 7, no role, `driver_domain = 1` */
+};
+
+enum grants { G_NONE, G_STAR, G_T1 };
+
+/*
+ * policy_may_create: a caller (by role combination, grants and finalization)
+ * creating a domain of each kind, labelled t1 unless the row says t2.
+ * reason: a word the refusal names, NULL when allowed.
+ */
+struct create_row {
+	enum kind caller;
+	enum grants grants;
+	bool finalized;
+	enum new_kind target;
+	bool other_tenant; /* the new domain is labelled t2 */
+	int expected;
+	const char *reason;
+};
+
+/* clang-format off */
+static const struct create_row create_table[] = {
+	/* A control domain granted "*" may create anything. */
+	{ K_CTL,              G_STAR, true,  NEW_GUEST, N, OK, NULL },
+	{ K_CTL,              G_STAR, true,  NEW_CTL,   N, OK, NULL },
+	{ K_CTL,              G_STAR, true,  NEW_HW,    N, OK, NULL },
+	{ K_CTL,              G_STAR, true,  NEW_BOOT,  N, OK, NULL },
+	{ K_CTL,              G_STAR, true,  NEW_PCI,   N, OK, NULL },
+	{ K_CTL,              G_STAR, true,  NEW_DRV,   N, OK, NULL },
+	{ K_CTL,              G_STAR, true,  NEW_GUEST, Y, OK, NULL },
+	/* A tenant's control domain: plain domains of its tenant only. */
+	{ K_CTL,              G_T1,   true,  NEW_GUEST, N, OK, NULL },
+	{ K_CTL,              G_T1,   true,  NEW_GUEST, Y, EP, "caller's to manage" },
+	{ K_CTL,              G_T1,   true,  NEW_CTL,   N, EP, "control domain" },
+	{ K_CTL,              G_T1,   true,  NEW_HW,    N, EP, "hardware domain" },
+	{ K_CTL,              G_T1,   true,  NEW_BOOT,  N, EP, "domain 0" },
+	{ K_CTL,              G_T1,   true,  NEW_PCI,   N, EP, "PCI devices" },
+	{ K_CTL,              G_T1,   true,  NEW_DRV,   N, EP, "driver domain" },
+	{ K_HW_CTL,           G_T1,   true,  NEW_CTL,   N, EP, "control domain" },
+	{ K_HW_CTL,           G_STAR, true,  NEW_PCI,   N, OK, NULL },
+	/* The bootstrap domain builds anything until it finalizes, grants or not. */
+	{ K_BOOT,             G_NONE, false, NEW_GUEST, N, OK, NULL },
+	{ K_BOOT,             G_NONE, false, NEW_CTL,   N, OK, NULL },
+	{ K_BOOT,             G_NONE, false, NEW_HW,    N, OK, NULL },
+	{ K_BOOT,             G_NONE, false, NEW_PCI,   N, OK, NULL },
+	{ K_BOOT,             G_NONE, false, NEW_DRV,   N, OK, NULL },
+	{ K_LATE_DOM0_BEFORE, G_NONE, false, NEW_HW,    N, OK, NULL },
+	{ K_BOOT,             G_NONE, true,  NEW_GUEST, N, EP, "caller's to manage" },
+	{ K_BOOT,             G_NONE, true,  NEW_CTL,   N, EP, "control domain" },
+	{ K_BOOT,             G_STAR, true,  NEW_GUEST, N, EP, "caller's to manage" },
+	{ K_BOOT_CTL,         G_T1,   true,  NEW_GUEST, N, OK, NULL },
+	{ K_BOOT_CTL,         G_T1,   true,  NEW_PCI,   N, EP, "PCI devices" },
+	{ K_BOOT_HW_CTL,      G_STAR, true,  NEW_CTL,   N, OK, NULL },
+	/* No management rights: nothing, whatever its grants say. */
+	{ K_GUEST,            G_STAR, false, NEW_GUEST, N, EP, "caller's to manage" },
+	{ K_GUEST,            G_STAR, false, NEW_CTL,   N, EP, "control domain" },
+	{ K_HW,               G_STAR, true,  NEW_GUEST, N, EP, "caller's to manage" },
+	{ K_HW,               G_STAR, true,  NEW_PCI,   N, EP, "PCI devices" },
+	{ K_LATE_HWDOM,       G_STAR, false, NEW_GUEST, N, EP, "caller's to manage" },
+};
+/* clang-format on */
+
+START_TEST(test_create_table)
+{
+	static const char *const *const grants[] = {
+		[G_NONE] = NULL, [G_STAR] = manages_star, [G_T1] = manages_t1
+	};
+	const struct create_row *row = &create_table[_i];
+	struct fixture f;
+	const struct domain *d = make_domain(&f, row->caller);
+	const struct policy_subject c = { .dom = d,
+					  .manages = grants[row->grants],
+					  .nr_manages = row->grants != G_NONE };
+	struct policy_domain_config cfg = { .pit = true };
+	struct domain nd;
+	const struct policy_subject t = { .dom = &nd, .label = row->other_tenant ? "t2" : "t1" };
+	const char *reason = "unset";
+
+	switch (row->target) {
+	case NEW_GUEST:
+	case NEW_PCI:
+	case NEW_DRV:
+		domain_init(&nd, 7, "new", 0);
+		cfg.nr_pci = row->target == NEW_PCI;
+		cfg.driver_domain = row->target == NEW_DRV;
+		break;
+	case NEW_CTL:
+		domain_init(&nd, 8, "new", DOMAIN_ROLE_CONTROL);
+		break;
+	case NEW_HW:
+		domain_init(&nd, 9, "new", DOMAIN_ROLE_HARDWARE);
+		break;
+	case NEW_BOOT:
+		domain_init(&nd, 0, "new", 0);
+		break;
+	}
+	ck_assert_msg(policy_may_create(&c, &t, &cfg, row->finalized, &reason) == row->expected,
+		      "create row %d", _i);
+	if (row->reason)
+		ck_assert_msg(reason && strstr(reason, row->reason), "create row %d: reason '%s'",
+			      _i, reason ? reason : "(none)");
+	else
+		ck_assert_msg(reason == NULL, "create row %d: reason '%s' when allowed", _i,
+			      reason);
+	ck_assert_int_eq(policy_may_create(&c, &t, &cfg, row->finalized, NULL), row->expected);
+}
+END_TEST
+
 /* ---- The registry ---------------------------------------------------------- */
 
 static int admit(struct role_registry *reg, int64_t domid, const char *name, bool hw, bool ctl,
@@ -556,6 +739,8 @@ Suite *roles_suite(void)
 
 	tcase_add_loop_test(policy, test_role_table_devices, 0, ARRAY_SIZE(role_table));
 	tcase_add_loop_test(policy, test_role_table_management, 0, ARRAY_SIZE(role_table));
+	tcase_add_loop_test(policy, test_role_table_rights, 0, ARRAY_SIZE(rights_table));
+	tcase_add_loop_test(policy, test_create_table, 0, ARRAY_SIZE(create_table));
 	tcase_add_loop_test(policy, test_manage_self, 0, ARRAY_SIZE(self_table));
 	tcase_add_test(policy, test_manage_bad_input);
 	tcase_add_test(registry, test_registry_default_refusals);
