@@ -83,7 +83,8 @@ KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c \
 	toolstack/cmd-pci.c
 
-KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-domains.c toolstack/kdomd-manage.c \
+KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-clients.c toolstack/kdomd-domains.c \
+	toolstack/kdomd-process.c toolstack/kdomd-state.c toolstack/kdomd-manage.c \
 	toolstack/domain-process.c
 
 UNIT_SRCS := \

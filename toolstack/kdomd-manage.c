@@ -1,52 +1,19 @@
-/* kdomd: management hypercalls from control domains, decided by the policy and the policy file. */
+/* kdomd: management hypercalls from domains, decided by the policy module and the policy file. */
 #include "toolstack/kdomd.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hv-roles/policy.h"
 #include "kdom/abi.h"
-#include "toolstack/domain-process.h"
 #include "toolstack/state-file.h"
 #include "vmm/log.h"
 
-/* ---- Management hypercalls from domains -------------------------------------------- */
-
-/*
- * Whether the bootstrap domain finalized the launch lives on disk too: a
- * restarted kdomd must not give a running bootstrap domain its rights back.
- */
-void kd_set_finalized(struct kdomd *kd, bool finalized)
-{
-	char path[KDOMD_PATH_MAX];
-	json_t *rec = json_pack("{s:b}", "launch_finalized", finalized);
-	int ret;
-
-	kd->launch_finalized = finalized;
-	snprintf(path, sizeof(path), "%s/launch.json", kd->state_dir);
-	ret = rec ? state_write_json(path, rec) : -ENOMEM;
-	if (ret)
-		log_error("cannot save the launch state in %s: %s", path, strerror(-ret));
-	json_decref(rec);
-}
+/* ---- Asking the policy ---------------------------------------------------------------- */
 
 /*
  * A domain as the management policy sees it: its label, and what the policy
@@ -118,16 +85,17 @@ static int kd_may_create(struct kdomd *kd, const struct kd_domain *caller,
 	return ret;
 }
 
+/* ---- Management calls ------------------------------------------------------------------ */
+
 /* The domain whose process is on the other end of c (SO_PEERCRED), or NULL. */
 static struct kd_domain *kd_caller(struct kdomd *kd, struct kd_client *c)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	pid_t pid = kd_client_peer_pid(c);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+	if (pid < 0)
 		return NULL;
 	for (struct kd_domain *d = kd->domains; d; d = d->next)
-		if (d->pid == cred.pid && d->state != KD_SHUTDOWN)
+		if (d->pid == pid && d->state != KD_SHUTDOWN)
 			return d;
 	return NULL;
 }
@@ -176,56 +144,149 @@ static size_t kd_visible(struct kdomd *kd, const struct kd_domain *caller, uint3
 	return n;
 }
 
-static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
-				const json_t *args)
-{
-	const char *image, *config;
-	char err[512] = "", path[KDOMD_PATH_MAX], *text = NULL;
-	struct kd_domain probe = { 0 }, *d;
-	int ret;
+/* A management call's arguments (docs/protocol.md, Management calls), read once. */
+struct kd_manage_args {
+	const json_t *args;
+	const char *call;
+	enum policy_op op; /* the calls on one target */
+	int64_t domid, max, reason;
+};
 
-	if (msg_get_string(args, "image", true, &image, err, sizeof(err)) ||
-	    msg_get_string(args, "config", true, &config, err, sizeof(err)))
-		return msg_reply_error(id, EINVAL, "%s", err);
-	/* The image must be the file the caller's process wrote under our run folder. */
-	if (strlen(image) <= strlen(kd->run_dir) + 1 ||
-	    strncmp(image, kd->run_dir, strlen(kd->run_dir)) || image[strlen(kd->run_dir)] != '/' ||
-	    strstr(image, "..") || strchr(image + strlen(kd->run_dir) + 1, '/'))
-		return msg_reply_error(id, EINVAL, "create: bad image path");
-	snprintf(path, sizeof(path), "%s/images/%llu.img", kd->state_dir,
-		 (unsigned long long)kd->next_seq);
-	if (asprintf(&text, "%s\nkernel = \"%s\"\n", config, path) < 0)
-		return msg_reply_error(id, ENOMEM, "out of memory");
-	/* What the new domain would be, for the policy: its roles and label. */
-	probe.config_text = text;
-	probe.config_path = NULL;
-	ret = kd_parse_config(&probe, err, sizeof(err));
+static json_t *kd_manage_finalize(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+				  const struct kd_manage_args *a)
+{
+	const char *reason;
+	bool first = !kd->launch_finalized;
+
+	if (policy_may_finalize_launch(&caller->dom, &reason)) {
+		kd_log_refusal(caller, "finalize the launch", NULL, reason);
+		return msg_reply_error(id, EPERM, "%s", reason);
+	}
+	kd_set_finalized(kd, true);
+	if (first)
+		log_info("launch finalized by domain %u: its management rights end%s",
+			 caller->dom.domid,
+			 is_control_domain(&caller->dom) ? " (it keeps the control role)" : "");
+	return msg_reply_ok(id, json_pack("{s:i}", "ret", 0));
+}
+
+static json_t *kd_manage_dom_exc(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+				 const struct kd_manage_args *a)
+{
+	unsigned int count = caller->dom_exc;
+
+	if (!policy_told_of_domain_exits(&caller->dom)) {
+		kd_log_refusal(caller, "read the count of domain exits", NULL,
+			       "only control domains are told");
+		return msg_reply_error(id, EPERM, "only control domains are told");
+	}
+	caller->dom_exc = 0;
+	return msg_reply_ok(id, json_pack("{s:i}", "ret", (int)count));
+}
+
+static json_t *kd_manage_list(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+			      const struct kd_manage_args *a)
+{
+	struct kd_domain *seen[KDOM_DOMINFO_LIST_MAX];
+	json_t *list;
+	size_t n;
+
+	if (kd_may(kd, caller, NULL, POLICY_OP_GETDOMAININFOLIST, true))
+		return msg_reply_error(id, EPERM, "not allowed");
+	n = kd_visible(kd, caller, a->domid, seen, a->max);
+	list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_pack("{s:i, s:i, s:I, s:i, s:i}", "domid",
+						      (int)seen[i]->dom.domid, "flags",
+						      (int)kd_dominf_flags(seen[i]), "pages",
+						      (json_int_t)seen[i]->dc.memory_mib * 256,
+						      "vcpus", (int)seen[i]->dc.vcpus, "roles",
+						      (int)domain_role_flags(&seen[i]->dom)));
+	return msg_reply_ok(id, json_pack("{s:i, s:o}", "ret", (int)n, "domains", list));
+}
+
+static json_t *kd_manage_getdomaininfo(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+				       const struct kd_manage_args *a)
+{
+	struct kd_domain *target;
+
+	if (kd_visible(kd, caller, a->domid, &target, 1) == 0)
+		return msg_reply_error(id, ESRCH, "no domain from %lld up", (long long)a->domid);
+	return msg_reply_ok(
+		id, json_pack("{s:i, s:[I, I, I, I]}", "ret", 0, "arg",
+			      (json_int_t)target->dom.domid, (json_int_t)kd_dominf_flags(target),
+			      (json_int_t)target->dc.memory_mib * 256,
+			      (json_int_t)((uint64_t)domain_role_flags(&target->dom) << 32 |
+					   target->dc.vcpus)));
+}
+
+/* Whether image is a file right under kdomd's run folder, where the caller's process wrote it. */
+static bool kd_image_path_ok(struct kdomd *kd, const char *image)
+{
+	size_t len = strlen(kd->run_dir);
+
+	return strlen(image) > len + 1 && !strncmp(image, kd->run_dir, len) && image[len] == '/' &&
+	       !strstr(image, "..") && !strchr(image + len + 1, '/');
+}
+
+/*
+ * What the configuration text would make, checked before anything is built:
+ * its domid and roles exactly as the registry will admit it, then whether
+ * caller may create it.  0 or -errno with err (empty for a policy refusal).
+ */
+static int kd_create_allowed(struct kdomd *kd, struct kd_domain *caller, char *text, char *err,
+			     size_t errlen)
+{
+	struct kd_domain probe = { .config_text = text };
+	struct role_request req;
+	unsigned int roles = 0;
+	uint32_t domid = 0;
+	int ret = kd_parse_config(&probe, err, errlen);
+
 	/* The image is the only thing of the host it gets: no host files by name. */
 	if (!ret && probe.dc.ramdisk) {
-		snprintf(err, sizeof(err),
+		snprintf(err, errlen,
 			 "create: a domain built from memory names no host files "
 			 "(ramdisk)");
 		ret = -EINVAL;
 	}
 	if (!ret) {
-		/* Exactly what the registry will make of it, and what it could reach. */
-		struct role_request req = {
+		req = (struct role_request){
 			.domid = probe.dc.domid,
 			.name = probe.dc.name,
 			.hardware = probe.dc.hardware,
 			.control = probe.dc.control,
 		};
-		uint32_t domid = 0;
-		unsigned int roles = 0;
-
-		ret = roles_preview(&kd->registry, &req, &domid, &roles, err, sizeof(err));
+		ret = roles_preview(&kd->registry, &req, &domid, &roles, err, errlen);
+	}
+	if (!ret) {
 		probe.dom.roles = roles;
 		probe.dom.domid = domid;
 		snprintf(probe.dom.name, sizeof(probe.dom.name), "%s", probe.dc.name);
-		if (!ret)
-			ret = kd_may_create(kd, caller, &probe);
+		ret = kd_may_create(kd, caller, &probe);
 	}
 	domain_config_free(&probe.dc);
+	return ret;
+}
+
+static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+				const struct kd_manage_args *a)
+{
+	const char *image, *config;
+	char err[512] = "", path[KDOMD_PATH_MAX], *text = NULL;
+	struct kd_domain *d;
+	int ret;
+
+	if (msg_get_string(a->args, "image", true, &image, err, sizeof(err)) ||
+	    msg_get_string(a->args, "config", true, &config, err, sizeof(err)))
+		return msg_reply_error(id, EINVAL, "%s", err);
+	if (!kd_image_path_ok(kd, image))
+		return msg_reply_error(id, EINVAL, "create: bad image path");
+	snprintf(path, sizeof(path), "%s/images/%llu.img", kd->state_dir,
+		 (unsigned long long)kd->next_seq);
+	if (asprintf(&text, "%s\nkernel = \"%s\"\n", config, path) < 0)
+		return msg_reply_error(id, ENOMEM, "out of memory");
+	ret = kd_create_allowed(kd, caller, text, err, sizeof(err));
 	if (!ret) {
 		state_mkdirs(dirname(strcpy(err, path)), 0700);
 		err[0] = '\0';
@@ -245,128 +306,91 @@ static json_t *kd_manage_create(struct kdomd *kd, uint64_t id, struct kd_domain 
 	return msg_reply_ok(id, json_pack("{s:i}", "ret", (int)d->dom.domid));
 }
 
-json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, const json_t *args)
+/* pause, unpause, destroy and shutdown: one target, one policy_op. */
+static json_t *kd_manage_target(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+				const struct kd_manage_args *a)
 {
-	struct kd_domain *caller = kd_caller(kd, c), *target, *seen[KDOM_DOMINFO_LIST_MAX];
-	const char *call;
+	struct kd_domain *target = kd_find_domid(kd, a->domid);
 	char err[256] = "";
-	int64_t domid, max, reason;
-	enum policy_op op;
-	size_t n;
 	int ret;
 
-	if (!caller)
-		return msg_reply_error(id, EPERM, "manage: only a domain's own process may ask");
-	if (msg_get_string(args, "call", true, &call, err, sizeof(err)) ||
-	    msg_get_int(args, "domid", 0, UINT32_MAX, 0, &domid, err, sizeof(err)) ||
-	    msg_get_int(args, "max", 0, KDOM_DOMINFO_LIST_MAX, 0, &max, err, sizeof(err)) ||
-	    msg_get_int(args, "reason", 0, KDOM_SHUTDOWN_WATCHDOG, 0, &reason, err, sizeof(err)))
-		return msg_reply_error(id, EINVAL, "%s", err);
-	if (!strcmp(call, "finalize")) {
-		const char *reason;
-
-		if (policy_may_finalize_launch(&caller->dom, &reason)) {
-			kd_log_refusal(caller, "finalize the launch", NULL, reason);
-			return msg_reply_error(id, EPERM, "%s", reason);
-		}
-		bool first = !kd->launch_finalized;
-
-		kd_set_finalized(kd, true);
-		if (first)
-			log_info("launch finalized by domain %u: its management rights end%s",
-				 caller->dom.domid,
-				 is_control_domain(&caller->dom) ? " (it keeps the control role)"
-								 : "");
-		return msg_reply_ok(id, json_pack("{s:i}", "ret", 0));
-	}
-	if (!strcmp(call, "dom_exc")) {
-		if (!policy_told_of_domain_exits(&caller->dom)) {
-			kd_log_refusal(caller, "read the count of domain exits", NULL,
-				       "only control domains are told");
-			return msg_reply_error(id, EPERM, "only control domains are told");
-		}
-		unsigned int count = caller->dom_exc;
-
-		caller->dom_exc = 0;
-		return msg_reply_ok(id, json_pack("{s:i}", "ret", (int)count));
-	}
-	if (!strcmp(call, "list")) {
-		if (kd_may(kd, caller, NULL, POLICY_OP_GETDOMAININFOLIST, true))
-			return msg_reply_error(id, EPERM, "not allowed");
-		n = kd_visible(kd, caller, domid, seen, max);
-		json_t *list = json_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(list,
-					      json_pack("{s:i, s:i, s:I, s:i, s:i}", "domid",
-							(int)seen[i]->dom.domid, "flags",
-							(int)kd_dominf_flags(seen[i]), "pages",
-							(json_int_t)seen[i]->dc.memory_mib * 256,
-							"vcpus", (int)seen[i]->dc.vcpus, "roles",
-							(int)domain_role_flags(&seen[i]->dom)));
-		return msg_reply_ok(id, json_pack("{s:i, s:o}", "ret", (int)n, "domains", list));
-	}
-	if (!strcmp(call, "getdomaininfo")) {
-		if (kd_visible(kd, caller, domid, seen, 1) == 0)
-			return msg_reply_error(id, ESRCH, "no domain from %lld up",
-					       (long long)domid);
-		target = seen[0];
-		return msg_reply_ok(
-			id, json_pack("{s:i, s:[I, I, I, I]}", "ret", 0, "arg",
-				      (json_int_t)target->dom.domid,
-				      (json_int_t)kd_dominf_flags(target),
-				      (json_int_t)target->dc.memory_mib * 256,
-				      (json_int_t)((uint64_t)domain_role_flags(&target->dom) << 32 |
-						   target->dc.vcpus)));
-	}
-	if (!strcmp(call, "create"))
-		return kd_manage_create(kd, id, caller, args);
-
-	if (!strcmp(call, "pause"))
-		op = POLICY_OP_PAUSE;
-	else if (!strcmp(call, "unpause"))
-		op = POLICY_OP_UNPAUSE;
-	else if (!strcmp(call, "destroy"))
-		op = POLICY_OP_DESTROY;
-	else if (!strcmp(call, "shutdown"))
-		op = POLICY_OP_SHUTDOWN;
-	else
-		return msg_reply_error(id, EOPNOTSUPP, "unknown management call '%.32s'", call);
-	target = kd_find_domid(kd, domid);
 	/* A domain the caller may not see does not exist for it. */
 	if (!target ||
 	    (kd_may(kd, caller, target, POLICY_OP_GETDOMAININFO, false) && target != caller)) {
 		if (target)
-			kd_may(kd, caller, target, op, true);
+			kd_may(kd, caller, target, a->op, true);
 		return msg_reply_error(id, target ? EPERM : ESRCH, "no such domain");
 	}
-	if (kd_may(kd, caller, target, op, true))
+	if (kd_may(kd, caller, target, a->op, true))
 		return msg_reply_error(id, EPERM, "not allowed");
-	if (target->state == KD_SHUTDOWN && op != POLICY_OP_DESTROY)
+	if (target->state == KD_SHUTDOWN && a->op != POLICY_OP_DESTROY)
 		return msg_reply_error(id, EBUSY, "domain %u is shut down", target->dom.domid);
-	log_info("domain %u (%s): %s by domain %u (%s)", target->dom.domid, target->dom.name, call,
-		 caller->dom.domid, caller->dom.name);
-	switch (op) {
+	log_info("domain %u (%s): %s by domain %u (%s)", target->dom.domid, target->dom.name,
+		 a->call, caller->dom.domid, caller->dom.name);
+	switch (a->op) {
 	case POLICY_OP_DESTROY:
 		kd_destroy(kd, target); /* target is gone after this */
 		break;
 	case POLICY_OP_SHUTDOWN:
-		ret = kd_ctl_call(target, "stop", json_pack("{s:i}", "reason", (int)reason), NULL,
-				  err, sizeof(err));
+		ret = kd_ctl_call(target, "stop", json_pack("{s:i}", "reason", (int)a->reason),
+				  NULL, err, sizeof(err));
 		if (ret)
 			return msg_reply_error(id, -ret, "%s", err);
 		break;
 	default:
-		ret = kd_ctl_call(target, call, NULL, NULL, err, sizeof(err));
+		ret = kd_ctl_call(target, a->call, NULL, NULL, err, sizeof(err));
 		if (ret)
 			return msg_reply_error(id, -ret, "%s", err);
-		target->state = op == POLICY_OP_PAUSE ? KD_PAUSED : KD_RUNNING;
+		target->state = a->op == POLICY_OP_PAUSE ? KD_PAUSED : KD_RUNNING;
 		kd_save(kd, target);
 		kd_event(kd, target, kd_state_name(target->state), NULL, NULL);
 		break;
 	}
 	return msg_reply_ok(id, json_pack("{s:i}", "ret", 0));
 }
+
+typedef json_t *kd_manage_fn(struct kdomd *kd, uint64_t id, struct kd_domain *caller,
+			     const struct kd_manage_args *a);
+
+json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, const char *op,
+		     const json_t *args)
+{
+	static const struct {
+		const char *call;
+		kd_manage_fn *handle;
+		enum policy_op op;
+	} calls[] = {
+		{ "finalize", kd_manage_finalize, POLICY_OP_COUNT },
+		{ "dom_exc", kd_manage_dom_exc, POLICY_OP_COUNT },
+		{ "list", kd_manage_list, POLICY_OP_GETDOMAININFOLIST },
+		{ "getdomaininfo", kd_manage_getdomaininfo, POLICY_OP_GETDOMAININFO },
+		{ "create", kd_manage_create, POLICY_OP_CREATE },
+		{ "pause", kd_manage_target, POLICY_OP_PAUSE },
+		{ "unpause", kd_manage_target, POLICY_OP_UNPAUSE },
+		{ "destroy", kd_manage_target, POLICY_OP_DESTROY },
+		{ "shutdown", kd_manage_target, POLICY_OP_SHUTDOWN },
+	};
+	struct kd_domain *caller = kd_caller(kd, c);
+	struct kd_manage_args a = { .args = args };
+	char err[256] = "";
+
+	if (!caller)
+		return msg_reply_error(id, EPERM, "manage: only a domain's own process may ask");
+	if (msg_get_string(args, "call", true, &a.call, err, sizeof(err)) ||
+	    msg_get_int(args, "domid", 0, UINT32_MAX, 0, &a.domid, err, sizeof(err)) ||
+	    msg_get_int(args, "max", 0, KDOM_DOMINFO_LIST_MAX, 0, &a.max, err, sizeof(err)) ||
+	    msg_get_int(args, "reason", 0, KDOM_SHUTDOWN_WATCHDOG, 0, &a.reason, err, sizeof(err)))
+		return msg_reply_error(id, EINVAL, "%s", err);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		if (strcmp(a.call, calls[i].call))
+			continue;
+		a.op = calls[i].op;
+		return calls[i].handle(kd, id, caller, &a);
+	}
+	return msg_reply_error(id, EOPNOTSUPP, "unknown management call '%.32s'", a.call);
+}
+
+/* ---- The policy file ------------------------------------------------------------------ */
 
 /*
  * The policy file (XSM-like): {"control": {"NAME": ["LABEL", ...], ...}}.

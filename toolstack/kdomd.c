@@ -1,36 +1,29 @@
-/* kdomd: the toolstack daemon — domains in processes of their own, driven over a UNIX socket. */
+/* kdomd: the toolstack daemon — its requests, its start and its event loop. */
 #include "toolstack/kdomd.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hv-roles/policy.h"
-#include "kdom/abi.h"
 #include "toolstack/domain-process.h"
 #include "toolstack/state-file.h"
 #include "vmm/log.h"
 
 /* ---- Requests ------------------------------------------------------------------- */
 
-static json_t *kd_op_create(struct kdomd *kd, uint64_t id, const json_t *args)
+static json_t *kd_op_create(struct kdomd *kd, struct kd_client *c, uint64_t id, const char *op,
+			    const json_t *args)
 {
 	const char *config, *path;
 	char err[512] = "";
@@ -49,7 +42,8 @@ static json_t *kd_op_create(struct kdomd *kd, uint64_t id, const json_t *args)
 		id, json_pack("{s:i, s:s}", "domid", (int)d->dom.domid, "name", d->dom.name));
 }
 
-static json_t *kd_op_list(struct kdomd *kd, uint64_t id)
+static json_t *kd_op_list(struct kdomd *kd, struct kd_client *c, uint64_t id, const char *op,
+			  const json_t *args)
 {
 	json_t *list = json_array();
 
@@ -108,22 +102,111 @@ static json_t *kd_op_domain(struct kdomd *kd, struct kd_client *c, uint64_t id, 
 	if (ret)
 		return msg_reply_error(id, -ret, "%s", err);
 	if (wait) {
-		c->waiting = true;
-		c->waiting_domid = d->dom.domid;
-		c->waiting_id = id;
+		kd_client_wait_for(c, d->dom.domid, id);
 		return NULL; /* the reply comes when the domain has stopped */
 	}
 	return msg_reply_ok(id, NULL);
 }
 
+/* ---- Launch ----------------------------------------------------------------------- */
+
+/* The text of one domain configuration a manifest names, checked first as a config file. */
+static char *kd_launch_read_config(const char *file, char *err, size_t errlen)
+{
+	char cerr[512], *config = NULL;
+	size_t cap = 0;
+	struct cfg one;
+	FILE *f;
+
+	if (cfg_load(file, &one, cerr, sizeof(cerr))) {
+		snprintf(err, errlen, "%.500s", cerr);
+		return NULL;
+	}
+	cfg_free(&one);
+	f = fopen(file, "r");
+	if (!f || getdelim(&config, &cap, '\0', f) < 0) {
+		snprintf(err, errlen, "cannot read %.400s", file);
+		if (f)
+			fclose(f);
+		free(config);
+		return NULL;
+	}
+	fclose(f);
+	return config;
+}
+
+/*
+ * Every domain the manifest's list names, created paused, in order, into
+ * made[]; *n says how many were.  0, or -EINVAL with err (the domains made
+ * so far are the caller's to destroy).
+ */
+static int kd_launch_create(struct kdomd *kd, const struct cfg_value *list, const char *path,
+			    struct kd_domain **made, size_t *n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < list->nitems; i++) {
+		const struct cfg_value *item = &list->items[i];
+		char file[PATH_MAX], dir[PATH_MAX], cerr[512];
+		char *config;
+		int ret;
+
+		if (item->type != CFG_STRING) {
+			snprintf(err, errlen, "%s:%d: domains lists config file names",
+				 path ? path : "(manifest)", item->line);
+			return -EINVAL;
+		}
+		snprintf(dir, sizeof(dir), "%s", path ? path : ".");
+		if (item->string[0] == '/')
+			snprintf(file, sizeof(file), "%s", item->string);
+		else
+			snprintf(file, sizeof(file), "%s/%s", dirname(dir), item->string);
+		config = kd_launch_read_config(file, err, errlen);
+		if (!config)
+			return -EINVAL;
+		ret = kd_create(kd, config, file, -1, true, &made[*n], cerr, sizeof(cerr));
+		free(config);
+		if (ret) {
+			snprintf(err, errlen, "%.500s", cerr);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/* The launch's domains start: the bootstrap domain alone when there is one, else all, in order. */
+static int kd_launch_start(struct kdomd *kd, struct kd_domain **made, size_t n, char *err,
+			   size_t errlen)
+{
+	bool has_bootstrap = false;
+	char cerr[512];
+
+	for (size_t i = 0; i < n; i++)
+		has_bootstrap |= is_bootstrap_domain(&made[i]->dom);
+	for (size_t i = 0; i < n; i++) {
+		if (!policy_launch_starts(&made[i]->dom, has_bootstrap))
+			continue;
+		if (has_bootstrap)
+			log_info("launch: domain %u (%s) starts the others", made[i]->dom.domid,
+				 made[i]->dom.name);
+		if (kd_ctl_call(made[i], "unpause", NULL, NULL, cerr, sizeof(cerr))) {
+			snprintf(err, errlen, "cannot start %s: %.400s", made[i]->dom.name, cerr);
+			return -EINVAL;
+		}
+		made[i]->state = KD_RUNNING;
+		kd_save(kd, made[i]);
+		kd_event(kd, made[i], "running", NULL, NULL);
+	}
+	return 0;
+}
+
 /* A launch manifest: `domains = [ "a.cfg", ... ]`, created paused, then started. */
-static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
+static json_t *kd_op_launch(struct kdomd *kd, struct kd_client *c, uint64_t id, const char *op,
+			    const json_t *args)
 {
 	const char *text, *path;
 	char err[512] = "";
 	const struct cfg_setting *list;
 	struct kd_domain *made[64];
-	bool has_bootstrap = false;
 	json_t *result;
 	struct cfg cfg;
 	size_t n = 0;
@@ -145,67 +228,14 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 				       "(1 to 64 files)",
 				       path ? path : "(manifest)");
 	}
-	for (size_t i = 0; i < list->value.nitems; i++) {
-		const struct cfg_value *item = &list->value.items[i];
-		char file[PATH_MAX], dir[PATH_MAX], cerr[512];
-		struct cfg one;
-
-		if (item->type != CFG_STRING) {
-			snprintf(err, sizeof(err), "%s:%d: domains lists config file names",
-				 path ? path : "(manifest)", item->line);
-			goto fail;
-		}
-		snprintf(dir, sizeof(dir), "%s", path ? path : ".");
-		if (item->string[0] == '/')
-			snprintf(file, sizeof(file), "%s", item->string);
-		else
-			snprintf(file, sizeof(file), "%s/%s", dirname(dir), item->string);
-		ret = cfg_load(file, &one, cerr, sizeof(cerr));
-		if (ret) {
-			snprintf(err, sizeof(err), "%.500s", cerr);
-			goto fail;
-		}
-		cfg_free(&one);
-		FILE *f = fopen(file, "r");
-		char *config = NULL;
-		size_t cap = 0;
-
-		if (!f || getdelim(&config, &cap, '\0', f) < 0) {
-			snprintf(err, sizeof(err), "cannot read %.400s", file);
-			if (f)
-				fclose(f);
-			free(config);
-			goto fail;
-		}
-		fclose(f);
-		ret = kd_create(kd, config, file, -1, true, &made[n], cerr, sizeof(cerr));
-		free(config);
-		if (ret) {
-			snprintf(err, sizeof(err), "%.500s", cerr);
-			goto fail;
-		}
-		has_bootstrap |= is_bootstrap_domain(&made[n]->dom);
-		n++;
-	}
+	ret = kd_launch_create(kd, &list->value, path, made, &n, err, sizeof(err));
 	cfg_free(&cfg);
-	/* The bootstrap domain starts the others; without one, manifest order. */
-	for (size_t i = 0; i < n; i++) {
-		if (!policy_launch_starts(&made[i]->dom, has_bootstrap))
-			continue;
-		if (has_bootstrap)
-			log_info("launch: domain %u (%s) starts the others", made[i]->dom.domid,
-				 made[i]->dom.name);
-		if (kd_ctl_call(made[i], "unpause", NULL, NULL, err, sizeof(err))) {
-			char why[512];
-
-			snprintf(why, sizeof(why), "cannot start %s: %.400s", made[i]->dom.name,
-				 err);
-			snprintf(err, sizeof(err), "%s", why);
-			goto fail_made;
-		}
-		made[i]->state = KD_RUNNING;
-		kd_save(kd, made[i]);
-		kd_event(kd, made[i], "running", NULL, NULL);
+	if (!ret)
+		ret = kd_launch_start(kd, made, n, err, sizeof(err));
+	if (ret) {
+		while (n--)
+			kd_destroy(kd, made[n]);
+		return msg_reply_error(id, EINVAL, "%s", err);
 	}
 	result = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -213,142 +243,32 @@ static json_t *kd_op_launch(struct kdomd *kd, uint64_t id, const json_t *args)
 				      json_pack("{s:i, s:s}", "domid", (int)made[i]->dom.domid,
 						"name", made[i]->dom.name));
 	return msg_reply_ok(id, json_pack("{s:o}", "domains", result));
-fail:
-	cfg_free(&cfg);
-fail_made:
-	while (n--)
-		kd_destroy(kd, made[n]);
-	return msg_reply_error(id, EINVAL, "%s", err);
 }
 
-static json_t *kd_handle(struct kdomd *kd, struct kd_client *c, const json_t *msg)
-{
-	static const char *const domain_ops[] = { "info",     "destroy", "pause",  "unpause",
-						  "shutdown", "reboot",	 "console" };
-	char err[256] = "";
-	const json_t *args;
-	const char *op;
-	uint64_t id = 0;
-	int ret = msg_parse_request(msg, &id, &op, &args, err, sizeof(err));
+/* ---- The request table ----------------------------------------------------------------- */
 
-	if (ret == -EPROTONOSUPPORT)
-		c->closing = true; /* another protocol: nothing more can be understood */
-	if (ret)
-		return msg_reply_error(id, -ret, "%s", err);
-	if (!strcmp(op, "hello")) {
-		c->hello = true;
-		return msg_reply_ok(id, json_pack("{s:s, s:i}", "server", KDOMD_VERSION, "version",
-						  KDOM_PROTOCOL_VERSION));
-	}
-	if (!c->hello)
-		return msg_reply_error(id, EPROTO, "say hello first");
-	if (c->subscribed)
-		return msg_reply_error(id, EPROTO, "this connection carries events only");
-	if (c->waiting)
-		return msg_reply_error(id, EPROTO, "a shutdown -w is still waiting");
-	if (!strcmp(op, "create"))
-		return kd_op_create(kd, id, args);
-	if (!strcmp(op, "list"))
-		return kd_op_list(kd, id);
-	if (!strcmp(op, "launch"))
-		return kd_op_launch(kd, id, args);
-	if (!strcmp(op, "manage"))
-		return kd_op_manage(kd, c, id, args);
-	if (!strcmp(op, "subscribe")) {
-		c->subscribed = true;
-		return msg_reply_ok(id, NULL);
-	}
-	for (size_t i = 0; i < sizeof(domain_ops) / sizeof(domain_ops[0]); i++)
-		if (!strcmp(op, domain_ops[i]))
-			return kd_op_domain(kd, c, id, op, args);
+json_t *kd_request(struct kdomd *kd, struct kd_client *c, uint64_t id, const char *op,
+		   const json_t *args)
+{
+	static const struct {
+		const char *op;
+		kd_request_fn *handle;
+	} requests[] = {
+		{ "create", kd_op_create },   { "list", kd_op_list },
+		{ "launch", kd_op_launch },   { "manage", kd_op_manage },
+		{ "info", kd_op_domain },     { "destroy", kd_op_domain },
+		{ "pause", kd_op_domain },    { "unpause", kd_op_domain },
+		{ "shutdown", kd_op_domain }, { "reboot", kd_op_domain },
+		{ "console", kd_op_domain },
+	};
+
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (!strcmp(op, requests[i].op))
+			return requests[i].handle(kd, c, id, op, args);
 	return msg_reply_error(id, EOPNOTSUPP, "unknown op '%.32s'", op);
 }
 
-/* ---- Clients ------------------------------------------------------------------------ */
-
-void kd_client_close(struct kdomd *kd, struct kd_client *c)
-{
-	for (unsigned int i = 0; i < KDOMD_MAX_CLIENTS; i++)
-		if (kd->clients[i] == c)
-			kd->clients[i] = NULL;
-	epoll_ctl(kd->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	msg_reader_free(&c->reader);
-	free(c);
-}
-
-static void kd_accept(struct kdomd *kd)
-{
-	int fd = accept4(kd->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	struct kd_client *c;
-
-	if (fd < 0)
-		return;
-	for (unsigned int i = 0; i < KDOMD_MAX_CLIENTS; i++) {
-		if (kd->clients[i])
-			continue;
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			break;
-		c->fd = fd;
-		msg_reader_init(&c->reader);
-		c->watch = (struct kd_watch){ .type = KD_WATCH_CLIENT, .ptr = c };
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->watch };
-
-		if (epoll_ctl(kd->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			free(c);
-			break;
-		}
-		kd->clients[i] = c;
-		return;
-	}
-	log_warn("too many clients (%d); one refused", KDOMD_MAX_CLIENTS);
-	close(fd);
-}
-
-static void kd_client_input(struct kdomd *kd, struct kd_client *c)
-{
-	char buf[16384], err[256];
-	json_t *msg, *reply;
-	ssize_t n = read(c->fd, buf, sizeof(buf));
-	int ret;
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0 || msg_reader_feed(&c->reader, buf, n)) {
-		kd_client_close(kd, c);
-		return;
-	}
-	while ((ret = msg_reader_next(&c->reader, &msg, err, sizeof(err))) != 0) {
-		if (ret < 0) {
-			reply = msg_reply_error(0, -ret, "%s", err);
-			if (++c->bad > KDOMD_BAD_MESSAGES_MAX) {
-				json_decref(reply);
-				log_warn("a client sent more than %d bad messages; closing it",
-					 KDOMD_BAD_MESSAGES_MAX);
-				kd_client_close(kd, c);
-				return;
-			}
-		} else {
-			reply = kd_handle(kd, c, msg);
-			json_decref(msg);
-		}
-		if (reply && msg_send(c->fd, reply) < 0) {
-			json_decref(reply);
-			kd_client_close(kd, c);
-			return;
-		}
-		json_decref(reply);
-		if (c->closing) {
-			kd_client_close(kd, c);
-			return;
-		}
-		if (kd->exiting)
-			return;
-	}
-}
-
-/* ---- Starting and recovering ------------------------------------------------------- */
+/* ---- Starting ------------------------------------------------------------------------ */
 
 static int kd_listen(struct kdomd *kd)
 {
@@ -437,6 +357,8 @@ static int kd_setup(struct kdomd *kd, const char *state_dir, const char *host_pa
 	}
 	if (kd_load_policy(kd, policy_path))
 		return -EINVAL;
+	if (kd_clients_init(kd))
+		return -ENOMEM;
 	if (roles_init(&kd->registry, kd->host.hardware_domid, err, sizeof(err))) {
 		log_error("%s", err);
 		return -EINVAL;
@@ -482,7 +404,7 @@ static void kd_loop(struct kdomd *kd)
 
 			switch (type) {
 			case KD_WATCH_LISTEN:
-				kd_accept(kd);
+				kd_client_accept(kd);
 				break;
 			case KD_WATCH_SIGNAL: {
 				struct signalfd_siginfo info;
@@ -517,9 +439,7 @@ static void kd_free(struct kdomd *kd)
 		kd->domains = d->next;
 		kd_free_domain(d);
 	}
-	for (unsigned int i = 0; i < KDOMD_MAX_CLIENTS; i++)
-		if (kd->clients[i])
-			kd_client_close(kd, kd->clients[i]);
+	kd_clients_free(kd);
 	json_decref(kd->policy);
 	host_config_free(&kd->host);
 	if (kd->listen_fd >= 0)

@@ -1,4 +1,10 @@
-/* kdomd: the toolstack daemon's state — the domain table, the role registry, clients. */
+/*
+ * kdomd: the toolstack daemon's state and the interfaces between its parts —
+ * the domain table and on_* actions (kdomd-domains.c), the domain processes
+ * (kdomd-process.c), the records on disk and recovery (kdomd-state.c), the
+ * clients (kdomd-clients.c), requests (kdomd.c) and management hypercalls
+ * (kdomd-manage.c).
+ */
 #ifndef KDOM_KDOMD_H
 #define KDOM_KDOMD_H
 
@@ -20,8 +26,6 @@
 #define KD_CTL_TIMEOUT_MS 5000	  /* a domain process answers its channel */
 #define KD_EXIT_TIMEOUT_MS 10000  /* a destroyed domain's process ends */
 #define KDOMD_POLICY_DEFAULT "/etc/kdom/policy.json"
-#define KDOMD_MAX_CLIENTS 256
-#define KDOMD_BAD_MESSAGES_MAX 16
 /* The state folder's path: sockets under it must fit sun_path (108 bytes). */
 #define KDOMD_DIR_MAX 81
 #define KDOMD_PATH_MAX 256 /* any file under the state folder */
@@ -62,18 +66,9 @@ struct kd_domain {
 	struct kd_watch watch;
 };
 
-struct kd_client {
-	int fd;
-	struct msg_reader reader;
-	bool hello, subscribed;
-	bool closing; /* close once the reply is sent (another protocol version) */
-	unsigned int bad;
-	/* `shutdown -w`: the reply waits for this domain to stop. */
-	uint32_t waiting_domid;
-	uint64_t waiting_id;
-	bool waiting;
-	struct kd_watch watch;
-};
+/* A connection to kdomd; only the client layer (kdomd-clients.c) sees inside. */
+struct kd_client;
+struct kd_clients;
 
 struct kdomd {
 	const char *socket_path;
@@ -83,7 +78,7 @@ struct kdomd {
 	struct host_config host;
 	struct role_registry registry;
 	struct kd_domain *domains;
-	struct kd_client *clients[KDOMD_MAX_CLIENTS];
+	struct kd_clients *clients; /* kdomd-clients.c's alone */
 	int listen_fd, epoll_fd, signal_fd;
 	struct kd_watch listen_watch, signal_watch;
 	uint64_t next_seq;
@@ -94,7 +89,7 @@ struct kdomd {
 };
 
 /*
- * The domain table and the domains' lives (toolstack/kdomd-domains.c).
+ * The domain table and the on_* actions (toolstack/kdomd-domains.c).
  */
 const char *kd_state_name(enum kd_state state);
 struct kd_domain *kd_find_domid(struct kdomd *kd, uint32_t domid);
@@ -102,17 +97,16 @@ struct kd_domain *kd_find_domid(struct kdomd *kd, uint32_t domid);
 struct kd_domain *kd_lookup(struct kdomd *kd, const char *what);
 /* The domain object of docs/protocol.md. */
 json_t *kd_domain_json(const struct kd_domain *d);
-/* Write d's record (kdomd's state on disk is these files and nothing else). */
-void kd_save(struct kdomd *kd, struct kd_domain *d);
-/* An event to every subscriber; shutdowns and destructions also count for control domains. */
-void kd_event(struct kdomd *kd, const struct kd_domain *d, const char *state, const char *reason,
-	      const char *action);
-void kd_free_domain(struct kd_domain *d);
-/* One request to d's process and its reply; 0 with *result (may be NULL) or -errno with err. */
-int kd_ctl_call(struct kd_domain *d, const char *op, json_t *args, json_t **result, char *err,
-		size_t errlen);
+/* A domain not in the table yet, with its config text; NULL when out of memory. */
+struct kd_domain *kd_new_domain(const char *config, const char *config_path);
 /* d's config text parsed into d->dc (relative paths from its file's folder), validated. */
 int kd_parse_config(struct kd_domain *d, char *err, size_t errlen);
+/* Add d at the end of the table (creation order). */
+void kd_append(struct kdomd *kd, struct kd_domain *d);
+void kd_free_domain(struct kd_domain *d);
+/* Tell the clients of a change of d (docs/protocol.md, Events); control domains count exits. */
+void kd_event(struct kdomd *kd, const struct kd_domain *d, const char *state, const char *reason,
+	      const char *action);
 /* Admit a domain (domid -1: any) through the role registry and start its process. */
 int kd_create(struct kdomd *kd, const char *config, const char *config_path, int domid, bool paused,
 	      struct kd_domain **out, char *err, size_t errlen);
@@ -120,20 +114,73 @@ int kd_create(struct kdomd *kd, const char *config, const char *config_path, int
 void kd_destroy(struct kdomd *kd, struct kd_domain *d);
 /* d's process ended: apply its on_* action, or the host's for the hardware domain. */
 void kd_domain_exited(struct kdomd *kd, struct kd_domain *d);
+
+/*
+ * Domain processes: spawning them and talking to them (toolstack/kdomd-process.c).
+ */
+/* Start d's process and wait until it says the domain is built; 0 or -errno with err. */
+int kd_spawn(struct kdomd *kd, struct kd_domain *d, bool paused, char *err, size_t errlen);
+/* One request to d's process and its reply; 0 with *result (may be NULL) or -errno with err. */
+int kd_ctl_call(struct kd_domain *d, const char *op, json_t *args, json_t **result, char *err,
+		size_t errlen);
+/* End d's process for good (destroy, the host stopping): asked, then signalled. */
+void kd_process_stop(struct kdomd *kd, struct kd_domain *d);
+/* d's process ended by itself: reaped, unwatched; why, from its outcome file ("crash" if none). */
+const char *kd_process_ended(struct kdomd *kd, struct kd_domain *d, char *message, size_t len);
+/* A recovered d whose recorded pid and start time still run: watched, reconnected; true. */
+bool kd_process_find(struct kdomd *kd, struct kd_domain *d);
+/* A shutdown reason as recorded: one of the five, "destroyed", or "crash" for anything else. */
+const char *kd_shutdown_reason(const char *reason);
+/* The sockets and outcome file of domid's process. */
+void kd_process_remove_files(struct kdomd *kd, uint32_t domid);
+/* The console log and process log of domid (kept after destroy, cleared for a new domain). */
+void kd_process_remove_logs(struct kdomd *kd, uint32_t domid);
+
+/*
+ * The state on disk and recovery (toolstack/kdomd-state.c).
+ */
+/* Write d's record (kdomd's state on disk is these files and launch.json). */
+void kd_save(struct kdomd *kd, struct kd_domain *d);
+/* Remove domid's record. */
+void kd_record_remove(struct kdomd *kd, uint32_t domid);
+/* The launch's finalization, kept on disk as well. */
+void kd_set_finalized(struct kdomd *kd, bool finalized);
 /* A restarted kdomd: the records admitted again, live processes found again. */
 void kd_recover(struct kdomd *kd);
 
 /*
- * Management hypercalls and the policy file (toolstack/kdomd-manage.c).
+ * Clients (toolstack/kdomd-clients.c): the only code that touches the
+ * connections; the rest of kdomd notifies them through these functions.
  */
-/* The launch's finalization, kept on disk as well. */
-void kd_set_finalized(struct kdomd *kd, bool finalized);
+/* The empty client table; 0 or -ENOMEM. */
+int kd_clients_init(struct kdomd *kd);
+/* Close every client and free the table. */
+void kd_clients_free(struct kdomd *kd);
+/* A connection waits on the listening socket. */
+void kd_client_accept(struct kdomd *kd);
+/* Input from c: its requests answered in order (c may be closed and freed). */
+void kd_client_input(struct kdomd *kd, struct kd_client *c);
+/* The reply to request id on c waits until domid's process has ended (`shutdown -w`). */
+void kd_client_wait_for(struct kd_client *c, uint32_t domid, uint64_t id);
+/* The pid of the process at the other end of c (SO_PEERCRED), or -errno. */
+pid_t kd_client_peer_pid(const struct kd_client *c);
+/* An event to every subscriber (the reference is taken); one that does not keep up is closed. */
+void kd_clients_send_event(struct kdomd *kd, json_t *event);
+/* domid's process ended: the `shutdown -w` waiting for it are answered. */
+void kd_clients_domain_ended(struct kdomd *kd, uint32_t domid);
+
+/*
+ * Requests (toolstack/kdomd.c) and management hypercalls and the policy
+ * file (toolstack/kdomd-manage.c).
+ */
+/* A request's handler: its reply, or NULL when the reply waits (`shutdown -w`). */
+typedef json_t *kd_request_fn(struct kdomd *kd, struct kd_client *c, uint64_t id, const char *op,
+			      const json_t *args);
+/* A request of a client past its hello, by op. */
+kd_request_fn kd_request;
 /* The "manage" op: a domain's management hypercall, decided by the policy. */
-json_t *kd_op_manage(struct kdomd *kd, struct kd_client *c, uint64_t id, const json_t *args);
+kd_request_fn kd_op_manage;
 /* Read --policy FILE (or the default when it exists).  0 or -EINVAL, logged. */
 int kd_load_policy(struct kdomd *kd, const char *path);
-
-/* Clients (toolstack/kdomd.c). */
-void kd_client_close(struct kdomd *kd, struct kd_client *c);
 
 #endif
