@@ -71,6 +71,7 @@ LIB_SRCS := \
 	toolstack/state-file.c \
 	vfio/pci-spec.c \
 	vfio/host-pci.c \
+	vfio/vfio-user-wire.c \
 	vfio/vfio-user.c \
 	vfio/pci-config.c \
 	vfio/vfio-kernel.c \
@@ -88,6 +89,7 @@ KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-domains.c toolstack/kdomd-manage
 
 UNIT_SRCS := \
 	tests/unit/main.c \
+	tests/unit/helpers.c \
 	tests/unit/fake-vm.c \
 	tests/unit/test-guest-mem.c \
 	tests/unit/test-bus.c \
@@ -101,6 +103,7 @@ UNIT_SRCS := \
 	tests/unit/test-protocol.c \
 	tests/unit/test-pci.c \
 	tests/unit/test-vfio-user.c \
+	tests/unit/test-vfio-user-wire.c \
 	tests/unit/vfio-sim.c \
 	tests/unit/test-pci-config.c \
 	tests/unit/test-vfio-kernel.c

@@ -17,17 +17,6 @@
 
 #include "vmm/log.h"
 
-_Static_assert(sizeof(struct vfio_user_header) == 16, "vfio-user header");
-_Static_assert(sizeof(struct vfio_user_version) == 4, "vfio-user version");
-_Static_assert(sizeof(struct vfio_user_dma_map) == 32, "vfio-user DMA_MAP");
-_Static_assert(sizeof(struct vfio_user_dma_unmap) == 24, "vfio-user DMA_UNMAP");
-_Static_assert(sizeof(struct vfio_user_device_info) == 16, "vfio-user DEVICE_GET_INFO");
-_Static_assert(sizeof(struct vfio_user_region_info) == 32, "vfio-user REGION_INFO");
-_Static_assert(sizeof(struct vfio_user_irq_info) == 16, "vfio-user IRQ_INFO");
-_Static_assert(sizeof(struct vfio_user_irq_set) == 20, "vfio-user SET_IRQS");
-_Static_assert(sizeof(struct vfio_user_region_access) == 16, "vfio-user REGION_READ/WRITE");
-_Static_assert(sizeof(struct vfio_user_dma_access) == 16, "vfio-user DMA_READ/WRITE");
-
 #define HEADER_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 /* Room for a region's capabilities (a sparse-mmap list) after struct vfio_user_region_info. */
 #define REGION_INFO_ARGSZ 1024u
@@ -83,29 +72,6 @@ struct message {
 static struct vfio_user *to_vfio_user(struct pt_backend *b)
 {
 	return (struct vfio_user *)b;
-}
-
-static const char *command_name(uint16_t command)
-{
-	static const char *const names[] = {
-		[VFIO_USER_VERSION] = "VERSION",
-		[VFIO_USER_DMA_MAP] = "DMA_MAP",
-		[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
-		[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-		[6] = "DEVICE_GET_REGION_IO_FDS",
-		[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-		[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-		[VFIO_USER_REGION_READ] = "REGION_READ",
-		[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
-		[VFIO_USER_DMA_READ] = "DMA_READ",
-		[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
-		[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
-	};
-
-	if (command < sizeof(names) / sizeof(names[0]) && names[command])
-		return names[command];
-	return "an unknown command";
 }
 
 static int64_t now_ms(void)
@@ -208,11 +174,13 @@ static int send_message(struct vfio_user *vu, const struct vfio_user_header *hdr
 				return device_end(vu, -ECONNRESET, "closed its socket");
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return device_end(vu, -EIO, "could not be sent %s: %s",
-						  command_name(hdr->command), strerror(errno));
+						  vfio_user_command_name(hdr->command),
+						  strerror(errno));
 			ret = socket_wait(vu, POLLOUT, deadline);
 			if (ret == -ETIMEDOUT)
 				return device_end(vu, -ETIMEDOUT, "took no %s within %u ms",
-						  command_name(hdr->command), vu->timeout_ms);
+						  vfio_user_command_name(hdr->command),
+						  vu->timeout_ms);
 			if (ret < 0)
 				return device_end(vu, -EIO, "could not be polled: %s",
 						  strerror(-ret));
@@ -377,7 +345,7 @@ static uint8_t *dma_lookup(struct vfio_user *vu, uint64_t address, uint64_t coun
 static int serve_dma(struct vfio_user *vu, const struct message *m, int64_t deadline)
 {
 	bool write = m->hdr.command == VFIO_USER_DMA_WRITE;
-	const char *name = command_name(m->hdr.command);
+	const char *name = vfio_user_command_name(m->hdr.command);
 	struct vfio_user_header hdr;
 	struct vfio_user_dma_access access;
 	uint8_t *host, *reply;
@@ -429,14 +397,14 @@ static int serve_command(struct vfio_user *vu, const struct message *m, int64_t 
 {
 	if (m->nr_fds)
 		return device_end(vu, -EPROTO, "attached a file descriptor to its %s request",
-				  command_name(m->hdr.command));
+				  vfio_user_command_name(m->hdr.command));
 	switch (m->hdr.command) {
 	case VFIO_USER_DMA_READ:
 	case VFIO_USER_DMA_WRITE:
 		return serve_dma(vu, m, deadline);
 	default:
 		return device_end(vu, -EPROTO, "sent a %s request (command %u), which it may not",
-				  command_name(m->hdr.command), m->hdr.command);
+				  vfio_user_command_name(m->hdr.command), m->hdr.command);
 	}
 }
 
@@ -463,7 +431,7 @@ static int request(struct vfio_user *vu, uint16_t command, const void *payload, 
 	ret = send_message(vu, &hdr, payload, fds, nr_fds, deadline);
 	if (ret)
 		return ret;
-	snprintf(waiting_for, sizeof(waiting_for), "reply to %s", command_name(command));
+	snprintf(waiting_for, sizeof(waiting_for), "reply to %s", vfio_user_command_name(command));
 	for (;;) {
 		uint32_t type;
 
@@ -490,7 +458,8 @@ static int request(struct vfio_user *vu, uint16_t command, const void *payload, 
 				vu, -EPROTO,
 				"replied to %s (id %u) while kdom waited for the reply to "
 				"%s (id %u)",
-				command_name(got), id, command_name(command), hdr.msg_id);
+				vfio_user_command_name(got), id, vfio_user_command_name(command),
+				hdr.msg_id);
 		}
 		if (reply->hdr.flags & VFIO_USER_F_ERROR) {
 			uint32_t error = reply->hdr.error;
@@ -500,14 +469,14 @@ static int request(struct vfio_user *vu, uint16_t command, const void *payload, 
 			if (extra)
 				return device_end(vu, -EPROTO,
 						  "sent an error reply to %s with a payload",
-						  command_name(command));
+						  vfio_user_command_name(command));
 			return error && error <= MAX_REPLY_ERRNO ? -(int)error : -EIO;
 		}
 		if (reply->nr_fds > max_fds) {
 			message_release(reply);
-			return device_end(vu, -EPROTO,
-					  "attached %s file descriptor to its reply to %s",
-					  max_fds ? "more than one" : "a", command_name(command));
+			return device_end(
+				vu, -EPROTO, "attached %s file descriptor to its reply to %s",
+				max_fds ? "more than one" : "a", vfio_user_command_name(command));
 		}
 		return 0;
 	}
@@ -525,7 +494,7 @@ bad_reply(struct vfio_user *vu, struct message *m, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	return device_end(vu, -EPROTO, "sent a malformed reply to %s: %s",
-			  command_name(m->hdr.command), what);
+			  vfio_user_command_name(m->hdr.command), what);
 }
 
 /* A reply whose payload must be exactly len bytes. */
@@ -1059,7 +1028,7 @@ int vfio_user_serve(struct pt_backend *b)
 		if ((m.hdr.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_COMMAND) {
 			message_release(&m);
 			ret = device_end(vu, -EPROTO, "sent a reply to no request (%s, id %u)",
-					 command_name(m.hdr.command), m.hdr.msg_id);
+					 vfio_user_command_name(m.hdr.command), m.hdr.msg_id);
 			break;
 		}
 		ret = serve_command(vu, &m, now_ms() + vu->timeout_ms);

@@ -1,5 +1,4 @@
 /* Unit tests of the vfio-user client back end against a scripted fake server in a thread. */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -318,20 +317,6 @@ static void fake_finish(struct fake *f, struct pt_backend *b)
 
 /* ---- Test helpers ---------------------------------------------------------------- */
 
-static int count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(dir);
-	while ((e = readdir(dir)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n - 1; /* the directory's own */
-}
-
 /* Send stderr to a temporary file, to count the log lines. */
 struct capture {
 	int saved;
@@ -443,7 +428,7 @@ static void script_info(struct fake *f)
 
 START_TEST(test_info_irq_info_reset)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	struct vfio_irq_info iinfo = { .argsz = sizeof(iinfo), .index = VFIO_PCI_MSIX_IRQ_INDEX };
 	struct fake f;
@@ -467,7 +452,7 @@ START_TEST(test_info_irq_info_reset)
 	/* Nothing pending: serving is a no-op. */
 	ck_assert_int_eq(vfio_user_serve(b), 0);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -479,7 +464,7 @@ static void script_handshake_only(struct fake *f)
 
 START_TEST(test_open_by_path)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	char dir[] = "/tmp/kdom-vu-XXXXXX", path[64], err[512] = "", name[160];
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct pt_backend *b = NULL;
@@ -514,7 +499,7 @@ START_TEST(test_open_by_path)
 	longpath[sizeof(longpath) - 1] = 0;
 	ck_assert_int_eq(vfio_user_open(longpath, &b, err, sizeof(err)), -ENAMETOOLONG);
 	rmdir(dir);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -590,7 +575,7 @@ static void script_regions(struct fake *f)
 
 START_TEST(test_region_info)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_region_info info;
 	struct fake f;
 	struct pt_backend *b;
@@ -621,7 +606,7 @@ START_TEST(test_region_info)
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	ck_assert_str_eq(p, "BAR contents");
 	munmap(p, PAGE);
-	kept = count_fds();
+	kept = unit_count_fds();
 
 	/* Only half of the region mappable: not offered for mmap, its fd closed. */
 	info = (struct vfio_region_info){ .argsz = sizeof(info), .index = 3 };
@@ -629,14 +614,14 @@ START_TEST(test_region_info)
 	ck_assert_uint_eq(info.flags, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
 	ck_assert_uint_eq(info.cap_offset, 0);
 	ck_assert_int_eq(mmap_fd, -1);
-	ck_assert_int_eq(count_fds(), kept);
+	ck_assert_int_eq(unit_count_fds(), kept);
 
 	/* A sparse list whose one area is the whole region: mappable. */
 	info = (struct vfio_region_info){ .argsz = sizeof(info), .index = 4 };
 	ck_assert_int_eq(b->ops->region_info(b, &info, &mmap_fd), 0);
 	ck_assert(info.flags & VFIO_REGION_INFO_FLAG_MMAP);
 	ck_assert_int_ge(mmap_fd, 0);
-	ck_assert_int_eq(count_fds(), kept + 1);
+	ck_assert_int_eq(unit_count_fds(), kept + 1);
 
 	/* A reply for another region ends the device. */
 	info = (struct vfio_region_info){ .argsz = sizeof(info), .index = 5 };
@@ -645,7 +630,7 @@ START_TEST(test_region_info)
 	ck_assert_ptr_nonnull(strstr(log_last_error(), "region 6, asked for 5"));
 	assert_all_enodev(b);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -693,7 +678,7 @@ static void script_region_rw(struct fake *f)
 
 START_TEST(test_region_read_write)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	uint8_t config[256], back[256];
 	uint32_t v = 0xdeadbeef, r = 0;
 	uint64_t q = 0x0123456789abcdefull, rq = 0;
@@ -722,7 +707,7 @@ START_TEST(test_region_read_write)
 	ck_assert_int_eq(b->ops->region_read(b, 0, 0, &r, 0), -EINVAL);
 	ck_assert_int_eq(b->ops->region_read(b, 0, UINT64_MAX - 1, &r, 4), -EINVAL);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -814,7 +799,7 @@ static void script_set_irqs(struct fake *f)
 
 START_TEST(test_set_irqs)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	int32_t e[3], list[4];
 	eventfd_t value;
 	struct fake f;
@@ -860,7 +845,7 @@ START_TEST(test_set_irqs)
 	fake_finish(&f, b);
 	for (i = 0; i < 3; i++)
 		close(e[i]);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1015,7 +1000,7 @@ static void script_dma_inside(struct fake *f)
 
 START_TEST(test_dma_inside)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct guest_ram g;
 	struct pollfd pfd;
 	struct fake f;
@@ -1051,7 +1036,7 @@ START_TEST(test_dma_inside)
 	fake_finish(&f, b);
 	guest_ram_assert_canaries(&g);
 	guest_ram_free(&g);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1086,7 +1071,7 @@ static void script_dma_outside(struct fake *f)
 
 START_TEST(test_dma_outside)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct guest_ram g;
 	struct capture cap;
 	char log[2048];
@@ -1113,7 +1098,7 @@ START_TEST(test_dma_outside)
 	for (i = 6; i < PAGE; i++)
 		ck_assert_uint_eq(g.mem[PAGE + i], 0xaa);
 	guest_ram_free(&g);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1262,7 +1247,7 @@ static void script_misbehave(struct fake *f)
 
 START_TEST(test_misbehaving_server)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	struct timespec start;
 	struct capture cap;
@@ -1294,7 +1279,7 @@ START_TEST(test_misbehaving_server)
 		ck_assert_int_ge(ms, TEST_TIMEOUT_MS - 5);
 	ck_assert_int_lt(ms, 3000);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1311,7 +1296,7 @@ static void script_not_reading(struct fake *f)
 
 START_TEST(test_server_not_reading)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct timespec start;
 	struct fake f;
 	struct pt_backend *b;
@@ -1334,7 +1319,7 @@ START_TEST(test_server_not_reading)
 	assert_all_enodev(b);
 	fake_finish(&f, b);
 	free(big);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1368,7 +1353,7 @@ static void script_errors(struct fake *f)
 
 START_TEST(test_error_replies)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	static uint8_t page[PAGE] __attribute__((aligned(PAGE)));
 	struct capture cap;
@@ -1389,7 +1374,7 @@ START_TEST(test_error_replies)
 	ck_assert_int_eq(b->ops->dma_unmap(b, IOVA, PAGE), -EINVAL);
 	ck_assert_int_eq(capture_end(&cap, log, sizeof(log)), 0);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1422,7 +1407,7 @@ static const struct {
 
 START_TEST(test_version_refused)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct pt_backend *b = (struct pt_backend *)1;
 	char err[512] = "";
 	struct capture cap;
@@ -1446,7 +1431,7 @@ START_TEST(test_version_refused)
 	ck_assert_msg(!strncmp(err, "vfio-user:fake: ", 16), "err: %s", err);
 	ck_assert_msg(strstr(err, versions[_i].err), "err: %s", err);
 	fake_finish(&f, NULL);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
