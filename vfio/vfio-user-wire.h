@@ -1,4 +1,4 @@
-/* The vfio-user wire format: message layouts, command numbers and framing with SCM_RIGHTS (libc only). */
+/* The vfio-user wire format: message layouts, command numbers, framing with fds; libc only. */
 #ifndef KDOM_VFIO_USER_WIRE_H
 #define KDOM_VFIO_USER_WIRE_H
 
@@ -119,7 +119,7 @@ struct vfio_user_irq_info {
 	uint32_t count;
 } __attribute__((packed));
 
-/* DEVICE_SET_IRQS request (struct vfio_irq_set): count bytes follow for DATA_BOOL, eventfds ride along. */
+/* DEVICE_SET_IRQS request (struct vfio_irq_set): DATA_BOOL's bytes follow, eventfds ride along. */
 struct vfio_user_irq_set {
 	uint32_t argsz;
 	uint32_t flags;
@@ -146,7 +146,7 @@ struct vfio_user_dma_access {
 /* The most fds one message may carry through this layer, either way. */
 #define VFIO_USER_MAX_FDS 16u
 
-/* One received message: payload and fds are the receiver's, released with vfio_user_msg_release(). */
+/* One received message: payload and fds are the receiver's, freed by vfio_user_msg_release(). */
 struct vfio_user_msg {
 	struct vfio_user_header hdr;
 	uint8_t *payload; /* len bytes and a NUL after them */

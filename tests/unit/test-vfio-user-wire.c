@@ -1,4 +1,4 @@
-/* Unit tests of the vfio-user framing: whole messages, their fds, and every way a stream goes bad. */
+/* Unit tests of the vfio-user framing: whole messages, their fds, the ways a stream goes bad. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
