@@ -154,11 +154,12 @@ $(UNIT_TESTS): $(UNIT_OBJS) $(BUILD)/libkdom.a
 	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) \
 		$$(pkg-config --libs check)
 
-# ---- Tools: standalone programs that link only libc -------------------------------
+# ---- Tools: standalone programs that link libc and the vfio-user wire layer only ----
 # vfio-user-testdev serves a test PCI device over vfio-user; -check drives it.
 TOOLS_SRCS := tools/vfio-user-testdev.c tools/vfio-user-testdev-check.c
 TOOLS_OBJS := $(TOOLS_SRCS:%.c=$(BUILD)/%.o)
 TOOLS      := $(TOOLS_SRCS:tools/%.c=$(BUILD)/%)
+TOOLS_WIRE := $(BUILD)/vfio/vfio-user-wire.o
 
 all: $(TOOLS)
 integration-check: $(TOOLS)
@@ -167,7 +168,7 @@ $(TOOLS_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
 
-$(TOOLS): $(BUILD)/%: $(BUILD)/tools/%.o
+$(TOOLS): $(BUILD)/%: $(BUILD)/tools/%.o $(TOOLS_WIRE)
 	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^
 
 -include $(TOOLS_OBJS:.o=.d)
