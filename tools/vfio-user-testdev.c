@@ -1673,7 +1673,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* No SA_RESTART: a stop signal must interrupt poll(), accept() and recvmsg(). */
+	/* No SA_RESTART: a stop signal must interrupt poll(), accept() and the wire layer's waits. */
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGBUS, &fault, NULL);
