@@ -71,6 +71,7 @@ LIB_SRCS := \
 	toolstack/state-file.c \
 	vfio/pci-spec.c \
 	vfio/host-pci.c \
+	vfio/vfio-user-wire.c \
 	vfio/vfio-user.c \
 	vfio/pci-config.c \
 	vfio/vfio-kernel.c \
@@ -89,6 +90,7 @@ KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-clients.c toolstack/kdomd-domain
 
 UNIT_SRCS := \
 	tests/unit/main.c \
+	tests/unit/helpers.c \
 	tests/unit/fake-vm.c \
 	tests/unit/test-guest-mem.c \
 	tests/unit/test-bus.c \
@@ -102,6 +104,7 @@ UNIT_SRCS := \
 	tests/unit/test-protocol.c \
 	tests/unit/test-pci.c \
 	tests/unit/test-vfio-user.c \
+	tests/unit/test-vfio-user-wire.c \
 	tests/unit/vfio-sim.c \
 	tests/unit/test-pci-config.c \
 	tests/unit/test-vfio-kernel.c
@@ -152,11 +155,12 @@ $(UNIT_TESTS): $(UNIT_OBJS) $(BUILD)/libkdom.a
 	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS) \
 		$$(pkg-config --libs check)
 
-# ---- Tools: standalone programs that link only libc -------------------------------
+# ---- Tools: standalone programs that link libc and the vfio-user wire layer only ----
 # vfio-user-testdev serves a test PCI device over vfio-user; -check drives it.
 TOOLS_SRCS := tools/vfio-user-testdev.c tools/vfio-user-testdev-check.c
 TOOLS_OBJS := $(TOOLS_SRCS:%.c=$(BUILD)/%.o)
 TOOLS      := $(TOOLS_SRCS:tools/%.c=$(BUILD)/%)
+TOOLS_WIRE := $(BUILD)/vfio/vfio-user-wire.o
 
 all: $(TOOLS)
 integration-check: $(TOOLS)
@@ -165,7 +169,7 @@ $(TOOLS_OBJS): $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(HOST_CFLAGS) -c -o $@ $<
 
-$(TOOLS): $(BUILD)/%: $(BUILD)/tools/%.o
+$(TOOLS): $(BUILD)/%: $(BUILD)/tools/%.o $(TOOLS_WIRE)
 	$(call say,LD,$@)$(CC) $(HOST_LDFLAGS) -o $@ $^
 
 -include $(TOOLS_OBJS:.o=.d)

@@ -15,13 +15,13 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kdom/testdev.h"
+#include "vfio/vfio-user-wire.h"
 
 /*
  * Usage: vfio-user-testdev-check [--server PATH] [--verbose]
@@ -36,61 +36,8 @@
  * server's log is printed when something failed (or with --verbose).
  */
 
-#define HEADER_SIZE 16u
-#define TYPE_REPLY 1u
-#define FLAG_NO_REPLY (1u << 4)
-#define FLAG_ERROR (1u << 5)
-
-enum {
-	VFIO_USER_VERSION = 1,
-	VFIO_USER_DMA_MAP = 2,
-	VFIO_USER_DMA_UNMAP = 3,
-	VFIO_USER_DEVICE_GET_INFO = 4,
-	VFIO_USER_DEVICE_GET_REGION_INFO = 5,
-	VFIO_USER_DEVICE_GET_REGION_IO_FDS = 6,
-	VFIO_USER_DEVICE_GET_IRQ_INFO = 7,
-	VFIO_USER_DEVICE_SET_IRQS = 8,
-	VFIO_USER_REGION_READ = 9,
-	VFIO_USER_REGION_WRITE = 10,
-	VFIO_USER_DMA_READ = 11,
-	VFIO_USER_DEVICE_RESET = 13,
-};
-
-struct vu_header {
-	uint16_t msg_id;
-	uint16_t command;
-	uint32_t msg_size;
-	uint32_t flags;
-	uint32_t error;
-};
-
-struct vu_dma_map {
-	uint32_t argsz, flags;
-	uint64_t offset, addr, size;
-};
-
-struct vu_dma_unmap {
-	uint32_t argsz, flags;
-	uint64_t addr, size;
-};
-
-struct vu_info4 { /* DEVICE_GET_INFO, GET_IRQ_INFO, GET_REGION_IO_FDS */
-	uint32_t argsz, flags, a, b;
-};
-
-struct vu_region_info {
-	uint32_t argsz, flags, index, cap_offset;
-	uint64_t size, offset;
-};
-
-struct vu_irq_set {
-	uint32_t argsz, flags, index, start, count;
-};
-
-struct vu_region_access {
-	uint64_t offset;
-	uint32_t region, count;
-};
+/* How long the server may take to answer one message. */
+#define REPLY_TIMEOUT_MS 10000
 
 /* The device's BAR0 registers (see vfio-user-testdev.c). */
 
@@ -142,108 +89,66 @@ static void report(bool ok, const char *fmt, ...)
 
 /* ---- Talking vfio-user ---------------------------------------------------------------- */
 
-static int send_bytes(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds)
+/* Bytes as they are, for the frames the server must refuse. */
+static int send_raw(int sock, const void *buf, size_t len)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	if (n < 0)
-		return -errno;
-	for (size_t done = (size_t)n; done < len; done += (size_t)n) {
-		n = send(sock, p + done, len - done, MSG_NOSIGNAL);
-		if (n < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-static int recv_bytes(int sock, void *buf, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = recv(sock, (uint8_t *)buf + done, len - done, 0);
-
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/* One reply: its payload length, or -ECONNRESET, -ETIMEDOUT, -EPROTO. */
-static int recv_reply(int sock, struct vu_header *hdr, void *payload, size_t cap)
-{
-	int ret = recv_bytes(sock, hdr, sizeof(*hdr));
-
-	if (ret)
-		return ret;
-	if (hdr->msg_size < HEADER_SIZE || hdr->msg_size - HEADER_SIZE > cap)
-		return -EPROTO;
-	ret = recv_bytes(sock, payload, hdr->msg_size - HEADER_SIZE);
-	return ret ? ret : (int)(hdr->msg_size - HEADER_SIZE);
+	return send(sock, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
 }
 
 static int send_msg(struct client *c, uint16_t id, uint16_t command, uint32_t flags,
 		    const void *req, uint32_t len, const int *fds, unsigned int nfds)
 {
-	struct vu_header hdr = {
-		.msg_id = id, .command = command, .msg_size = HEADER_SIZE + len, .flags = flags
+	struct vfio_user_header hdr = {
+		.msg_id = id,
+		.command = command,
+		.size = VFIO_USER_HEADER_SIZE + len,
+		.flags = flags,
 	};
-	uint8_t *buf = malloc(HEADER_SIZE + len);
-	int ret;
+	struct vfio_user_wait wait = { .deadline_ms = vfio_user_clock_ms() + REPLY_TIMEOUT_MS };
 
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, &hdr, sizeof(hdr));
-	if (len)
-		memcpy(buf + HEADER_SIZE, req, len);
-	ret = send_bytes(c->sock, buf, HEADER_SIZE + len, fds, nfds);
-	free(buf);
-	return ret;
+	return vfio_user_send(c->sock, &hdr, req, fds, nfds, &wait);
 }
 
 /*
- * Check a reply to message id of command: 0 with *reply_len, the server's
- * -errno for an error reply, or -ECONNRESET, -ETIMEDOUT, -EPROTO.
+ * Check a reply to message id of command: 0 with its payload in reply (at
+ * most cap bytes; *reply_len) and its first fd in *fd (NULL: closed), the
+ * server's -errno for an error reply, or -ECONNRESET, -ETIMEDOUT, -EPROTO.
  */
+static int get_reply_fd(struct client *c, uint16_t id, uint16_t command, void *reply, size_t cap,
+			uint32_t *reply_len, int *fd)
+{
+	struct vfio_user_wait wait = { .deadline_ms = vfio_user_clock_ms() + REPLY_TIMEOUT_MS };
+	struct vfio_user_msg m;
+	int ret = vfio_user_recv(c->sock, &m, VFIO_USER_HEADER_SIZE + (uint32_t)cap,
+				 VFIO_USER_MAX_FDS, &wait);
+
+	if (ret == -EBADMSG || ret == -EMSGSIZE || ret == -ETOOMANYREFS)
+		return -EPROTO;
+	if (ret)
+		return ret;
+	if (m.hdr.msg_id != id || m.hdr.command != command ||
+	    (m.hdr.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY) {
+		ret = -EPROTO;
+	} else if (m.hdr.flags & VFIO_USER_F_ERROR) {
+		ret = m.len ? -EPROTO : m.hdr.error ? -(int)m.hdr.error : -EIO;
+	} else {
+		if (m.len)
+			memcpy(reply, m.payload, m.len);
+		if (reply_len)
+			*reply_len = m.len;
+		if (fd && m.nr_fds) {
+			*fd = m.fds[0];
+			m.fds[0] = -1;
+		}
+	}
+	vfio_user_msg_release(&m);
+	return ret;
+}
+
 static int get_reply(struct client *c, uint16_t id, uint16_t command, void *reply, size_t cap,
 		     uint32_t *reply_len)
 {
-	struct vu_header hdr;
-	int n = recv_reply(c->sock, &hdr, reply, cap);
-
-	if (n < 0)
-		return n;
-	if (hdr.msg_id != id || hdr.command != command || (hdr.flags & 0xf) != TYPE_REPLY)
-		return -EPROTO;
-	if (hdr.flags & FLAG_ERROR)
-		return n != 0 ? -EPROTO : hdr.error ? -(int)hdr.error : -EIO;
-	if (reply_len)
-		*reply_len = (uint32_t)n;
-	return 0;
+	return get_reply_fd(c, id, command, reply, cap, reply_len, NULL);
 }
 
 static int vu_call(struct client *c, uint16_t command, const void *req, uint32_t len,
@@ -258,7 +163,7 @@ static int vu_call(struct client *c, uint16_t command, const void *req, uint32_t
 static int region_access(struct client *c, bool write, uint32_t region, uint64_t offset, void *data,
 			 uint32_t count)
 {
-	struct vu_region_access a = { .offset = offset, .region = region, .count = count };
+	struct vfio_user_region_access a = { .offset = offset, .region = region, .count = count };
 	uint32_t len = (uint32_t)sizeof(a) + (write ? count : 0);
 	uint8_t *req = malloc(len), *reply = malloc(sizeof(a) + count);
 	uint32_t got = 0;
@@ -322,7 +227,7 @@ static void wr32(struct client *c, uint32_t region, uint64_t offset, uint32_t va
 static int set_irqs(struct client *c, uint32_t flags, uint32_t index, uint32_t start,
 		    uint32_t count, const int *fds, unsigned int nfds)
 {
-	struct vu_irq_set s = {
+	struct vfio_user_irq_set s = {
 		.argsz = sizeof(s), .flags = flags, .index = index, .start = start, .count = count
 	};
 
@@ -331,19 +236,21 @@ static int set_irqs(struct client *c, uint32_t flags, uint32_t index, uint32_t s
 
 static int dma_map(struct client *c, int fd, uint64_t offset, uint64_t iova, uint64_t size)
 {
-	struct vu_dma_map m = { .argsz = sizeof(m),
-				.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-				.offset = offset,
-				.addr = iova,
-				.size = size };
+	struct vfio_user_dma_map m = { .argsz = sizeof(m),
+				       .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+				       .offset = offset,
+				       .address = iova,
+				       .size = size };
 
 	return vu_call(c, VFIO_USER_DMA_MAP, &m, sizeof(m), &fd, fd >= 0, NULL, 0, NULL);
 }
 
 static int dma_unmap(struct client *c, uint32_t flags, uint64_t iova, uint64_t size,
-		     struct vu_dma_unmap *echo)
+		     struct vfio_user_dma_unmap *echo)
 {
-	struct vu_dma_unmap u = { .argsz = sizeof(u), .flags = flags, .addr = iova, .size = size };
+	struct vfio_user_dma_unmap u = {
+		.argsz = sizeof(u), .flags = flags, .address = iova, .size = size
+	};
 	uint32_t got = 0;
 	int ret =
 		vu_call(c, VFIO_USER_DMA_UNMAP, &u, sizeof(u), NULL, 0, echo, sizeof(*echo), &got);
@@ -365,14 +272,12 @@ static bool fired(int efd)
 static int client_connect(struct client *c, const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct timeval timeout = { .tv_sec = 10 };
 
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
 	c->next_id = 1;
 	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->sock < 0)
 		return -errno;
-	setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 	if (connect(c->sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int err = -errno;
 
@@ -397,10 +302,10 @@ static int negotiate(struct client *c, uint16_t major, uint16_t minor, const cha
 	uint8_t req[512], reply[512];
 	size_t len = caps ? strlen(caps) + 1 : 0;
 	uint32_t got = 0;
-	uint16_t v[2] = { major, minor };
+	struct vfio_user_version v = { .major = major, .minor = minor };
 	int ret;
 
-	memcpy(req, v, sizeof(v));
+	memcpy(req, &v, sizeof(v));
 	if (caps)
 		memcpy(req + sizeof(v), caps, len);
 	ret = vu_call(c, VFIO_USER_VERSION, req, (uint32_t)(sizeof(v) + len), NULL, 0, reply,
@@ -409,11 +314,11 @@ static int negotiate(struct client *c, uint16_t major, uint16_t minor, const cha
 		return ret;
 	if (got < sizeof(v) + 1 || reply[got - 1] != '\0')
 		return -EPROTO;
-	memcpy(v, reply, sizeof(v));
-	if (v[0] != major)
+	memcpy(&v, reply, sizeof(v));
+	if (v.major != major)
 		return -EPROTO;
 	if (reply_minor)
-		*reply_minor = v[1];
+		*reply_minor = v.minor;
 	if (json) {
 		size_t n = strnlen((char *)reply + sizeof(v), json_cap - 1);
 
@@ -542,7 +447,9 @@ static void server_print_log(const struct server *s, const char *title)
 
 static void check_discovery(struct client *c)
 {
-	struct vu_info4 info = { .argsz = sizeof(info) }, reply;
+	struct vfio_user_device_info info = { .argsz = sizeof(info) }, reply;
+	struct vfio_user_irq_info irq, irq_reply;
+	struct vfio_user_region_io_fds io_fds, io_fds_reply;
 	static const uint64_t region_size[VFIO_PCI_NUM_REGIONS] = {
 		[BAR0] = 4096,
 		[BAR2] = 4096,
@@ -557,11 +464,13 @@ static void check_discovery(struct client *c)
 		      sizeof(reply), NULL);
 	report(!ret && reply.argsz == 16 &&
 		       reply.flags == (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET) &&
-		       reply.a == VFIO_PCI_NUM_REGIONS && reply.b == VFIO_PCI_NUM_IRQS,
-	       "DEVICE_GET_INFO: PCI with reset, %u regions, %u IRQ indices", reply.a, reply.b);
+		       reply.num_regions == VFIO_PCI_NUM_REGIONS &&
+		       reply.num_irqs == VFIO_PCI_NUM_IRQS,
+	       "DEVICE_GET_INFO: PCI with reset, %u regions, %u IRQ indices", reply.num_regions,
+	       reply.num_irqs);
 
 	for (uint32_t i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
-		struct vu_region_info ri = { .argsz = sizeof(ri), .index = i }, rr;
+		struct vfio_user_region_info ri = { .argsz = sizeof(ri), .index = i }, rr;
 		uint32_t want = region_size[i]
 					? VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE
 					: 0;
@@ -580,7 +489,7 @@ static void check_discovery(struct client *c)
 	report(sizes_ok, "DEVICE_GET_REGION_INFO: BAR0 and BAR2 4 KiB, BAR4 64 KiB mmappable, "
 			 "config 256, others 0, read/write");
 	{
-		struct vu_region_info ri = { .argsz = sizeof(ri), .index = 9 }, rr;
+		struct vfio_user_region_info ri = { .argsz = sizeof(ri), .index = 9 }, rr;
 
 		ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rr,
 			      sizeof(rr), NULL);
@@ -595,29 +504,28 @@ static void check_discovery(struct client *c)
 	}
 
 	for (uint32_t i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
-		struct vu_info4 ii = { .argsz = sizeof(ii), .a = i };
-
-		ret = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &ii, sizeof(ii), NULL, 0, &reply,
-			      sizeof(reply), NULL);
-		if (ret || reply.a != i || reply.b != irq_count[i] ||
-		    !(reply.flags & VFIO_IRQ_INFO_EVENTFD))
+		irq = (struct vfio_user_irq_info){ .argsz = sizeof(irq), .index = i };
+		ret = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &irq, sizeof(irq), NULL, 0,
+			      &irq_reply, sizeof(irq_reply), NULL);
+		if (ret || irq_reply.index != i || irq_reply.count != irq_count[i] ||
+		    !(irq_reply.flags & VFIO_IRQ_INFO_EVENTFD))
 			counts_ok = false;
 		if (i == VFIO_PCI_INTX_IRQ_INDEX)
-			report(!ret && reply.flags ==
+			report(!ret && irq_reply.flags ==
 					       (VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
 						VFIO_IRQ_INFO_AUTOMASKED),
 			       "DEVICE_GET_IRQ_INFO INTx: eventfd, maskable, automasked");
 	}
 	report(counts_ok, "DEVICE_GET_IRQ_INFO: INTx 1, MSI 1, MSI-X 8, ERR 0, REQ 0");
-	info = (struct vu_info4){ .argsz = sizeof(info), .a = 5 };
-	ret = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &info, sizeof(info), NULL, 0, &reply,
-		      sizeof(reply), NULL);
+	irq = (struct vfio_user_irq_info){ .argsz = sizeof(irq), .index = 5 };
+	ret = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &irq, sizeof(irq), NULL, 0, &irq_reply,
+		      sizeof(irq_reply), NULL);
 	report(ret == -EINVAL, "DEVICE_GET_IRQ_INFO index 5: EINVAL (%s)", strerror(-ret));
 
-	info = (struct vu_info4){ .argsz = sizeof(info), .a = BAR0 };
-	ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &info, sizeof(info), NULL, 0, &reply,
-		      sizeof(reply), NULL);
-	report(!ret && reply.a == BAR0 && reply.b == 0,
+	io_fds = (struct vfio_user_region_io_fds){ .argsz = sizeof(io_fds), .index = BAR0 };
+	ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &io_fds, sizeof(io_fds), NULL, 0,
+		      &io_fds_reply, sizeof(io_fds_reply), NULL);
+	report(!ret && io_fds_reply.index == BAR0 && io_fds_reply.count == 0,
 	       "DEVICE_GET_REGION_IO_FDS BAR0: no sub-regions");
 }
 
@@ -662,7 +570,8 @@ static void check_config_space(struct client *c)
 	report(rd(c, CFG, PCI_COMMAND, 2) == 0x0546,
 	       "config: command writable bits memory, master, parity, SERR, INTx disable");
 	wr(c, CFG, PCI_COMMAND, 2, 0);
-	report(rd32(c, BAR0, TESTDEV_REG_ID) == 0xffffffff, "BAR0 reads all ones with memory disabled");
+	report(rd32(c, BAR0, TESTDEV_REG_ID) == 0xffffffff,
+	       "BAR0 reads all ones with memory disabled");
 	wr32(c, BAR0, TESTDEV_REG_SCRATCH, 0x11111111);
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	report(rd32(c, BAR0, TESTDEV_REG_ID) == 0x4b440001,
@@ -678,35 +587,24 @@ static void check_config_space(struct client *c)
 /* BAR4's memfd comes with its REGION_INFO reply; the client must not be able to shrink it. */
 static void check_bar4_fd(struct client *c, struct server *s)
 {
-	struct vu_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR4_REGION_INDEX };
-	struct vu_header hdr = { .msg_id = 900,
-				 .command = VFIO_USER_DEVICE_GET_REGION_INFO,
-				 .msg_size = HEADER_SIZE + sizeof(ri) };
-	uint8_t buf[HEADER_SIZE + sizeof(ri)];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *cm;
-	uint32_t word = 0xfeedf00d;
+	struct vfio_user_region_info ri = { .argsz = sizeof(ri),
+					    .index = VFIO_PCI_BAR4_REGION_INDEX };
+	struct vfio_user_region_info rr;
+	uint32_t word = 0xfeedf00d, got = 0;
 	uint8_t *map;
-	int fd = -1;
+	int fd = -1, ret;
 
-	memcpy(buf, &hdr, sizeof(hdr));
-	memcpy(buf + HEADER_SIZE, &ri, sizeof(ri));
-	if (send_bytes(c->sock, buf, sizeof(buf), NULL, 0) ||
-	    recvmsg(c->sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(buf)) {
-		report(false, "DEVICE_GET_REGION_INFO BAR4: no reply of 48 bytes");
+	ret = send_msg(c, 900, VFIO_USER_DEVICE_GET_REGION_INFO, 0, &ri, sizeof(ri), NULL, 0);
+	if (!ret)
+		ret = get_reply_fd(c, 900, VFIO_USER_DEVICE_GET_REGION_INFO, &rr, sizeof(rr), &got,
+				   &fd);
+	if (ret || got != sizeof(rr)) {
+		report(false, "DEVICE_GET_REGION_INFO BAR4: no reply of 48 bytes (%s)",
+		       strerror(-ret));
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
 	report(fd >= 0, "DEVICE_GET_REGION_INFO BAR4 carries its memfd");
 	if (fd < 0)
 		return;
@@ -748,8 +646,8 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	ret = dma_map(c, memfd, 3u << 20, 0x10000000, DMA_SIZE);
 	report(ret == -EINVAL, "DMA_MAP past the end of its file: EINVAL (%s)", strerror(-ret));
 	{
-		struct vu_dma_map m = {
-			.argsz = sizeof(m), .flags = 3, .addr = 0x10000000, .size = 4096
+		struct vfio_user_dma_map m = {
+			.argsz = sizeof(m), .flags = 3, .address = 0x10000000, .size = 4096
 		};
 
 		fds[0] = fds[1] = memfd;
@@ -815,7 +713,8 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)(DMA_IOVA + DMA_SIZE - 16));
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 32);
 	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
-	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 1 &&
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2 &&
+		       rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 1 &&
 		       mem[DMA_FD_OFFSET + DMA_SIZE - 16] == 0,
 	       "DMA across the end of the mapped region: STATUS error, nothing written");
 	report(fired(efd_msix0), "DMA error: IRQ_ON_DMA sent MSI-X vector 0 as well");
@@ -823,7 +722,8 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, 0x1000);
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 16);
 	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
-	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA outside every mapped region: STATUS error");
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2,
+	       "DMA outside every mapped region: STATUS error");
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 0);
 	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
@@ -837,7 +737,8 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2, "DMA without bus master: STATUS error");
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
-	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 1 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 2 &&
+	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 1 &&
+		       rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 2 &&
 		       mem[DMA_FD_OFFSET + (1u << 20) - 1] ==
 			       (uint8_t)(seed + ((1u << 20) - 1) * 7),
 	       "DMA of 1 MiB: done");
@@ -938,7 +839,7 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 static void check_shrunk_region(struct client *c, struct server *s)
 {
 	int memfd = memfd_create("vutd-check-shrink", MFD_CLOEXEC);
-	struct vu_dma_unmap echo;
+	struct vfio_user_dma_unmap echo;
 	int ret;
 
 	if (memfd < 0 || ftruncate(memfd, 1 << 20) < 0) {
@@ -956,21 +857,24 @@ static void check_shrunk_region(struct client *c, struct server *s)
 	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 2 && server_alive(s),
 	       "DMA into a region whose file was truncated: STATUS error, server alive");
 	ret = dma_unmap(c, 0, SHRINK_IOVA, 1 << 20, &echo);
-	report(!ret && echo.addr == SHRINK_IOVA && echo.size == 1 << 20,
+	report(!ret && echo.address == SHRINK_IOVA && echo.size == 1 << 20,
 	       "DMA_UNMAP: the reply echoes the region");
 	close(memfd);
 }
 
 static void check_no_reply(struct client *c)
 {
-	struct vu_region_access a = { .offset = TESTDEV_REG_SCRATCH, .region = BAR0, .count = 4 };
+	struct vfio_user_region_access a = { .offset = TESTDEV_REG_SCRATCH,
+					     .region = BAR0,
+					     .count = 4 };
 	uint8_t req[20], reply[20];
 	uint32_t value = 0x12345678, got = 0;
 	int ret;
 
 	memcpy(req, &a, sizeof(a));
 	memcpy(req + sizeof(a), &value, 4);
-	ret = send_msg(c, 500, VFIO_USER_REGION_WRITE, FLAG_NO_REPLY, req, sizeof(req), NULL, 0);
+	ret = send_msg(c, 500, VFIO_USER_REGION_WRITE, VFIO_USER_F_NO_REPLY, req, sizeof(req), NULL,
+		       0);
 	if (!ret)
 		ret = send_msg(c, 501, VFIO_USER_REGION_READ, 0, &a, sizeof(a), NULL, 0);
 	if (!ret)
@@ -982,11 +886,11 @@ static void check_no_reply(struct client *c)
 
 static void check_malformed(struct client *c, struct server *s)
 {
-	struct vu_region_access a = { .offset = 0, .region = BAR0, .count = 4 };
-	struct vu_info4 info = { .argsz = sizeof(info) };
+	struct vfio_user_region_access a = { .offset = 0, .region = BAR0, .count = 4 };
+	struct vfio_user_device_info info = { .argsz = sizeof(info) };
 	uint8_t buf[64];
 	int efd = eventfd(0, EFD_CLOEXEC), ret;
-	struct vu_dma_unmap echo;
+	struct vfio_user_dma_unmap echo;
 
 	ret = vu_call(c, 99, NULL, 0, NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -ENOSYS, "unknown command 99: ENOSYS (%s)", strerror(-ret));
@@ -995,22 +899,24 @@ static void check_malformed(struct client *c, struct server *s)
 	a.region = 20;
 	ret = vu_call(c, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -EINVAL, "REGION_READ of region 20: EINVAL (%s)", strerror(-ret));
-	a = (struct vu_region_access){ .offset = 4094, .region = BAR0, .count = 4 };
+	a = (struct vfio_user_region_access){ .offset = 4094, .region = BAR0, .count = 4 };
 	ret = vu_call(c, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -EINVAL, "REGION_READ across the end of BAR0: EINVAL (%s)", strerror(-ret));
 	a.offset = UINT64_MAX - 1;
 	ret = vu_call(c, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -EINVAL, "REGION_READ at offset 2^64 - 2: EINVAL (%s)", strerror(-ret));
-	a = (struct vu_region_access){ .offset = 0,
-				       .region = VFIO_PCI_BAR1_REGION_INDEX,
-				       .count = 4 };
+	a = (struct vfio_user_region_access){ .offset = 0,
+					      .region = VFIO_PCI_BAR1_REGION_INDEX,
+					      .count = 4 };
 	ret = vu_call(c, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -EINVAL, "REGION_READ of BAR1 (size 0): EINVAL (%s)", strerror(-ret));
-	a = (struct vu_region_access){ .offset = 0, .region = BAR0, .count = 2u << 20 };
+	a = (struct vfio_user_region_access){ .offset = 0, .region = BAR0, .count = 2u << 20 };
 	ret = vu_call(c, VFIO_USER_REGION_READ, &a, sizeof(a), NULL, 0, buf, sizeof(buf), NULL);
 	report(ret == -E2BIG, "REGION_READ of 2 MiB (> max_data_xfer_size): E2BIG (%s)",
 	       strerror(-ret));
-	a = (struct vu_region_access){ .offset = TESTDEV_REG_SCRATCH, .region = BAR0, .count = 8 };
+	a = (struct vfio_user_region_access){ .offset = TESTDEV_REG_SCRATCH,
+					      .region = BAR0,
+					      .count = 8 };
 	memcpy(buf, &a, sizeof(a));
 	ret = vu_call(c, VFIO_USER_REGION_WRITE, buf, sizeof(a) + 4, NULL, 0, buf, sizeof(buf),
 		      NULL);
@@ -1040,7 +946,8 @@ static void check_malformed(struct client *c, struct server *s)
 	report(ret == -EINVAL, "DEVICE_RESET with a payload: EINVAL (%s)", strerror(-ret));
 	ret = negotiate(c, 0, 0, NULL, NULL, NULL, 0);
 	report(ret == -EINVAL, "a second VERSION: EINVAL (%s)", strerror(-ret));
-	ret = send_msg(c, 600, VFIO_USER_DEVICE_GET_INFO, FLAG_ERROR, &info, sizeof(info), NULL, 0);
+	ret = send_msg(c, 600, VFIO_USER_DEVICE_GET_INFO, VFIO_USER_F_ERROR, &info, sizeof(info),
+		       NULL, 0);
 	ret = ret ? ret : get_reply(c, 600, VFIO_USER_DEVICE_GET_INFO, buf, sizeof(buf), NULL);
 	report(ret == -EINVAL, "a command with the error flag: EINVAL (%s)", strerror(-ret));
 	ret = send_msg(c, 601, VFIO_USER_DEVICE_GET_INFO, 2, &info, sizeof(info), NULL, 0);
@@ -1060,7 +967,7 @@ static void check_malformed(struct client *c, struct server *s)
 
 static void check_reset_and_unmap(struct client *c, int efd_intx)
 {
-	struct vu_dma_unmap echo;
+	struct vfio_user_dma_unmap echo;
 	int ret;
 
 	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 1);
@@ -1071,13 +978,16 @@ static void check_reset_and_unmap(struct client *c, int efd_intx)
 		       rd(c, CFG, MSIX_CTRL, 2) == 7,
 	       "reset: command, BAR0 and MSI-X control back to 0");
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	report(rd32(c, BAR0, TESTDEV_REG_SCRATCH) == 0 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 0 &&
-		       rd32(c, BAR0, TESTDEV_REG_STATUS) == 0 && rd32(c, BAR0, TESTDEV_REG_IRQ_INTX) == 0 &&
+	report(rd32(c, BAR0, TESTDEV_REG_SCRATCH) == 0 &&
+		       rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 0 &&
+		       rd32(c, BAR0, TESTDEV_REG_STATUS) == 0 &&
+		       rd32(c, BAR0, TESTDEV_REG_IRQ_INTX) == 0 &&
 		       rd32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL) == 1 && rd32(c, BAR2, PBA) == 0,
 	       "reset: registers at defaults, INTx deasserted, vectors masked, PBA clear");
 
 	ret = dma_unmap(c, 0, DMA_IOVA, DMA_SIZE, &echo);
-	report(!ret && echo.argsz == sizeof(echo) && echo.addr == DMA_IOVA && echo.size == DMA_SIZE,
+	report(!ret && echo.argsz == sizeof(echo) && echo.address == DMA_IOVA &&
+		       echo.size == DMA_SIZE,
 	       "DMA_UNMAP of the first region (%s)", strerror(-ret));
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 64);
@@ -1100,11 +1010,11 @@ static void check_reset_and_unmap(struct client *c, int efd_intx)
 /* A size no stream can carry: an error reply, then the server hangs up. */
 static void check_oversized(struct client *c)
 {
-	struct vu_header hdr = { .msg_id = 700,
-				 .command = VFIO_USER_REGION_READ,
-				 .msg_size = 0x7fffffff };
+	struct vfio_user_header hdr = { .msg_id = 700,
+					.command = VFIO_USER_REGION_READ,
+					.size = 0x7fffffff };
 	uint8_t buf[16];
-	int ret = send_bytes(c->sock, &hdr, sizeof(hdr), NULL, 0);
+	int ret = send_raw(c->sock, &hdr, sizeof(hdr));
 
 	ret = ret ? ret : get_reply(c, 700, VFIO_USER_REGION_READ, buf, sizeof(buf), NULL);
 	report(ret == -E2BIG, "message size 0x7fffffff: E2BIG reply (%s)", strerror(-ret));
@@ -1168,7 +1078,7 @@ static void run_multi_server(const char *bin, const char *path)
 {
 	struct server s;
 	struct client c = { .sock = -1 };
-	struct vu_info4 info = { .argsz = sizeof(info) };
+	struct vfio_user_device_info info = { .argsz = sizeof(info) };
 	static const char truncated[] = "{\"capabilities\":{}}";
 	uint16_t minor = 99;
 	uint8_t buf[64];
@@ -1182,7 +1092,7 @@ static void run_multi_server(const char *bin, const char *path)
 
 	/* Half a header, then gone. */
 	if (!client_connect(&c, path)) {
-		send_bytes(c.sock, "\x01\x00\x01\x00\x20\x00\x00\x00", 8, NULL, 0);
+		send_raw(c.sock, "\x01\x00\x01\x00\x20\x00\x00\x00", 8);
 		client_close(&c);
 	}
 	ret = client_connect(&c, path);
@@ -1211,9 +1121,9 @@ static void run_multi_server(const char *bin, const char *path)
 	wr(&c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	wr32(&c, BAR0, TESTDEV_REG_SCRATCH, 0xcafe);
 	{
-		struct vu_header hdr = { .msg_id = 800, .command = 4, .msg_size = 8 };
+		struct vfio_user_header hdr = { .msg_id = 800, .command = 4, .size = 8 };
 
-		ret = send_bytes(c.sock, &hdr, sizeof(hdr), NULL, 0);
+		ret = send_raw(c.sock, &hdr, sizeof(hdr));
 		ret = ret ? ret : get_reply(&c, 800, 4, buf, sizeof(buf), NULL);
 		report(ret == -EINVAL && hung_up(&c),
 		       "message size 8 (< header): EINVAL reply, then a hang-up (%s)",

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "kdom/testdev.h"
+#include "vfio/vfio-user-wire.h"
 
 /*
  * Usage: vfio-user-testdev --socket PATH [--once] [--verbose]
@@ -28,7 +29,9 @@
  * with --once, exits (status 0) when that client disconnects.  It speaks
  * the vfio-user protocol of QEMU's docs/interop/vfio-user.rst (the one QEMU
  * and libvfio-user implement); "vfio-user-testdev: listening on PATH" on
- * stderr says it is ready.  Links only libc.
+ * stderr says it is ready.  Links only libc and kdom's vfio-user wire
+ * layer (vfio/vfio-user-wire.c: message layouts and framing); the device
+ * below is this file's own reading of the specification.
  *
  * Protocol subset
  *   Header (16 bytes): msg_id u16, command u16, msg_size u32 (header
@@ -152,125 +155,11 @@
  *   and unmasked; eventfds and DMA mappings stay.
  */
 
-#define VU_VERSION_MAJOR 0
-#define VU_VERSION_MINOR 0
-#define VU_HEADER_SIZE 16u
 #define VU_MAX_MSG_FDS 8u	    /* advertised: descriptors accepted in one message */
-#define VU_FD_SLOTS 16u		    /* room to notice a client that sends more */
 #define VU_MAX_DATA_XFER (1u << 20) /* advertised max_data_xfer_size */
 #define VU_MAX_DMA_MAPS 128u
 #define VU_PGSIZES 4096u
-#define VU_MAX_MSG_SIZE (VU_HEADER_SIZE + 16u + VU_MAX_DATA_XFER)
-
-enum vu_command {
-	VFIO_USER_VERSION = 1,
-	VFIO_USER_DMA_MAP = 2,
-	VFIO_USER_DMA_UNMAP = 3,
-	VFIO_USER_DEVICE_GET_INFO = 4,
-	VFIO_USER_DEVICE_GET_REGION_INFO = 5,
-	VFIO_USER_DEVICE_GET_REGION_IO_FDS = 6,
-	VFIO_USER_DEVICE_GET_IRQ_INFO = 7,
-	VFIO_USER_DEVICE_SET_IRQS = 8,
-	VFIO_USER_REGION_READ = 9,
-	VFIO_USER_REGION_WRITE = 10,
-	VFIO_USER_DMA_READ = 11,
-	VFIO_USER_DMA_WRITE = 12,
-	VFIO_USER_DEVICE_RESET = 13,
-	VFIO_USER_REGION_WRITE_MULTI = 15,
-	VFIO_USER_MIG_DATA_WRITE = 18,
-};
-
-#define VU_FLAG_TYPE_MASK 0xfu
-#define VU_TYPE_COMMAND 0u
-#define VU_TYPE_REPLY 1u
-#define VU_FLAG_NO_REPLY (1u << 4)
-#define VU_FLAG_ERROR (1u << 5)
-
-struct vu_header {
-	uint16_t msg_id;
-	uint16_t command;
-	uint32_t msg_size;
-	uint32_t flags;
-	uint32_t error;
-};
-
-struct vu_version {
-	uint16_t major;
-	uint16_t minor;
-	/* then optional NUL-terminated JSON */
-};
-
-struct vu_dma_map {
-	uint32_t argsz;
-	uint32_t flags;
-	uint64_t offset;
-	uint64_t addr;
-	uint64_t size;
-};
-
-struct vu_dma_unmap {
-	uint32_t argsz;
-	uint32_t flags;
-	uint64_t addr;
-	uint64_t size;
-};
-
-struct vu_device_info {
-	uint32_t argsz;
-	uint32_t flags;
-	uint32_t num_regions;
-	uint32_t num_irqs;
-};
-
-struct vu_region_info {
-	uint32_t argsz;
-	uint32_t flags;
-	uint32_t index;
-	uint32_t cap_offset;
-	uint64_t size;
-	uint64_t offset;
-};
-
-struct vu_region_io_fds {
-	uint32_t argsz;
-	uint32_t flags;
-	uint32_t index;
-	uint32_t count;
-};
-
-struct vu_irq_info {
-	uint32_t argsz;
-	uint32_t flags;
-	uint32_t index;
-	uint32_t count;
-};
-
-struct vu_irq_set {
-	uint32_t argsz;
-	uint32_t flags;
-	uint32_t index;
-	uint32_t start;
-	uint32_t count;
-	/* then count bytes for DATA_BOOL */
-};
-
-struct vu_region_access {
-	uint64_t offset;
-	uint32_t region;
-	uint32_t count;
-	/* then count bytes of data */
-};
-
-_Static_assert(sizeof(struct vu_header) == 16, "vfio-user header");
-_Static_assert(sizeof(struct vu_version) == 4, "VERSION");
-_Static_assert(sizeof(struct vu_dma_map) == 32, "DMA_MAP");
-_Static_assert(sizeof(struct vu_dma_unmap) == 24, "DMA_UNMAP");
-_Static_assert(sizeof(struct vu_device_info) == 16, "DEVICE_GET_INFO");
-_Static_assert(sizeof(struct vu_region_info) == 32, "DEVICE_GET_REGION_INFO");
-_Static_assert(sizeof(struct vu_region_io_fds) == 16, "DEVICE_GET_REGION_IO_FDS");
-_Static_assert(sizeof(struct vu_irq_info) == 16, "DEVICE_GET_IRQ_INFO");
-_Static_assert(sizeof(struct vu_irq_set) == 20, "DEVICE_SET_IRQS");
-_Static_assert(sizeof(struct vu_region_access) == 16, "REGION_READ/WRITE");
+#define VU_MAX_MSG_SIZE (VFIO_USER_HEADER_SIZE + 16u + VU_MAX_DATA_XFER)
 
 /* ---- The device -------------------------------------------------------------------- */
 
@@ -1055,15 +944,6 @@ static int caps_parse(const char *json, size_t len, struct client_caps *caps)
 
 /* ---- The connection ------------------------------------------------------------------ */
 
-struct vu_msg {
-	struct vu_header hdr;
-	uint8_t *payload; /* len bytes and a NUL */
-	uint32_t len;
-	int fds[VU_FD_SLOTS];
-	unsigned int nfds;
-	bool fds_lost; /* more than VU_FD_SLOTS, or the kernel truncated them */
-};
-
 struct vu_reply {
 	uint8_t *data; /* the payload, after the header in the send buffer */
 	uint32_t len;
@@ -1076,163 +956,23 @@ struct vu_conn {
 	bool negotiated;
 	struct client_caps caps;
 	struct testdev *dev;
-	uint8_t *buf; /* reply header + payload, VU_MAX_MSG_SIZE */
+	uint8_t *buf; /* a reply's payload, VU_MAX_MSG_SIZE - VFIO_USER_HEADER_SIZE bytes */
 };
 
-static const char *vu_command_name(unsigned int command)
+/* Answer req: the payload already sits in c->buf, unless err; fd (or -1) rides along. */
+static int vu_send_reply(struct vu_conn *c, const struct vfio_user_header *req, int err,
+			 uint32_t len, int fd)
 {
-	static const char *const names[] = {
-		[VFIO_USER_VERSION] = "VERSION",
-		[VFIO_USER_DMA_MAP] = "DMA_MAP",
-		[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
-		[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_IO_FDS] = "DEVICE_GET_REGION_IO_FDS",
-		[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-		[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-		[VFIO_USER_REGION_READ] = "REGION_READ",
-		[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
-		[VFIO_USER_DMA_READ] = "DMA_READ",
-		[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
-		[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
-	};
-
-	if (command < sizeof(names) / sizeof(names[0]) && names[command])
-		return names[command];
-	return "unknown command";
-}
-
-static void vu_msg_take_fds(struct vu_msg *m, struct msghdr *mh)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		size_t n;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-			if (m->nfds < VU_FD_SLOTS) {
-				m->fds[m->nfds++] = fd;
-			} else {
-				close(fd);
-				m->fds_lost = true;
-			}
-		}
-	}
-	if (mh->msg_flags & MSG_CTRUNC)
-		m->fds_lost = true;
-}
-
-static void vu_msg_close_fds(struct vu_msg *m)
-{
-	for (unsigned int i = 0; i < m->nfds; i++)
-		close_fd(&m->fds[i]);
-	m->nfds = 0;
-}
-
-/*
- * Read exactly len bytes, keeping the descriptors that come with them.
- * 0, -ECONNRESET when the peer closed first (*got says after how much),
- * -EINTR when told to stop, or -errno.
- */
-static int vu_recv_bytes(int sock, void *buf, size_t len, struct vu_msg *m, size_t *got)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VU_FD_SLOTS)];
-		struct cmsghdr align;
-	} control;
-
-	*got = 0;
-	while (*got < len) {
-		struct iovec iov = { .iov_base = (char *)buf + *got, .iov_len = len - *got };
-		struct msghdr mh = { .msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = control.buf,
-				     .msg_controllen = sizeof(control.buf) };
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-
-		if (n < 0) {
-			if (errno == EINTR && !stop_requested)
-				continue;
-			return -errno;
-		}
-		vu_msg_take_fds(m, &mh);
-		if (n == 0)
-			return -ECONNRESET;
-		*got += (size_t)n;
-	}
-	return 0;
-}
-
-static int vu_send_all(int sock, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(sock, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR && !stop_requested)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Answer req: the payload already sits in c->buf after the header, unless err. */
-static int vu_send_reply(struct vu_conn *c, const struct vu_header *req, int err, uint32_t len)
-{
-	struct vu_header hdr = {
+	struct vfio_user_header hdr = {
 		.msg_id = req->msg_id,
 		.command = req->command,
-		.msg_size = VU_HEADER_SIZE + (err ? 0 : len),
-		.flags = VU_TYPE_REPLY | (err ? VU_FLAG_ERROR : 0),
+		.size = VFIO_USER_HEADER_SIZE + (err ? 0 : len),
+		.flags = VFIO_USER_F_TYPE_REPLY | (err ? VFIO_USER_F_ERROR : 0),
 		.error = (uint32_t)-err,
 	};
+	struct vfio_user_wait wait = { .stop = &stop_requested };
 
-	memcpy(c->buf, &hdr, sizeof(hdr));
-	return vu_send_all(c->sock, c->buf, hdr.msg_size);
-}
-
-/* The same with one descriptor riding along (SCM_RIGHTS), as vfio-user sends region fds. */
-static int vu_send_reply_fd(struct vu_conn *c, const struct vu_header *req, uint32_t len, int fd)
-{
-	struct vu_header hdr = {
-		.msg_id = req->msg_id,
-		.command = req->command,
-		.msg_size = VU_HEADER_SIZE + len,
-		.flags = VU_TYPE_REPLY,
-	};
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = c->buf, .iov_len = hdr.msg_size };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	ssize_t n;
-
-	memcpy(c->buf, &hdr, sizeof(hdr));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR && !stop_requested);
-	if (n < 0)
-		return -errno;
-	/* The rest, if the socket took only part (the descriptor went with the first byte). */
-	return (size_t)n < hdr.msg_size ? vu_send_all(c->sock, c->buf + n, hdr.msg_size - n) : 0;
+	return vfio_user_send(c->sock, &hdr, c->buf, &fd, fd >= 0 && !err, &wait);
 }
 
 static bool fd_is_eventfd(int fd)
@@ -1248,26 +988,26 @@ static bool fd_is_eventfd(int fd)
 	return !strcmp(target, "anon_inode:[eventfd]");
 }
 
-static int vu_no_fds(const struct vu_msg *m)
+static int vu_no_fds(const struct vfio_user_msg *m)
 {
-	return m->nfds ? -EINVAL : 0;
+	return m->nr_fds ? -EINVAL : 0;
 }
 
-static int handle_version(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_version(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct client_caps caps = { .max_msg_fds = 1,
-				    .max_data_xfer_size = VU_MAX_DATA_XFER,
-				    .max_dma_maps = 65535,
-				    .pgsizes = 4096 };
-	struct vu_version v;
+	struct client_caps caps = { .max_msg_fds = VFIO_USER_DEFAULT_MAX_MSG_FDS,
+				    .max_data_xfer_size = VFIO_USER_DEFAULT_MAX_DATA_XFER,
+				    .max_dma_maps = VFIO_USER_DEFAULT_MAX_DMA_MAPS,
+				    .pgsizes = VFIO_USER_DEFAULT_PGSIZES };
+	struct vfio_user_version v;
 	int ret, n;
 
 	if (c->negotiated || vu_no_fds(m) || m->len < sizeof(v))
 		return -EINVAL;
 	memcpy(&v, m->payload, sizeof(v));
-	if (v.major != VU_VERSION_MAJOR) {
+	if (v.major != VFIO_USER_MAJOR) {
 		log_msg("client proposes version %u.%u, this server speaks %u.x", v.major, v.minor,
-			VU_VERSION_MAJOR);
+			VFIO_USER_MAJOR);
 		r->disconnect = true;
 		return -ENOTSUP;
 	}
@@ -1284,8 +1024,8 @@ static int handle_version(struct vu_conn *c, struct vu_msg *m, struct vu_reply *
 			return ret;
 		}
 	}
-	if (v.minor > VU_VERSION_MINOR)
-		v.minor = VU_VERSION_MINOR;
+	if (v.minor > VFIO_USER_MINOR)
+		v.minor = VFIO_USER_MINOR;
 	memcpy(r->data, &v, sizeof(v));
 	n = snprintf((char *)r->data + sizeof(v), 256,
 		     "{\"capabilities\":{\"max_msg_fds\":%u,\"max_data_xfer_size\":%u,"
@@ -1301,11 +1041,11 @@ static int handle_version(struct vu_conn *c, struct vu_msg *m, struct vu_reply *
 	return 0;
 }
 
-static int handle_dma_map(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_dma_map(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
 	struct testdev *d = c->dev;
 	long page = sysconf(_SC_PAGESIZE);
-	struct vu_dma_map req;
+	struct vfio_user_dma_map req;
 	struct dma_region *reg;
 	struct stat st;
 	uint64_t delta;
@@ -1318,18 +1058,19 @@ static int handle_dma_map(struct vu_conn *c, struct vu_msg *m, struct vu_reply *
 	if (req.argsz != sizeof(req) ||
 	    req.flags & ~(uint32_t)(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
 		return -EINVAL;
-	if (req.size == 0 || req.size - 1 > UINT64_MAX - req.addr)
+	if (req.size == 0 || req.size - 1 > UINT64_MAX - req.address)
 		return -EINVAL;
-	if (m->nfds == 0) {
+	if (m->nr_fds == 0) {
 		log_msg("DMA_MAP without a descriptor: DMA_READ/WRITE messages are not supported");
 		return -ENOTSUP;
 	}
-	if (m->nfds != 1)
+	if (m->nr_fds != 1)
 		return -EINVAL;
 	for (unsigned int i = 0; i < d->ndma; i++) {
 		const struct dma_region *o = &d->dma[i];
 
-		if (req.addr <= o->iova + (o->size - 1) && o->iova <= req.addr + (req.size - 1))
+		if (req.address <= o->iova + (o->size - 1) &&
+		    o->iova <= req.address + (req.size - 1))
 			return -EEXIST;
 	}
 	if (d->ndma == VU_MAX_DMA_MAPS)
@@ -1352,7 +1093,7 @@ static int handle_dma_map(struct vu_conn *c, struct vu_msg *m, struct vu_reply *
 	if (map == MAP_FAILED)
 		return -errno;
 	reg = &d->dma[d->ndma++];
-	reg->iova = req.addr;
+	reg->iova = req.address;
 	reg->size = req.size;
 	reg->fd_offset = req.offset;
 	reg->flags = req.flags;
@@ -1365,10 +1106,10 @@ static int handle_dma_map(struct vu_conn *c, struct vu_msg *m, struct vu_reply *
 	return 0;
 }
 
-static int handle_dma_unmap(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_dma_unmap(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
 	struct testdev *d = c->dev;
-	struct vu_dma_unmap req;
+	struct vfio_user_dma_unmap req;
 
 	if (m->len < sizeof(req) || vu_no_fds(m))
 		return -EINVAL;
@@ -1379,7 +1120,7 @@ static int handle_dma_unmap(struct vu_conn *c, struct vu_msg *m, struct vu_reply
 	    req.argsz < sizeof(req))
 		return -EINVAL;
 	if (req.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
-		if (req.addr || req.size)
+		if (req.address || req.size)
 			return -EINVAL;
 		while (d->ndma)
 			testdev_dma_unmap(d, d->ndma - 1);
@@ -1387,7 +1128,7 @@ static int handle_dma_unmap(struct vu_conn *c, struct vu_msg *m, struct vu_reply
 		unsigned int i;
 
 		for (i = 0; i < d->ndma; i++)
-			if (d->dma[i].iova == req.addr && d->dma[i].size == req.size)
+			if (d->dma[i].iova == req.address && d->dma[i].size == req.size)
 				break;
 		if (i == d->ndma)
 			return -ENOENT;
@@ -1398,27 +1139,28 @@ static int handle_dma_unmap(struct vu_conn *c, struct vu_msg *m, struct vu_reply
 	return 0;
 }
 
-static int handle_device_get_info(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_device_get_info(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct vu_device_info info;
+	struct vfio_user_device_info info;
 
 	if (m->len != sizeof(info) || vu_no_fds(m))
 		return -EINVAL;
 	memcpy(&info, m->payload, sizeof(info));
 	if (info.argsz < sizeof(info))
 		return -EINVAL;
-	info = (struct vu_device_info){ .argsz = sizeof(info),
-					.flags = VFIO_DEVICE_FLAGS_RESET | VFIO_DEVICE_FLAGS_PCI,
-					.num_regions = VFIO_PCI_NUM_REGIONS,
-					.num_irqs = VFIO_PCI_NUM_IRQS };
+	info = (struct vfio_user_device_info){ .argsz = sizeof(info),
+					       .flags = VFIO_DEVICE_FLAGS_RESET |
+							VFIO_DEVICE_FLAGS_PCI,
+					       .num_regions = VFIO_PCI_NUM_REGIONS,
+					       .num_irqs = VFIO_PCI_NUM_IRQS };
 	memcpy(r->data, &info, sizeof(info));
 	r->len = sizeof(info);
 	return 0;
 }
 
-static int handle_region_info(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_region_info(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct vu_region_info info;
+	struct vfio_user_region_info info;
 	uint32_t index;
 
 	if (m->len != sizeof(info) || vu_no_fds(m))
@@ -1427,7 +1169,7 @@ static int handle_region_info(struct vu_conn *c, struct vu_msg *m, struct vu_rep
 	if (info.argsz < sizeof(info) || info.index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	index = info.index;
-	info = (struct vu_region_info){ .argsz = sizeof(info), .index = index };
+	info = (struct vfio_user_region_info){ .argsz = sizeof(info), .index = index };
 	info.size = testdev_region_size(index);
 	if (info.size)
 		info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
@@ -1440,9 +1182,9 @@ static int handle_region_info(struct vu_conn *c, struct vu_msg *m, struct vu_rep
 	return 0;
 }
 
-static int handle_region_io_fds(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_region_io_fds(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct vu_region_io_fds req;
+	struct vfio_user_region_io_fds req;
 
 	if (m->len != sizeof(req) || vu_no_fds(m))
 		return -EINVAL;
@@ -1450,7 +1192,7 @@ static int handle_region_io_fds(struct vu_conn *c, struct vu_msg *m, struct vu_r
 	if (req.argsz < sizeof(req) || req.index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	/* No region has sub-regions served through ioeventfds. */
-	req = (struct vu_region_io_fds){ .argsz = sizeof(req), .index = req.index };
+	req = (struct vfio_user_region_io_fds){ .argsz = sizeof(req), .index = req.index };
 	memcpy(r->data, &req, sizeof(req));
 	r->len = sizeof(req);
 	return 0;
@@ -1469,9 +1211,9 @@ static uint32_t testdev_irq_count(uint32_t index)
 	}
 }
 
-static int handle_irq_info(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_irq_info(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct vu_irq_info info;
+	struct vfio_user_irq_info info;
 	uint32_t index;
 
 	if (m->len != sizeof(info) || vu_no_fds(m))
@@ -1480,10 +1222,10 @@ static int handle_irq_info(struct vu_conn *c, struct vu_msg *m, struct vu_reply 
 	if (info.argsz < sizeof(info) || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	index = info.index;
-	info = (struct vu_irq_info){ .argsz = sizeof(info),
-				     .flags = VFIO_IRQ_INFO_EVENTFD,
-				     .index = index,
-				     .count = testdev_irq_count(index) };
+	info = (struct vfio_user_irq_info){ .argsz = sizeof(info),
+					    .flags = VFIO_IRQ_INFO_EVENTFD,
+					    .index = index,
+					    .count = testdev_irq_count(index) };
 	if (index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
 	memcpy(r->data, &info, sizeof(info));
@@ -1522,19 +1264,20 @@ static void testdev_msix_take_over(struct testdev *d, uint32_t start, uint32_t c
 		 (control | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
 }
 
-static int irq_set_eventfds(struct testdev *d, const struct vu_irq_set *s, struct vu_msg *m)
+static int irq_set_eventfds(struct testdev *d, const struct vfio_user_irq_set *s,
+			    struct vfio_user_msg *m)
 {
 	int *slots = testdev_irq_fds(d, s->index);
 
-	if (m->nfds != 0 && m->nfds != s->count)
+	if (m->nr_fds != 0 && m->nr_fds != s->count)
 		return -EINVAL;
-	for (unsigned int i = 0; i < m->nfds; i++)
+	for (unsigned int i = 0; i < m->nr_fds; i++)
 		if (!fd_is_eventfd(m->fds[i]))
 			return -EINVAL;
 	if (s->flags & VFIO_IRQ_SET_ACTION_UNMASK) {
 		/* INTx only: signalling this eventfd unmasks, like KVM's resamplefd. */
 		close_fd(&d->intx_unmask_fd);
-		if (m->nfds) {
+		if (m->nr_fds) {
 			d->intx_unmask_fd = m->fds[0];
 			m->fds[0] = -1;
 			fcntl(d->intx_unmask_fd, F_SETFL,
@@ -1544,7 +1287,7 @@ static int irq_set_eventfds(struct testdev *d, const struct vu_irq_set *s, struc
 	}
 	for (uint32_t i = 0; i < s->count; i++) {
 		close_fd(&slots[s->start + i]);
-		if (m->nfds) {
+		if (m->nr_fds) {
 			slots[s->start + i] = m->fds[i];
 			m->fds[i] = -1;
 		}
@@ -1552,7 +1295,8 @@ static int irq_set_eventfds(struct testdev *d, const struct vu_irq_set *s, struc
 	return 0;
 }
 
-static void irq_set_action(struct testdev *d, const struct vu_irq_set *s, const uint8_t *bools)
+static void irq_set_action(struct testdev *d, const struct vfio_user_irq_set *s,
+			   const uint8_t *bools)
 {
 	int *slots = testdev_irq_fds(d, s->index);
 
@@ -1570,11 +1314,11 @@ static void irq_set_action(struct testdev *d, const struct vu_irq_set *s, const 
 	}
 }
 
-static int handle_set_irqs(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_set_irqs(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
 	struct testdev *d = c->dev;
 	uint32_t data, action, irqs;
-	struct vu_irq_set s;
+	struct vfio_user_irq_set s;
 
 	if (m->len < sizeof(s))
 		return -EINVAL;
@@ -1642,9 +1386,9 @@ static int handle_set_irqs(struct vu_conn *c, struct vu_msg *m, struct vu_reply 
 	return 0;
 }
 
-static int handle_region_read(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_region_read(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct vu_region_access a;
+	struct vfio_user_region_access a;
 	int ret;
 
 	if (m->len != sizeof(a) || vu_no_fds(m))
@@ -1664,9 +1408,9 @@ static int handle_region_read(struct vu_conn *c, struct vu_msg *m, struct vu_rep
 	return 0;
 }
 
-static int handle_region_write(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_region_write(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
-	struct vu_region_access a;
+	struct vfio_user_region_access a;
 	int ret;
 
 	if (m->len < sizeof(a) || vu_no_fds(m))
@@ -1688,7 +1432,7 @@ static int handle_region_write(struct vu_conn *c, struct vu_msg *m, struct vu_re
 	return 0;
 }
 
-static int handle_device_reset(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int handle_device_reset(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
 	if (m->len != 0 || vu_no_fds(m))
 		return -EINVAL;
@@ -1697,14 +1441,14 @@ static int handle_device_reset(struct vu_conn *c, struct vu_msg *m, struct vu_re
 	return 0;
 }
 
-static int vu_dispatch(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
+static int vu_dispatch(struct vu_conn *c, struct vfio_user_msg *m, struct vu_reply *r)
 {
 	unsigned int command = m->hdr.command;
 
 	if (command == VFIO_USER_VERSION)
 		return handle_version(c, m, r);
 	if (!c->negotiated) {
-		log_msg("%s before VERSION", vu_command_name(command));
+		log_msg("%s before VERSION", vfio_user_command_name(command));
 		return -EINVAL;
 	}
 	switch (command) {
@@ -1736,80 +1480,75 @@ static int vu_dispatch(struct vu_conn *c, struct vu_msg *m, struct vu_reply *r)
 	}
 }
 
+/* A message that did not come whole, or cannot be framed: logged (and answered if it can be). */
+static void vu_recv_failed(struct vu_conn *c, const struct vfio_user_msg *m, int ret)
+{
+	switch (ret) {
+	case -ECONNRESET:
+		if (m->received == 0)
+			log_msg("client disconnected");
+		else if (m->received < VFIO_USER_HEADER_SIZE)
+			log_msg("client closed the connection in a message header");
+		else
+			log_msg("client closed the connection in a message body (%llu of %u bytes)",
+				(unsigned long long)(m->received - VFIO_USER_HEADER_SIZE),
+				m->hdr.size - VFIO_USER_HEADER_SIZE);
+		break;
+	case -EBADMSG:
+	case -EMSGSIZE:
+		/* The stream cannot be framed any more: answer and hang up. */
+		log_msg("message size %u out of bounds (16 to %u): disconnecting", m->hdr.size,
+			VU_MAX_MSG_SIZE);
+		vu_send_reply(c, &m->hdr, ret == -EBADMSG ? -EINVAL : -E2BIG, 0, -1);
+		break;
+	default:
+		log_msg("receive: %s", strerror(-ret));
+		break;
+	}
+}
+
 /* One message in, one reply out.  0 to go on, 1 to close the connection. */
 static int vu_serve_one(struct vu_conn *c)
 {
-	struct vu_msg m = { .nfds = 0 };
-	struct vu_reply r = { .data = c->buf + VU_HEADER_SIZE, .fd = -1 };
-	size_t got;
+	struct vfio_user_wait wait = { .stop = &stop_requested };
+	struct vu_reply r = { .data = c->buf, .fd = -1 };
+	struct vfio_user_msg m;
 	int ret, err;
 
-	ret = vu_recv_bytes(c->sock, &m.hdr, sizeof(m.hdr), &m, &got);
-	if (ret) {
-		if (ret == -ECONNRESET && got == 0)
-			log_msg("client disconnected");
-		else if (ret == -ECONNRESET)
-			log_msg("client closed the connection in a message header");
-		else
-			log_msg("receive: %s", strerror(-ret));
-		goto out_close;
+	/* More descriptors than advertised: the message is whole, the stream still framed. */
+	ret = vfio_user_recv(c->sock, &m, VU_MAX_MSG_SIZE, VU_MAX_MSG_FDS, &wait);
+	if (ret && ret != -ETOOMANYREFS) {
+		vu_recv_failed(c, &m, ret);
+		return 1;
 	}
-	if (m.hdr.msg_size < VU_HEADER_SIZE || m.hdr.msg_size > VU_MAX_MSG_SIZE) {
-		/* The stream cannot be framed any more: answer and hang up. */
-		log_msg("message size %u out of bounds (16 to %u): disconnecting", m.hdr.msg_size,
-			VU_MAX_MSG_SIZE);
-		vu_send_reply(c, &m.hdr, m.hdr.msg_size < VU_HEADER_SIZE ? -EINVAL : -E2BIG, 0);
-		goto out_close;
-	}
-	m.len = m.hdr.msg_size - VU_HEADER_SIZE;
-	m.payload = malloc((size_t)m.len + 1);
-	if (!m.payload) {
-		log_msg("out of memory");
-		goto out_close;
-	}
-	ret = vu_recv_bytes(c->sock, m.payload, m.len, &m, &got);
-	if (ret == -ECONNRESET) {
-		log_msg("client closed the connection in a message body (%zu of %u bytes)", got,
-			m.len);
-		goto out_close;
-	} else if (ret) {
-		log_msg("receive: %s", strerror(-ret));
-		goto out_close;
-	}
-	m.payload[m.len] = '\0';
-	if ((m.hdr.flags & VU_FLAG_TYPE_MASK) == VU_TYPE_REPLY) {
+	if ((m.hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY) {
 		log_msg("unexpected reply (id %u) from the client: disconnecting", m.hdr.msg_id);
-		goto out_close;
+		vfio_user_msg_release(&m);
+		return 1;
 	}
 
-	if ((m.hdr.flags & VU_FLAG_TYPE_MASK) != VU_TYPE_COMMAND ||
-	    m.hdr.flags & ~(VU_FLAG_TYPE_MASK | VU_FLAG_NO_REPLY))
+	if ((m.hdr.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_COMMAND ||
+	    m.hdr.flags & ~(VFIO_USER_F_TYPE_MASK | VFIO_USER_F_NO_REPLY))
 		err = -EINVAL;
-	else if (m.fds_lost || m.nfds > VU_MAX_MSG_FDS)
+	else if (ret)
 		err = -EINVAL;
 	else
 		err = vu_dispatch(c, &m, &r);
 	if (err)
-		log_msg("%s (%u, id %u, %u bytes, %u fds): %s", vu_command_name(m.hdr.command),
-			m.hdr.command, m.hdr.msg_id, m.hdr.msg_size, m.nfds, strerror(-err));
+		log_msg("%s (%u, id %u, %u bytes, %u fds): %s",
+			vfio_user_command_name(m.hdr.command), m.hdr.command, m.hdr.msg_id,
+			m.hdr.size, m.nr_fds, strerror(-err));
 	else if (verbose)
-		log_msg("%s (id %u): ok", vu_command_name(m.hdr.command), m.hdr.msg_id);
-	vu_msg_close_fds(&m);
-	free(m.payload);
-	if (!(m.hdr.flags & VU_FLAG_NO_REPLY)) {
-		ret = r.fd >= 0 && !err ? vu_send_reply_fd(c, &m.hdr, r.len, r.fd)
-					: vu_send_reply(c, &m.hdr, err, r.len);
+		log_msg("%s (id %u): ok", vfio_user_command_name(m.hdr.command), m.hdr.msg_id);
+	vfio_user_msg_release(&m);
+	if (!(m.hdr.flags & VFIO_USER_F_NO_REPLY)) {
+		ret = vu_send_reply(c, &m.hdr, err, r.len, r.fd);
 		if (ret) {
 			log_msg("send: %s", strerror(-ret));
 			return 1;
 		}
 	}
 	return r.disconnect ? 1 : 0;
-
-out_close:
-	vu_msg_close_fds(&m);
-	free(m.payload);
-	return 1;
 }
 
 /* The client's INTx unmask eventfd fired (its end of interrupt). */
@@ -1827,7 +1566,7 @@ static void vu_serve_client(struct testdev *d, int sock)
 {
 	struct vu_conn c = { .sock = sock, .dev = d };
 
-	c.buf = malloc(VU_MAX_MSG_SIZE);
+	c.buf = malloc(VU_MAX_MSG_SIZE - VFIO_USER_HEADER_SIZE);
 	if (!c.buf) {
 		log_msg("out of memory");
 		return;
@@ -1934,7 +1673,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* No SA_RESTART: a stop signal must interrupt poll(), accept() and recvmsg(). */
+	/* No SA_RESTART: a stop signal must interrupt poll(), accept() and the wire layer's waits. */
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGBUS, &fault, NULL);

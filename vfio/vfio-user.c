@@ -12,29 +12,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmm/log.h"
 
-_Static_assert(sizeof(struct vfio_user_header) == 16, "vfio-user header");
-_Static_assert(sizeof(struct vfio_user_version) == 4, "vfio-user version");
-_Static_assert(sizeof(struct vfio_user_dma_map) == 32, "vfio-user DMA_MAP");
-_Static_assert(sizeof(struct vfio_user_dma_unmap) == 24, "vfio-user DMA_UNMAP");
-_Static_assert(sizeof(struct vfio_user_device_info) == 16, "vfio-user DEVICE_GET_INFO");
-_Static_assert(sizeof(struct vfio_user_region_info) == 32, "vfio-user REGION_INFO");
-_Static_assert(sizeof(struct vfio_user_irq_info) == 16, "vfio-user IRQ_INFO");
-_Static_assert(sizeof(struct vfio_user_irq_set) == 20, "vfio-user SET_IRQS");
-_Static_assert(sizeof(struct vfio_user_region_access) == 16, "vfio-user REGION_READ/WRITE");
-_Static_assert(sizeof(struct vfio_user_dma_access) == 16, "vfio-user DMA_READ/WRITE");
-
-#define HEADER_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 /* Room for a region's capabilities (a sparse-mmap list) after struct vfio_user_region_info. */
 #define REGION_INFO_ARGSZ 1024u
 /* Region accesses up to 8 bytes must fit one message. */
 #define MIN_SERVER_DATA_XFER 8
 /* The most fds kdom puts in one message, whatever the server accepts. */
-#define MAX_SEND_FDS 16
+#define MAX_SEND_FDS VFIO_USER_MAX_FDS
 /* Extra fds a server attaches are received (to be closed) up to this many. */
 #define RECV_FD_SLOTS 8
 /* Regions whose mmap fd the back end keeps (PCI's 9 and device-specific ones). */
@@ -70,62 +57,9 @@ struct vfio_user {
 	int region_fds[MAX_REGION_FDS];
 };
 
-/* One received message: payload and fds are the receiver's to release. */
-struct message {
-	struct vfio_user_header hdr;
-	uint8_t *payload;
-	uint32_t len;
-	int fds[RECV_FD_SLOTS];
-	unsigned int nr_fds;
-	bool fds_overflow;
-};
-
 static struct vfio_user *to_vfio_user(struct pt_backend *b)
 {
 	return (struct vfio_user *)b;
-}
-
-static const char *command_name(uint16_t command)
-{
-	static const char *const names[] = {
-		[VFIO_USER_VERSION] = "VERSION",
-		[VFIO_USER_DMA_MAP] = "DMA_MAP",
-		[VFIO_USER_DMA_UNMAP] = "DMA_UNMAP",
-		[VFIO_USER_DEVICE_GET_INFO] = "DEVICE_GET_INFO",
-		[VFIO_USER_DEVICE_GET_REGION_INFO] = "DEVICE_GET_REGION_INFO",
-		[6] = "DEVICE_GET_REGION_IO_FDS",
-		[VFIO_USER_DEVICE_GET_IRQ_INFO] = "DEVICE_GET_IRQ_INFO",
-		[VFIO_USER_DEVICE_SET_IRQS] = "DEVICE_SET_IRQS",
-		[VFIO_USER_REGION_READ] = "REGION_READ",
-		[VFIO_USER_REGION_WRITE] = "REGION_WRITE",
-		[VFIO_USER_DMA_READ] = "DMA_READ",
-		[VFIO_USER_DMA_WRITE] = "DMA_WRITE",
-		[VFIO_USER_DEVICE_RESET] = "DEVICE_RESET",
-	};
-
-	if (command < sizeof(names) / sizeof(names[0]) && names[command])
-		return names[command];
-	return "an unknown command";
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void message_release(struct message *m)
-{
-	unsigned int i;
-
-	free(m->payload);
-	m->payload = NULL;
-	for (i = 0; i < m->nr_fds; i++)
-		if (m->fds[i] >= 0)
-			close(m->fds[i]);
-	m->nr_fds = 0;
 }
 
 /*
@@ -149,209 +83,60 @@ device_end(struct vfio_user *vu, int err, const char *fmt, ...)
 	return err;
 }
 
-/* Wait until the socket is ready for events or the deadline passes (-ETIMEDOUT). */
-static int socket_wait(struct vfio_user *vu, short events, int64_t deadline)
+/* How long one request (and the DMA served while it waits) may take from now. */
+static struct vfio_user_wait request_wait(const struct vfio_user *vu)
 {
-	struct pollfd pfd = { .fd = vu->sock, .events = events };
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		int ret;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		ret = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (ret > 0)
-			return 0; /* ready, or an error that the next call reports */
-		if (ret < 0 && errno != EINTR)
-			return -errno;
-	}
+	return (struct vfio_user_wait){ .deadline_ms = vfio_user_clock_ms() + vu->timeout_ms };
 }
 
+/* Send one message; a failure ends the device. */
 static int send_message(struct vfio_user *vu, const struct vfio_user_header *hdr,
-			const void *payload, const int *fds, unsigned int nr_fds, int64_t deadline)
+			const void *payload, const int *fds, unsigned int nr_fds,
+			const struct vfio_user_wait *wait)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * MAX_SEND_FDS)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)hdr, .iov_len = HEADER_SIZE },
-		{ .iov_base = (void *)payload, .iov_len = hdr->size - HEADER_SIZE },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	size_t left = hdr->size;
+	const char *name = vfio_user_command_name(hdr->command);
+	int ret = vfio_user_send(vu->sock, hdr, payload, fds, nr_fds, wait);
 
-	if (nr_fds > MAX_SEND_FDS)
-		return -EINVAL;
-	if (nr_fds) {
-		struct cmsghdr *cmsg;
-
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
-		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nr_fds);
-	}
-	while (left) {
-		ssize_t n = sendmsg(vu->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			int ret;
-
-			if (errno == EINTR)
-				continue;
-			if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
-				return device_end(vu, -ECONNRESET, "closed its socket");
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return device_end(vu, -EIO, "could not be sent %s: %s",
-						  command_name(hdr->command), strerror(errno));
-			ret = socket_wait(vu, POLLOUT, deadline);
-			if (ret == -ETIMEDOUT)
-				return device_end(vu, -ETIMEDOUT, "took no %s within %u ms",
-						  command_name(hdr->command), vu->timeout_ms);
-			if (ret < 0)
-				return device_end(vu, -EIO, "could not be polled: %s",
-						  strerror(-ret));
-			continue;
-		}
-		/* The fds went with the first bytes. */
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-		left -= (size_t)n;
-		while (n > 0 && mh.msg_iovlen) {
-			size_t step =
-				(size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
-
-			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + step;
-			mh.msg_iov->iov_len -= step;
-			n -= (ssize_t)step;
-			if (!mh.msg_iov->iov_len) {
-				mh.msg_iov++;
-				mh.msg_iovlen--;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Keep the fds that came with a read, up to RECV_FD_SLOTS; close the rest. */
-static void take_fds(struct message *m, struct msghdr *mh)
-{
-	struct cmsghdr *cmsg;
-
-	if (mh->msg_flags & MSG_CTRUNC)
-		m->fds_overflow = true; /* the kernel dropped what did not fit */
-	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
-		size_t i, n;
-
-		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-			if (m->nr_fds < RECV_FD_SLOTS) {
-				m->fds[m->nr_fds++] = fd;
-			} else {
-				close(fd);
-				m->fds_overflow = true;
-			}
-		}
+	switch (ret) {
+	case 0:
+		return 0;
+	case -ECONNRESET:
+		return device_end(vu, ret, "closed its socket");
+	case -ETIMEDOUT:
+		return device_end(vu, ret, "took no %s within %u ms", name, vu->timeout_ms);
+	default:
+		return device_end(vu, -EIO, "could not be sent %s: %s", name, strerror(-ret));
 	}
 }
 
-static int recv_bytes(struct vfio_user *vu, void *buf, size_t len, struct message *m,
-		      int64_t deadline, const char *waiting_for)
+/* Read one whole message; a failure ends the device and leaves nothing to release. */
+static int recv_message(struct vfio_user *vu, struct vfio_user_msg *m,
+			const struct vfio_user_wait *wait, const char *waiting_for)
 {
-	size_t got = 0;
+	int ret = vfio_user_recv(vu->sock, m, VFIO_USER_MAX_MSG, RECV_FD_SLOTS, wait);
 
-	while (got < len) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * RECV_FD_SLOTS)];
-			struct cmsghdr align;
-		} control;
-		struct iovec iov = { .iov_base = (char *)buf + got, .iov_len = len - got };
-		struct msghdr mh = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = control.buf,
-			.msg_controllen = sizeof(control.buf),
-		};
-		ssize_t n = recvmsg(vu->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-		if (n > 0) {
-			take_fds(m, &mh);
-			got += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			return device_end(vu, -ECONNRESET, "closed its socket%s",
-					  got || buf != &m->hdr ? " in the middle of a message"
-								: "");
-		if (errno == EINTR)
-			continue;
-		if (errno == ECONNRESET)
-			return device_end(vu, -ECONNRESET, "closed its socket");
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			int ret = socket_wait(vu, POLLIN, deadline);
-
-			if (ret == -ETIMEDOUT)
-				return device_end(vu, -ETIMEDOUT, "sent no %s within %u ms",
-						  waiting_for, vu->timeout_ms);
-			if (ret < 0)
-				return device_end(vu, -EIO, "could not be polled: %s",
-						  strerror(-ret));
-			continue;
-		}
-		return device_end(vu, -EIO, "could not be read: %s", strerror(errno));
+	switch (ret) {
+	case 0:
+		return 0;
+	case -ECONNRESET:
+		return device_end(vu, ret, "closed its socket%s",
+				  m->received ? " in the middle of a message" : "");
+	case -ETIMEDOUT:
+		return device_end(vu, ret, "sent no %s within %u ms", waiting_for, vu->timeout_ms);
+	case -EBADMSG:
+		return device_end(vu, -EPROTO,
+				  "sent a message of %u bytes, shorter than its header",
+				  m->hdr.size);
+	case -EMSGSIZE:
+		return device_end(vu, -EPROTO, "sent a message of %u bytes, over the %zu accepted",
+				  m->hdr.size, (size_t)VFIO_USER_MAX_MSG);
+	case -ETOOMANYREFS:
+		return device_end(vu, -EPROTO, "attached more file descriptors than kdom accepts");
+	case -ENOMEM:
+		return device_end(vu, ret, "sent a message kdom had no memory for");
+	default:
+		return device_end(vu, -EIO, "could not be read: %s", strerror(-ret));
 	}
-	return 0;
-}
-
-/* Read one whole message; on failure nothing is left to release. */
-static int recv_message(struct vfio_user *vu, struct message *m, int64_t deadline,
-			const char *waiting_for)
-{
-	int ret;
-
-	memset(m, 0, sizeof(*m));
-	ret = recv_bytes(vu, &m->hdr, HEADER_SIZE, m, deadline, waiting_for);
-	if (ret)
-		goto fail;
-	if (m->hdr.size < HEADER_SIZE) {
-		ret = device_end(vu, -EPROTO, "sent a message of %u bytes, shorter than its header",
-				 m->hdr.size);
-		goto fail;
-	}
-	if (m->hdr.size > VFIO_USER_MAX_MSG) {
-		ret = device_end(vu, -EPROTO, "sent a message of %u bytes, over the %zu accepted",
-				 m->hdr.size, (size_t)VFIO_USER_MAX_MSG);
-		goto fail;
-	}
-	m->len = m->hdr.size - HEADER_SIZE;
-	if (m->len) {
-		m->payload = malloc(m->len);
-		if (!m->payload) {
-			ret = device_end(vu, -ENOMEM, "sent a message kdom had no memory for");
-			goto fail;
-		}
-		ret = recv_bytes(vu, m->payload, m->len, m, deadline, waiting_for);
-		if (ret)
-			goto fail;
-	}
-	if (m->fds_overflow) {
-		ret = device_end(vu, -EPROTO, "attached more file descriptors than kdom accepts");
-		goto fail;
-	}
-	return 0;
-fail:
-	message_release(m);
-	return ret;
 }
 
 /* The host memory behind [address, address + count), inside one DMA window, or NULL. */
@@ -374,10 +159,11 @@ static uint8_t *dma_lookup(struct vfio_user *vu, uint64_t address, uint64_t coun
 }
 
 /* A DMA_READ or DMA_WRITE from the server: served only inside a window it was given. */
-static int serve_dma(struct vfio_user *vu, const struct message *m, int64_t deadline)
+static int serve_dma(struct vfio_user *vu, const struct vfio_user_msg *m,
+		     const struct vfio_user_wait *wait)
 {
 	bool write = m->hdr.command == VFIO_USER_DMA_WRITE;
-	const char *name = command_name(m->hdr.command);
+	const char *name = vfio_user_command_name(m->hdr.command);
 	struct vfio_user_header hdr;
 	struct vfio_user_dma_access access;
 	uint8_t *host, *reply;
@@ -416,155 +202,208 @@ static int serve_dma(struct vfio_user *vu, const struct message *m, int64_t dead
 	hdr = (struct vfio_user_header){
 		.msg_id = m->hdr.msg_id,
 		.command = m->hdr.command,
-		.size = HEADER_SIZE + (uint32_t)reply_len,
+		.size = VFIO_USER_HEADER_SIZE + (uint32_t)reply_len,
 		.flags = VFIO_USER_F_TYPE_REPLY,
 	};
-	ret = send_message(vu, &hdr, reply, NULL, 0, deadline);
+	ret = send_message(vu, &hdr, reply, NULL, 0, wait);
 	free(reply);
 	return ret;
 }
 
 /* A request from the server: only DMA_READ and DMA_WRITE go that way. */
-static int serve_command(struct vfio_user *vu, const struct message *m, int64_t deadline)
+static int serve_command(struct vfio_user *vu, const struct vfio_user_msg *m,
+			 const struct vfio_user_wait *wait)
 {
 	if (m->nr_fds)
 		return device_end(vu, -EPROTO, "attached a file descriptor to its %s request",
-				  command_name(m->hdr.command));
+				  vfio_user_command_name(m->hdr.command));
 	switch (m->hdr.command) {
 	case VFIO_USER_DMA_READ:
 	case VFIO_USER_DMA_WRITE:
-		return serve_dma(vu, m, deadline);
+		return serve_dma(vu, m, wait);
 	default:
 		return device_end(vu, -EPROTO, "sent a %s request (command %u), which it may not",
-				  command_name(m->hdr.command), m->hdr.command);
+				  vfio_user_command_name(m->hdr.command), m->hdr.command);
 	}
 }
 
 /*
  * Send one request and wait for its reply, serving the server's DMA requests
- * meanwhile.  0 with *reply (released by the caller; at most max_fds fds),
- * -errno from an error reply (the device stays), or the error that ended it.
+ * meanwhile; the lock held.  0 with *reply (released by the caller; at most
+ * max_fds fds), -errno from an error reply (the device stays), or the error
+ * that ended it.
  */
 static int request(struct vfio_user *vu, uint16_t command, const void *payload, uint32_t len,
-		   const int *fds, unsigned int nr_fds, unsigned int max_fds, struct message *reply)
+		   const int *fds, unsigned int nr_fds, unsigned int max_fds,
+		   struct vfio_user_msg *reply)
 {
 	struct vfio_user_header hdr = {
 		.msg_id = vu->next_id++,
 		.command = command,
-		.size = HEADER_SIZE + len,
+		.size = VFIO_USER_HEADER_SIZE + len,
 		.flags = VFIO_USER_F_TYPE_COMMAND,
 	};
-	int64_t deadline = now_ms() + vu->timeout_ms;
+	struct vfio_user_wait wait = request_wait(vu);
 	char waiting_for[64];
 	int ret;
 
 	if (vu->ended)
 		return -ENODEV;
-	ret = send_message(vu, &hdr, payload, fds, nr_fds, deadline);
+	ret = send_message(vu, &hdr, payload, fds, nr_fds, &wait);
 	if (ret)
 		return ret;
-	snprintf(waiting_for, sizeof(waiting_for), "reply to %s", command_name(command));
+	snprintf(waiting_for, sizeof(waiting_for), "reply to %s", vfio_user_command_name(command));
 	for (;;) {
 		uint32_t type;
 
-		ret = recv_message(vu, reply, deadline, waiting_for);
+		ret = recv_message(vu, reply, &wait, waiting_for);
 		if (ret)
 			return ret;
 		type = reply->hdr.flags & VFIO_USER_F_TYPE_MASK;
 		if (type == VFIO_USER_F_TYPE_COMMAND) {
-			ret = serve_command(vu, reply, deadline);
-			message_release(reply);
+			ret = serve_command(vu, reply, &wait);
+			vfio_user_msg_release(reply);
 			if (ret)
 				return ret;
 			continue;
 		}
 		if (type != VFIO_USER_F_TYPE_REPLY) {
-			message_release(reply);
+			vfio_user_msg_release(reply);
 			return device_end(vu, -EPROTO, "sent a message of unknown type %u", type);
 		}
 		if (reply->hdr.msg_id != hdr.msg_id || reply->hdr.command != command) {
 			uint16_t id = reply->hdr.msg_id, got = reply->hdr.command;
 
-			message_release(reply);
+			vfio_user_msg_release(reply);
 			return device_end(
 				vu, -EPROTO,
 				"replied to %s (id %u) while kdom waited for the reply to "
 				"%s (id %u)",
-				command_name(got), id, command_name(command), hdr.msg_id);
+				vfio_user_command_name(got), id, vfio_user_command_name(command),
+				hdr.msg_id);
 		}
 		if (reply->hdr.flags & VFIO_USER_F_ERROR) {
 			uint32_t error = reply->hdr.error;
 			bool extra = reply->len || reply->nr_fds;
 
-			message_release(reply);
+			vfio_user_msg_release(reply);
 			if (extra)
 				return device_end(vu, -EPROTO,
 						  "sent an error reply to %s with a payload",
-						  command_name(command));
+						  vfio_user_command_name(command));
 			return error && error <= MAX_REPLY_ERRNO ? -(int)error : -EIO;
 		}
 		if (reply->nr_fds > max_fds) {
-			message_release(reply);
-			return device_end(vu, -EPROTO,
-					  "attached %s file descriptor to its reply to %s",
-					  max_fds ? "more than one" : "a", command_name(command));
+			vfio_user_msg_release(reply);
+			return device_end(
+				vu, -EPROTO, "attached %s file descriptor to its reply to %s",
+				max_fds ? "more than one" : "a", vfio_user_command_name(command));
 		}
 		return 0;
 	}
 }
 
-/* A reply of the wrong shape ends the device. */
+/* A reply of the wrong shape ends the device; m is released. */
 static int __attribute__((format(printf, 3, 4)))
-bad_reply(struct vfio_user *vu, struct message *m, const char *fmt, ...)
+bad_reply(struct vfio_user *vu, struct vfio_user_msg *m, const char *fmt, ...)
 {
 	char what[192];
 	va_list ap;
 
-	message_release(m);
+	vfio_user_msg_release(m);
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	return device_end(vu, -EPROTO, "sent a malformed reply to %s: %s",
-			  command_name(m->hdr.command), what);
+			  vfio_user_command_name(m->hdr.command), what);
 }
 
-/* A reply whose payload must be exactly len bytes. */
-static int check_len(struct vfio_user *vu, struct message *m, uint32_t len)
+/*
+ * One request whose reply has a fixed shape: rep_len bytes copied to rep, then
+ * data_len bytes (a read's data) copied to data, and no fd.
+ */
+struct call {
+	uint16_t command;
+	const void *req; /* the request's payload */
+	uint32_t req_len;
+	const int *fds; /* sent along */
+	unsigned int nr_fds;
+	void *rep;
+	uint32_t rep_len;
+	void *data;
+	uint32_t data_len;
+	/* Whether the reply in rep says what it may not, with why; NULL: anything goes. */
+	bool (*malformed)(const struct call *c, char *why, size_t len);
+};
+
+/*
+ * The exchange of c, the lock held: the request sent, its reply checked
+ * (command, id, error, length, fds, c->malformed) and copied out.  0, -errno
+ * from an error reply (the device stays), or the error that ended the device.
+ */
+static int exchange(struct vfio_user *vu, const struct call *c)
 {
-	if (m->len != len)
-		return bad_reply(vu, m, "%u bytes of payload, expected %u", m->len, len);
+	struct vfio_user_msg m;
+	char why[160];
+	int ret;
+
+	ret = request(vu, c->command, c->req, c->req_len, c->fds, c->nr_fds, 0, &m);
+	if (ret)
+		return ret;
+	if (m.len != c->rep_len + c->data_len)
+		return bad_reply(vu, &m, "%u bytes of payload, expected %u", m.len,
+				 c->rep_len + c->data_len);
+	if (c->rep_len)
+		memcpy(c->rep, m.payload, c->rep_len);
+	if (c->malformed && c->malformed(c, why, sizeof(why)))
+		return bad_reply(vu, &m, "%s", why);
+	if (c->data_len)
+		memcpy(c->data, m.payload + c->rep_len, c->data_len);
+	vfio_user_msg_release(&m);
 	return 0;
+}
+
+/* The exchange of c under the lock: what an operation of one request does. */
+static int call(struct vfio_user *vu, const struct call *c)
+{
+	int ret;
+
+	pthread_mutex_lock(&vu->lock);
+	ret = exchange(vu, c);
+	pthread_mutex_unlock(&vu->lock);
+	return ret;
 }
 
 /* ---- The operations ---------------------------------------------------------- */
 
+static bool device_info_malformed(const struct call *c, char *why, size_t len)
+{
+	const struct vfio_user_device_info *rep = c->rep;
+
+	snprintf(why, len, "argsz %u", rep->argsz);
+	return rep->argsz < sizeof(*rep);
+}
+
 static int vfio_user_device_info(struct pt_backend *b, struct vfio_device_info *info)
 {
-	struct vfio_user *vu = to_vfio_user(b);
 	struct vfio_user_device_info req = { .argsz = sizeof(req) }, rep;
-	struct message m;
-	int ret;
+	const struct call c = {
+		.command = VFIO_USER_DEVICE_GET_INFO,
+		.req = &req,
+		.req_len = sizeof(req),
+		.rep = &rep,
+		.rep_len = sizeof(rep),
+		.malformed = device_info_malformed,
+	};
+	int ret = call(to_vfio_user(b), &c);
 
-	pthread_mutex_lock(&vu->lock);
-	ret = request(vu, VFIO_USER_DEVICE_GET_INFO, &req, sizeof(req), NULL, 0, 0, &m);
 	if (ret)
-		goto out;
-	ret = check_len(vu, &m, sizeof(rep));
-	if (ret)
-		goto out;
-	memcpy(&rep, m.payload, sizeof(rep));
-	if (rep.argsz < sizeof(rep)) {
-		ret = bad_reply(vu, &m, "argsz %u", rep.argsz);
-		goto out;
-	}
+		return ret;
 	info->flags = rep.flags & ~VFIO_DEVICE_FLAGS_CAPS;
 	info->num_regions = rep.num_regions;
 	info->num_irqs = rep.num_irqs;
 	info->cap_offset = 0;
-	message_release(&m);
-out:
-	pthread_mutex_unlock(&vu->lock);
-	return ret;
+	return 0;
 }
 
 /*
@@ -572,7 +411,7 @@ out:
  * offset checked) leaves the whole region mappable: no sparse-mmap capability,
  * or one whose single area is the whole region.  -EPROTO if malformed.
  */
-static int region_caps_whole(struct vfio_user *vu, struct message *m,
+static int region_caps_whole(struct vfio_user *vu, struct vfio_user_msg *m,
 			     const struct vfio_user_region_info *rep, bool *whole)
 {
 	uint32_t off = rep->cap_offset;
@@ -616,7 +455,7 @@ static int vfio_user_region_info(struct pt_backend *b, struct vfio_region_info *
 	struct vfio_user_region_info req = { .argsz = REGION_INFO_ARGSZ, .index = info->index };
 	struct vfio_user_region_info rep;
 	bool mappable, whole = true;
-	struct message m;
+	struct vfio_user_msg m;
 	uint32_t expect;
 	int fd, ret;
 
@@ -674,10 +513,22 @@ static int vfio_user_region_info(struct pt_backend *b, struct vfio_region_info *
 	info->cap_offset = 0;
 	info->size = rep.size;
 	info->offset = rep.offset;
-	message_release(&m);
+	vfio_user_msg_release(&m);
 out:
 	pthread_mutex_unlock(&vu->lock);
 	return ret;
+}
+
+static bool region_access_malformed(const struct call *c, char *why, size_t len)
+{
+	const struct vfio_user_region_access *req = c->req, *rep = c->rep;
+
+	if (rep->offset == req->offset && rep->region == req->region && rep->count == req->count)
+		return false;
+	snprintf(why, len, "region %u offset %#llx count %u, asked for %u %#llx %u", rep->region,
+		 (unsigned long long)rep->offset, rep->count, req->region,
+		 (unsigned long long)req->offset, req->count);
+	return true;
 }
 
 static int region_access_locked(struct vfio_user *vu, uint32_t index, uint64_t offset,
@@ -696,7 +547,7 @@ static int region_access_locked(struct vfio_user *vu, uint32_t index, uint64_t o
 	buf = need <= sizeof(small) ? small : malloc(need);
 	if (!buf)
 		return -ENOMEM;
-	while (done < len) {
+	while (done < len && !ret) {
 		uint32_t chunk = len - done < chunk_max ? len - done : chunk_max;
 		struct vfio_user_region_access req = {
 			.offset = offset + done,
@@ -704,30 +555,21 @@ static int region_access_locked(struct vfio_user *vu, uint32_t index, uint64_t o
 			.count = chunk,
 		};
 		struct vfio_user_region_access rep;
-		uint32_t want = sizeof(rep) + (write ? 0 : chunk);
-		struct message m;
+		const struct call c = {
+			.command = write ? VFIO_USER_REGION_WRITE : VFIO_USER_REGION_READ,
+			.req = buf,
+			.req_len = sizeof(req) + (write ? chunk : 0),
+			.rep = &rep,
+			.rep_len = sizeof(rep),
+			.data = write ? NULL : data + done,
+			.data_len = write ? 0 : chunk,
+			.malformed = region_access_malformed,
+		};
 
 		memcpy(buf, &req, sizeof(req));
 		if (write)
 			memcpy(buf + sizeof(req), data + done, chunk);
-		ret = request(vu, write ? VFIO_USER_REGION_WRITE : VFIO_USER_REGION_READ, buf,
-			      sizeof(req) + (write ? chunk : 0), NULL, 0, 0, &m);
-		if (ret)
-			break;
-		ret = check_len(vu, &m, want);
-		if (ret)
-			break;
-		memcpy(&rep, m.payload, sizeof(rep));
-		if (rep.offset != req.offset || rep.region != req.region || rep.count != chunk) {
-			ret = bad_reply(vu, &m,
-					"region %u offset %#llx count %u, asked for %u %#llx %u",
-					rep.region, (unsigned long long)rep.offset, rep.count,
-					req.region, (unsigned long long)req.offset, chunk);
-			break;
-		}
-		if (!write)
-			memcpy(data + done, m.payload + sizeof(rep), chunk);
-		message_release(&m);
+		ret = exchange(vu, &c);
 		done += chunk;
 	}
 	if (buf != small)
@@ -744,7 +586,7 @@ static int region_access(struct pt_backend *b, uint32_t index, uint64_t offset, 
 	if (!len || offset > UINT64_MAX - len)
 		return -EINVAL;
 	pthread_mutex_lock(&vu->lock);
-	ret = vu->ended ? -ENODEV : region_access_locked(vu, index, offset, data, len, write);
+	ret = region_access_locked(vu, index, offset, data, len, write);
 	pthread_mutex_unlock(&vu->lock);
 	return ret;
 }
@@ -761,32 +603,34 @@ static int vfio_user_region_write(struct pt_backend *b, uint32_t index, uint64_t
 	return region_access(b, index, offset, (uint8_t *)data, len, true);
 }
 
+static bool irq_info_malformed(const struct call *c, char *why, size_t len)
+{
+	const struct vfio_user_irq_info *req = c->req, *rep = c->rep;
+
+	if (rep->argsz >= sizeof(*rep) && rep->index == req->index)
+		return false;
+	snprintf(why, len, "argsz %u, index %u for %u", rep->argsz, rep->index, req->index);
+	return true;
+}
+
 static int vfio_user_irq_info(struct pt_backend *b, struct vfio_irq_info *info)
 {
-	struct vfio_user *vu = to_vfio_user(b);
 	struct vfio_user_irq_info req = { .argsz = sizeof(req), .index = info->index }, rep;
-	struct message m;
-	int ret;
+	const struct call c = {
+		.command = VFIO_USER_DEVICE_GET_IRQ_INFO,
+		.req = &req,
+		.req_len = sizeof(req),
+		.rep = &rep,
+		.rep_len = sizeof(rep),
+		.malformed = irq_info_malformed,
+	};
+	int ret = call(to_vfio_user(b), &c);
 
-	pthread_mutex_lock(&vu->lock);
-	ret = request(vu, VFIO_USER_DEVICE_GET_IRQ_INFO, &req, sizeof(req), NULL, 0, 0, &m);
 	if (ret)
-		goto out;
-	ret = check_len(vu, &m, sizeof(rep));
-	if (ret)
-		goto out;
-	memcpy(&rep, m.payload, sizeof(rep));
-	if (rep.argsz < sizeof(rep) || rep.index != req.index) {
-		ret = bad_reply(vu, &m, "argsz %u, index %u for %u", rep.argsz, rep.index,
-				req.index);
-		goto out;
-	}
+		return ret;
 	info->flags = rep.flags;
 	info->count = rep.count;
-	message_release(&m);
-out:
-	pthread_mutex_unlock(&vu->lock);
-	return ret;
+	return 0;
 }
 
 /* One DEVICE_SET_IRQS message; no reply payload. */
@@ -800,16 +644,16 @@ static int set_irqs_one(struct vfio_user *vu, uint32_t flags, uint32_t index, ui
 		.start = start,
 		.count = count,
 	};
-	struct message m;
-	int ret;
 
-	ret = request(vu, VFIO_USER_DEVICE_SET_IRQS, &req, sizeof(req), fds, nr_fds, 0, &m);
-	if (ret)
-		return ret;
-	ret = check_len(vu, &m, 0);
-	if (!ret)
-		message_release(&m);
-	return ret;
+	const struct call c = {
+		.command = VFIO_USER_DEVICE_SET_IRQS,
+		.req = &req,
+		.req_len = sizeof(req),
+		.fds = fds,
+		.nr_fds = nr_fds,
+	};
+
+	return exchange(vu, &c);
 }
 
 /*
@@ -889,8 +733,12 @@ static int vfio_user_dma_map(struct pt_backend *b, uint64_t iova, uint64_t size,
 		.address = iova,
 		.size = size,
 	};
-	bool send_fd;
-	struct message m;
+	struct call c = {
+		.command = VFIO_USER_DMA_MAP,
+		.req = &req,
+		.req_len = sizeof(req),
+		.fds = &fd,
+	};
 	int ret;
 
 	if (!size || !host || iova > UINT64_MAX - (size - 1))
@@ -920,18 +768,12 @@ static int vfio_user_dma_map(struct pt_backend *b, uint64_t iova, uint64_t size,
 		}
 	}
 	/* Without an fd (or a server that takes none) it is reached with DMA_READ/WRITE only. */
-	send_fd = fd >= 0 && vu->server_max_fds;
-	if (send_fd)
+	c.nr_fds = fd >= 0 && vu->server_max_fds;
+	if (c.nr_fds)
 		req.offset = fd_offset;
 	/* Given to the server from the moment it is sent: it may DMA before replying. */
 	vu->windows[vu->nr_windows++] = (struct dma_window){ iova, size, host };
-	ret = request(vu, VFIO_USER_DMA_MAP, &req, sizeof(req), send_fd ? &fd : NULL, send_fd, 0,
-		      &m);
-	if (!ret) {
-		ret = check_len(vu, &m, 0);
-		if (!ret)
-			message_release(&m);
-	}
+	ret = exchange(vu, &c);
 	if (ret) {
 		size_t i;
 
@@ -944,6 +786,14 @@ out:
 	return ret;
 }
 
+static bool dma_unmap_malformed(const struct call *c, char *why, size_t len)
+{
+	if (!memcmp(c->rep, c->req, sizeof(struct vfio_user_dma_unmap)))
+		return false;
+	snprintf(why, len, "not the request echoed");
+	return true;
+}
+
 static int vfio_user_dma_unmap(struct pt_backend *b, uint64_t iova, uint64_t size)
 {
 	struct vfio_user *vu = to_vfio_user(b);
@@ -952,7 +802,15 @@ static int vfio_user_dma_unmap(struct pt_backend *b, uint64_t iova, uint64_t siz
 		.address = iova,
 		.size = size,
 	};
-	struct message m;
+	struct vfio_user_dma_unmap echo;
+	const struct call c = {
+		.command = VFIO_USER_DMA_UNMAP,
+		.req = &req,
+		.req_len = sizeof(req),
+		.rep = &echo,
+		.rep_len = sizeof(echo),
+		.malformed = dma_unmap_malformed,
+	};
 	size_t i;
 	int ret;
 
@@ -970,17 +828,7 @@ static int vfio_user_dma_unmap(struct pt_backend *b, uint64_t iova, uint64_t siz
 	}
 	/* The memory may go as soon as this returns: no DMA into it from now on. */
 	window_remove(vu, i);
-	ret = request(vu, VFIO_USER_DMA_UNMAP, &req, sizeof(req), NULL, 0, 0, &m);
-	if (ret)
-		goto out;
-	ret = check_len(vu, &m, sizeof(req));
-	if (ret)
-		goto out;
-	if (memcmp(m.payload, &req, sizeof(req))) {
-		ret = bad_reply(vu, &m, "not the request echoed");
-		goto out;
-	}
-	message_release(&m);
+	ret = exchange(vu, &c);
 out:
 	pthread_mutex_unlock(&vu->lock);
 	return ret;
@@ -988,19 +836,9 @@ out:
 
 static int vfio_user_reset(struct pt_backend *b)
 {
-	struct vfio_user *vu = to_vfio_user(b);
-	struct message m;
-	int ret;
+	const struct call c = { .command = VFIO_USER_DEVICE_RESET };
 
-	pthread_mutex_lock(&vu->lock);
-	ret = request(vu, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, 0, &m);
-	if (!ret) {
-		ret = check_len(vu, &m, 0);
-		if (!ret)
-			message_release(&m);
-	}
-	pthread_mutex_unlock(&vu->lock);
-	return ret;
+	return call(to_vfio_user(b), &c);
 }
 
 static void vfio_user_free(struct vfio_user *vu)
@@ -1051,19 +889,21 @@ int vfio_user_serve(struct pt_backend *b)
 
 	pthread_mutex_lock(&vu->lock);
 	while (!vu->ended && poll(&pfd, 1, 0) > 0) {
-		struct message m;
+		struct vfio_user_msg m;
+		struct vfio_user_wait wait = request_wait(vu);
 
-		ret = recv_message(vu, &m, now_ms() + vu->timeout_ms, "rest of a request");
+		ret = recv_message(vu, &m, &wait, "rest of a request");
 		if (ret)
 			break;
 		if ((m.hdr.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_COMMAND) {
-			message_release(&m);
+			vfio_user_msg_release(&m);
 			ret = device_end(vu, -EPROTO, "sent a reply to no request (%s, id %u)",
-					 command_name(m.hdr.command), m.hdr.msg_id);
+					 vfio_user_command_name(m.hdr.command), m.hdr.msg_id);
 			break;
 		}
-		ret = serve_command(vu, &m, now_ms() + vu->timeout_ms);
-		message_release(&m);
+		wait = request_wait(vu);
+		ret = serve_command(vu, &m, &wait);
+		vfio_user_msg_release(&m);
 		if (ret)
 			break;
 	}
@@ -1096,11 +936,13 @@ static int cap_integer(json_t *caps, const char *key, json_int_t min, json_int_t
 	return 0;
 }
 
-static int parse_version_reply(struct vfio_user *vu, const struct message *m, char *err,
+static int parse_version_reply(struct vfio_user *vu, const struct vfio_user_msg *m, char *err,
 			       size_t errlen)
 {
 	struct vfio_user_version version;
-	json_int_t max_fds = 1, max_xfer = 1024 * 1024, pgsizes = 4096, max_maps = 65535;
+	json_int_t max_fds = VFIO_USER_DEFAULT_MAX_MSG_FDS,
+		   max_xfer = VFIO_USER_DEFAULT_MAX_DATA_XFER, pgsizes = VFIO_USER_DEFAULT_PGSIZES,
+		   max_maps = VFIO_USER_DEFAULT_MAX_DMA_MAPS;
 	const char *data;
 	json_error_t jerr;
 	json_t *root, *caps;
@@ -1167,7 +1009,7 @@ static int parse_version_reply(struct vfio_user *vu, const struct message *m, ch
 static int negotiate_version(struct vfio_user *vu, char *err, size_t errlen)
 {
 	struct vfio_user_version version = { VFIO_USER_MAJOR, VFIO_USER_MINOR };
-	struct message m;
+	struct vfio_user_msg m;
 	uint8_t *payload;
 	size_t caps_len;
 	json_t *root;
@@ -1204,7 +1046,7 @@ static int negotiate_version(struct vfio_user *vu, char *err, size_t errlen)
 		return ret;
 	}
 	ret = parse_version_reply(vu, &m, err, errlen);
-	message_release(&m);
+	vfio_user_msg_release(&m);
 	return ret;
 }
 

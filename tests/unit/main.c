@@ -19,6 +19,7 @@ int main(void)
 	srunner_add_suite(runner, protocol_suite());
 	srunner_add_suite(runner, pci_suite());
 	srunner_add_suite(runner, vfio_user_suite());
+	srunner_add_suite(runner, vfio_user_wire_suite());
 	srunner_add_suite(runner, pci_config_suite());
 	srunner_add_suite(runner, vfio_kernel_suite());
 	srunner_run_all(runner, CK_NORMAL);

@@ -1,5 +1,4 @@
 /* Unit tests of the vfio-user client back end against a scripted fake server in a thread. */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -45,14 +44,6 @@ struct fake {
 	int mode; /* what a script does, per test */
 };
 
-struct fake_msg {
-	struct vfio_user_header hdr;
-	uint8_t *payload;
-	uint32_t len;
-	int fds[16];
-	int nr_fds;
-};
-
 static void __attribute__((format(printf, 2, 3))) fake_failf(struct fake *f, const char *fmt, ...)
 {
 	va_list ap;
@@ -70,81 +61,19 @@ static void __attribute__((format(printf, 2, 3))) fake_failf(struct fake *f, con
 			fake_failf(f, "line %d: %s", __LINE__, #cond); \
 	} while (0)
 
-static int fake_read(struct fake *f, void *buf, size_t len, struct fake_msg *m)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * 16)];
-			struct cmsghdr align;
-		} control;
-		struct iovec iov = { (char *)buf + got, len - got };
-		struct msghdr mh = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = control.buf,
-			.msg_controllen = sizeof(control.buf),
-		};
-		struct cmsghdr *cmsg;
-		ssize_t n = recvmsg(f->fd, &mh, MSG_CMSG_CLOEXEC);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
-			size_t i, k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(fd));
-				if (m->nr_fds < 16)
-					m->fds[m->nr_fds++] = fd;
-				else
-					close(fd);
-			}
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static void fake_msg_release(struct fake_msg *m)
-{
-	int i;
-
-	free(m->payload);
-	m->payload = NULL;
-	for (i = 0; i < m->nr_fds; i++)
-		if (m->fds[i] >= 0)
-			close(m->fds[i]);
-	m->nr_fds = 0;
-}
-
 /* The next message from the client: 0, or -1 at its end of the socket. */
-static int fake_recv(struct fake *f, struct fake_msg *m)
+static int fake_recv(struct fake *f, struct vfio_user_msg *m)
 {
-	memset(m, 0, sizeof(*m));
-	if (fake_read(f, &m->hdr, sizeof(m->hdr), m))
-		goto fail;
-	if (m->hdr.size < sizeof(m->hdr) || m->hdr.size > (4u << 20)) {
-		fake_failf(f, "client sent a message of %u bytes", m->hdr.size);
-		goto fail;
-	}
-	m->len = m->hdr.size - sizeof(m->hdr);
-	m->payload = calloc(1, m->len + 1);
-	if (m->len && fake_read(f, m->payload, m->len, m))
-		goto fail;
-	return 0;
-fail:
-	fake_msg_release(m);
-	return -1;
+	int ret = vfio_user_recv(f->fd, m, 4u << 20, VFIO_USER_MAX_FDS, NULL);
+
+	if (ret && ret != -ECONNRESET)
+		fake_failf(f, "client sent a message the server could not frame (%u bytes): %s",
+			   m->hdr.size, strerror(-ret));
+	return ret ? -1 : 0;
 }
 
 /* The next message must be the command cmd. */
-static int fake_expect(struct fake *f, struct fake_msg *m, uint16_t cmd)
+static int fake_expect(struct fake *f, struct vfio_user_msg *m, uint16_t cmd)
 {
 	if (fake_recv(f, m)) {
 		fake_failf(f, "client closed while the server expected command %u", cmd);
@@ -153,54 +82,37 @@ static int fake_expect(struct fake *f, struct fake_msg *m, uint16_t cmd)
 	if (m->hdr.command != cmd || (m->hdr.flags & VFIO_USER_F_TYPE_MASK) != 0) {
 		fake_failf(f, "client sent command %u flags %#x, expected command %u",
 			   m->hdr.command, m->hdr.flags, cmd);
-		fake_msg_release(m);
+		vfio_user_msg_release(m);
 		return -1;
 	}
 	return 0;
 }
 
 static void fake_send(struct fake *f, uint16_t id, uint16_t cmd, uint32_t flags, uint32_t error,
-		      const void *payload, uint32_t len, const int *fds, int nr_fds)
+		      const void *payload, uint32_t len, const int *fds, unsigned int nr_fds)
 {
 	struct vfio_user_header hdr = { id, cmd, (uint32_t)sizeof(hdr) + len, flags, error };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov[2] = { { &hdr, sizeof(hdr) }, { (void *)payload, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	int ret = vfio_user_send(f->fd, &hdr, payload, fds, nr_fds, NULL);
 
-	if (nr_fds) {
-		struct cmsghdr *cmsg;
-
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
-		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nr_fds);
-	}
 	/* The client may have ended the device already: a failed send is its business. */
-	if (sendmsg(f->fd, &mh, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
-		fake_failf(f, "sendmsg: %s", strerror(errno));
+	if (ret && ret != -ECONNRESET)
+		fake_failf(f, "send: %s", strerror(-ret));
 }
 
-static void fake_reply_fds(struct fake *f, const struct fake_msg *req, const void *payload,
-			   uint32_t len, const int *fds, int nr_fds)
+static void fake_reply_fds(struct fake *f, const struct vfio_user_msg *req, const void *payload,
+			   uint32_t len, const int *fds, unsigned int nr_fds)
 {
 	fake_send(f, req->hdr.msg_id, req->hdr.command, VFIO_USER_F_TYPE_REPLY, 0, payload, len,
 		  fds, nr_fds);
 }
 
-static void fake_reply(struct fake *f, const struct fake_msg *req, const void *payload,
+static void fake_reply(struct fake *f, const struct vfio_user_msg *req, const void *payload,
 		       uint32_t len)
 {
 	fake_reply_fds(f, req, payload, len, NULL, 0);
 }
 
-static void fake_error(struct fake *f, const struct fake_msg *req, uint32_t error)
+static void fake_error(struct fake *f, const struct vfio_user_msg *req, uint32_t error)
 {
 	fake_send(f, req->hdr.msg_id, req->hdr.command, VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR,
 		  error, NULL, 0, NULL, 0);
@@ -209,10 +121,10 @@ static void fake_error(struct fake *f, const struct fake_msg *req, uint32_t erro
 /* Read until the client closes or shuts down its end. */
 static void fake_drain(struct fake *f)
 {
-	struct fake_msg m;
+	struct vfio_user_msg m;
 
 	while (!fake_recv(f, &m))
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 }
 
 /* Check the client's VERSION and answer as the test set it up. */
@@ -223,7 +135,7 @@ static int fake_handshake(struct fake *f)
 		"\"pgsizes\":4096,\"max_dma_maps\":64}}";
 	const char *caps = f->caps ? f->caps : default_caps;
 	struct vfio_user_version version;
-	struct fake_msg m;
+	struct vfio_user_msg m;
 	json_t *root, *c;
 	uint8_t *reply;
 	size_t len;
@@ -241,12 +153,12 @@ static int fake_handshake(struct fake *f)
 	json_decref(root);
 
 	if (f->version_close) {
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 		return -1;
 	}
 	if (f->version_error) {
 		fake_error(f, &m, f->version_error);
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 		return -1;
 	}
 	version.major = f->major;
@@ -257,7 +169,7 @@ static int fake_handshake(struct fake *f)
 	memcpy(reply + sizeof(version), caps, len - sizeof(version));
 	fake_reply(f, &m, reply, len);
 	free(reply);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	return 0;
 }
 
@@ -317,20 +229,6 @@ static void fake_finish(struct fake *f, struct pt_backend *b)
 }
 
 /* ---- Test helpers ---------------------------------------------------------------- */
-
-static int count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(dir);
-	while ((e = readdir(dir)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n - 1; /* the directory's own */
-}
 
 /* Send stderr to a temporary file, to count the log lines. */
 struct capture {
@@ -407,7 +305,7 @@ static void script_info(struct fake *f)
 {
 	struct vfio_user_device_info dinfo;
 	struct vfio_user_irq_info iinfo;
-	struct fake_msg m;
+	struct vfio_user_msg m;
 
 	if (fake_handshake(f))
 		return;
@@ -420,7 +318,7 @@ static void script_info(struct fake *f)
 						VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET,
 						VFIO_PCI_NUM_REGIONS, VFIO_PCI_NUM_IRQS };
 	fake_reply(f, &m, &dinfo, sizeof(dinfo));
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_GET_IRQ_INFO))
 		return;
@@ -431,19 +329,19 @@ static void script_info(struct fake *f)
 					     VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE,
 					     VFIO_PCI_MSIX_IRQ_INDEX, 16 };
 	fake_reply(f, &m, &iinfo, sizeof(iinfo));
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_RESET))
 		return;
 	FAKE_CHECK(f, m.len == 0);
 	fake_reply(f, &m, NULL, 0);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	fake_drain(f);
 }
 
 START_TEST(test_info_irq_info_reset)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	struct vfio_irq_info iinfo = { .argsz = sizeof(iinfo), .index = VFIO_PCI_MSIX_IRQ_INDEX };
 	struct fake f;
@@ -467,7 +365,7 @@ START_TEST(test_info_irq_info_reset)
 	/* Nothing pending: serving is a no-op. */
 	ck_assert_int_eq(vfio_user_serve(b), 0);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -479,7 +377,7 @@ static void script_handshake_only(struct fake *f)
 
 START_TEST(test_open_by_path)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	char dir[] = "/tmp/kdom-vu-XXXXXX", path[64], err[512] = "", name[160];
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct pt_backend *b = NULL;
@@ -514,7 +412,7 @@ START_TEST(test_open_by_path)
 	longpath[sizeof(longpath) - 1] = 0;
 	ck_assert_int_eq(vfio_user_open(longpath, &b, err, sizeof(err)), -ENAMETOOLONG);
 	rmdir(dir);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -527,7 +425,7 @@ static void script_regions(struct fake *f)
 		struct vfio_region_sparse_mmap_area area;
 	} __attribute__((packed)) rep;
 	struct vfio_user_region_info req;
-	struct fake_msg m;
+	struct vfio_user_msg m;
 	int memfd, i;
 	char *p;
 
@@ -582,7 +480,7 @@ static void script_regions(struct fake *f)
 			break;
 		}
 		fake_reply_fds(f, &m, &rep, len, &memfd, with_fd);
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 	}
 	close(memfd);
 	fake_drain(f);
@@ -590,7 +488,7 @@ static void script_regions(struct fake *f)
 
 START_TEST(test_region_info)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_region_info info;
 	struct fake f;
 	struct pt_backend *b;
@@ -621,7 +519,7 @@ START_TEST(test_region_info)
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	ck_assert_str_eq(p, "BAR contents");
 	munmap(p, PAGE);
-	kept = count_fds();
+	kept = unit_count_fds();
 
 	/* Only half of the region mappable: not offered for mmap, its fd closed. */
 	info = (struct vfio_region_info){ .argsz = sizeof(info), .index = 3 };
@@ -629,14 +527,14 @@ START_TEST(test_region_info)
 	ck_assert_uint_eq(info.flags, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
 	ck_assert_uint_eq(info.cap_offset, 0);
 	ck_assert_int_eq(mmap_fd, -1);
-	ck_assert_int_eq(count_fds(), kept);
+	ck_assert_int_eq(unit_count_fds(), kept);
 
 	/* A sparse list whose one area is the whole region: mappable. */
 	info = (struct vfio_region_info){ .argsz = sizeof(info), .index = 4 };
 	ck_assert_int_eq(b->ops->region_info(b, &info, &mmap_fd), 0);
 	ck_assert(info.flags & VFIO_REGION_INFO_FLAG_MMAP);
 	ck_assert_int_ge(mmap_fd, 0);
-	ck_assert_int_eq(count_fds(), kept + 1);
+	ck_assert_int_eq(unit_count_fds(), kept + 1);
 
 	/* A reply for another region ends the device. */
 	info = (struct vfio_region_info){ .argsz = sizeof(info), .index = 5 };
@@ -645,7 +543,7 @@ START_TEST(test_region_info)
 	ck_assert_ptr_nonnull(strstr(log_last_error(), "region 6, asked for 5"));
 	assert_all_enodev(b);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -654,14 +552,14 @@ static void fake_serve_regions(struct fake *f, uint32_t max_count)
 {
 	static uint8_t regions[VFIO_PCI_NUM_REGIONS][512];
 	struct vfio_user_region_access ra;
-	struct fake_msg m;
+	struct vfio_user_msg m;
 
 	while (!fake_recv(f, &m)) {
 		bool write = m.hdr.command == VFIO_USER_REGION_WRITE;
 
 		if ((m.hdr.command != VFIO_USER_REGION_READ && !write) || m.len < sizeof(ra)) {
 			fake_failf(f, "unexpected command %u", m.hdr.command);
-			fake_msg_release(&m);
+			vfio_user_msg_release(&m);
 			break;
 		}
 		memcpy(&ra, m.payload, sizeof(ra));
@@ -681,7 +579,7 @@ static void fake_serve_regions(struct fake *f, uint32_t max_count)
 			fake_reply(f, &m, rep, sizeof(ra) + ra.count);
 			free(rep);
 		}
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 	}
 }
 
@@ -693,7 +591,7 @@ static void script_region_rw(struct fake *f)
 
 START_TEST(test_region_read_write)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	uint8_t config[256], back[256];
 	uint32_t v = 0xdeadbeef, r = 0;
 	uint64_t q = 0x0123456789abcdefull, rq = 0;
@@ -722,7 +620,7 @@ START_TEST(test_region_read_write)
 	ck_assert_int_eq(b->ops->region_read(b, 0, 0, &r, 0), -EINVAL);
 	ck_assert_int_eq(b->ops->region_read(b, 0, UINT64_MAX - 1, &r, 4), -EINVAL);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -771,11 +669,11 @@ END_TEST
 
 /* Expect one SET_IRQS; signal and close each fd that came with it. */
 static void fake_expect_set_irqs(struct fake *f, uint32_t flags, uint32_t start, uint32_t count,
-				 int nr_fds)
+				 unsigned int nr_fds)
 {
 	struct vfio_user_irq_set set;
-	struct fake_msg m;
-	int i;
+	struct vfio_user_msg m;
+	unsigned int i;
 
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_SET_IRQS))
 		return;
@@ -786,12 +684,12 @@ static void fake_expect_set_irqs(struct fake *f, uint32_t flags, uint32_t start,
 	    m.nr_fds != nr_fds)
 		fake_failf(
 			f,
-			"SET_IRQS flags %#x start %u count %u with %d fds; expected %#x %u %u %d",
+			"SET_IRQS flags %#x start %u count %u with %u fds; expected %#x %u %u %u",
 			set.flags, set.start, set.count, m.nr_fds, flags, start, count, nr_fds);
 	for (i = 0; i < m.nr_fds; i++)
 		FAKE_CHECK(f, eventfd_write(m.fds[i], 1 + start + i) == 0);
 	fake_reply(f, &m, NULL, 0);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 }
 
 static void script_set_irqs(struct fake *f)
@@ -814,7 +712,7 @@ static void script_set_irqs(struct fake *f)
 
 START_TEST(test_set_irqs)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	int32_t e[3], list[4];
 	eventfd_t value;
 	struct fake f;
@@ -860,7 +758,7 @@ START_TEST(test_set_irqs)
 	fake_finish(&f, b);
 	for (i = 0; i < 3; i++)
 		close(e[i]);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -902,7 +800,7 @@ static void guest_ram_free(struct guest_ram *g)
 static void fake_accept_dma_map(struct fake *f)
 {
 	struct vfio_user_dma_map map;
-	struct fake_msg m;
+	struct vfio_user_msg m;
 	char *p;
 
 	if (fake_expect(f, &m, VFIO_USER_DMA_MAP))
@@ -922,7 +820,7 @@ static void fake_accept_dma_map(struct fake *f)
 		}
 	}
 	fake_reply(f, &m, NULL, 0);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 }
 
 /* Send a DMA request and check the client's reply; the data read comes back in out. */
@@ -932,7 +830,7 @@ static void fake_dma(struct fake *f, uint16_t id, uint16_t cmd, uint64_t address
 	struct vfio_user_dma_access access = { address, count }, rep;
 	uint8_t buf[sizeof(access) + 64];
 	bool write = cmd == VFIO_USER_DMA_WRITE;
-	struct fake_msg m;
+	struct vfio_user_msg m;
 
 	memcpy(buf, &access, sizeof(access));
 	if (write)
@@ -952,7 +850,7 @@ static void fake_dma(struct fake *f, uint16_t id, uint16_t cmd, uint64_t address
 	}
 	if (!write && m.len == sizeof(rep) + count)
 		memcpy(out, m.payload + sizeof(rep), count);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 }
 
 /* A DMA_WRITE with the no-reply flag. */
@@ -974,7 +872,7 @@ static void script_dma_inside(struct fake *f)
 	struct vfio_user_region_access ra;
 	uint8_t rep[sizeof(ra) + 4] = { 0 };
 	char read_back[8] = "";
-	struct fake_msg m;
+	struct vfio_user_msg m;
 
 	if (fake_handshake(f))
 		return;
@@ -991,7 +889,7 @@ static void script_dma_inside(struct fake *f)
 	memcpy(&ra, m.payload, sizeof(ra));
 	memcpy(rep, &ra, sizeof(ra));
 	fake_reply(f, &m, rep, sizeof(rep));
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 
 	/* While the client is idle: served through vfio_user_serve(). */
 	fake_dma(f, 103, VFIO_USER_DMA_WRITE, IOVA + 32, "IDLE", 4, NULL);
@@ -1003,19 +901,19 @@ static void script_dma_inside(struct fake *f)
 	FAKE_CHECK(f, unmap.argsz == sizeof(unmap) && unmap.flags == 0);
 	FAKE_CHECK(f, unmap.address == IOVA && unmap.size == PAGE);
 	fake_reply(f, &m, &unmap, sizeof(unmap));
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 
 	/* The window is gone: DMA into it ends the device. */
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_RESET))
 		return;
 	fake_dma_no_reply(f, 104, IOVA + 48, "AFTER", 5);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	fake_drain(f);
 }
 
 START_TEST(test_dma_inside)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct guest_ram g;
 	struct pollfd pfd;
 	struct fake f;
@@ -1051,7 +949,7 @@ START_TEST(test_dma_inside)
 	fake_finish(&f, b);
 	guest_ram_assert_canaries(&g);
 	guest_ram_free(&g);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1066,7 +964,7 @@ static const struct {
 
 static void script_dma_outside(struct fake *f)
 {
-	struct fake_msg m;
+	struct vfio_user_msg m;
 	uint8_t buf[sizeof(struct vfio_user_dma_access) + 16];
 	struct vfio_user_dma_access access = { dma_outside[f->mode].address,
 					       dma_outside[f->mode].count };
@@ -1080,13 +978,13 @@ static void script_dma_outside(struct fake *f)
 	memset(buf + sizeof(access), 0x55, access.count);
 	fake_send(f, 200, VFIO_USER_DMA_WRITE, VFIO_USER_F_TYPE_COMMAND, 0, buf,
 		  sizeof(access) + (uint32_t)access.count, NULL, 0);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	fake_drain(f);
 }
 
 START_TEST(test_dma_outside)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct guest_ram g;
 	struct capture cap;
 	char log[2048];
@@ -1113,7 +1011,7 @@ START_TEST(test_dma_outside)
 	for (i = 6; i < PAGE; i++)
 		ck_assert_uint_eq(g.mem[PAGE + i], 0xaa);
 	guest_ram_free(&g);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1170,7 +1068,7 @@ static void script_misbehave(struct fake *f)
 	struct vfio_user_header hdr;
 	struct vfio_user_dma_access access = { IOVA, 4 };
 	uint8_t buf[64] = { 0 };
-	struct fake_msg m;
+	struct vfio_user_msg m;
 	int efd;
 
 	if (fake_handshake(f))
@@ -1179,7 +1077,7 @@ static void script_misbehave(struct fake *f)
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_GET_INFO))
 		return;
 	fake_reply(f, &m, &dinfo, sizeof(dinfo));
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_GET_INFO))
 		return;
 	hdr = (struct vfio_user_header){ m.hdr.msg_id, m.hdr.command, sizeof(hdr) + sizeof(dinfo),
@@ -1187,10 +1085,10 @@ static void script_misbehave(struct fake *f)
 	switch (f->mode) {
 	case TRUNCATED_HEADER:
 		FAKE_CHECK(f, write(f->fd, &hdr, 8) == 8);
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 		return; /* and close */
 	case CLOSE_MID_REQUEST:
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 		return;
 	case WRONG_MSG_ID:
 		fake_send(f, 9, m.hdr.command, VFIO_USER_F_TYPE_REPLY, 0, &dinfo, sizeof(dinfo),
@@ -1256,13 +1154,13 @@ static void script_misbehave(struct fake *f)
 		close(efd);
 		break;
 	}
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	fake_drain(f);
 }
 
 START_TEST(test_misbehaving_server)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	struct timespec start;
 	struct capture cap;
@@ -1294,7 +1192,7 @@ START_TEST(test_misbehaving_server)
 		ck_assert_int_ge(ms, TEST_TIMEOUT_MS - 5);
 	ck_assert_int_lt(ms, 3000);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1311,7 +1209,7 @@ static void script_not_reading(struct fake *f)
 
 START_TEST(test_server_not_reading)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct timespec start;
 	struct fake f;
 	struct pt_backend *b;
@@ -1334,7 +1232,7 @@ START_TEST(test_server_not_reading)
 	assert_all_enodev(b);
 	fake_finish(&f, b);
 	free(big);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1343,7 +1241,7 @@ static void script_errors(struct fake *f)
 {
 	static const uint32_t errors[] = { EINVAL, EOPNOTSUPP, 0, 100000 };
 	struct vfio_user_device_info dinfo = { sizeof(dinfo), VFIO_DEVICE_FLAGS_PCI, 9, 5 };
-	struct fake_msg m;
+	struct vfio_user_msg m;
 	size_t i;
 
 	if (fake_handshake(f))
@@ -1352,23 +1250,23 @@ static void script_errors(struct fake *f)
 		if (fake_expect(f, &m, VFIO_USER_DEVICE_GET_INFO))
 			return;
 		fake_error(f, &m, errors[i]);
-		fake_msg_release(&m);
+		vfio_user_msg_release(&m);
 	}
 	if (fake_expect(f, &m, VFIO_USER_DEVICE_GET_INFO))
 		return;
 	fake_reply(f, &m, &dinfo, sizeof(dinfo));
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	/* And DMA_MAP refused: the window is not kept. */
 	if (fake_expect(f, &m, VFIO_USER_DMA_MAP))
 		return;
 	fake_error(f, &m, EEXIST);
-	fake_msg_release(&m);
+	vfio_user_msg_release(&m);
 	fake_drain(f);
 }
 
 START_TEST(test_error_replies)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
 	static uint8_t page[PAGE] __attribute__((aligned(PAGE)));
 	struct capture cap;
@@ -1389,7 +1287,7 @@ START_TEST(test_error_replies)
 	ck_assert_int_eq(b->ops->dma_unmap(b, IOVA, PAGE), -EINVAL);
 	ck_assert_int_eq(capture_end(&cap, log, sizeof(log)), 0);
 	fake_finish(&f, b);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
@@ -1422,7 +1320,7 @@ static const struct {
 
 START_TEST(test_version_refused)
 {
-	int fds = count_fds();
+	int fds = unit_count_fds();
 	struct pt_backend *b = (struct pt_backend *)1;
 	char err[512] = "";
 	struct capture cap;
@@ -1446,7 +1344,7 @@ START_TEST(test_version_refused)
 	ck_assert_msg(!strncmp(err, "vfio-user:fake: ", 16), "err: %s", err);
 	ck_assert_msg(strstr(err, versions[_i].err), "err: %s", err);
 	fake_finish(&f, NULL);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(unit_count_fds(), fds);
 }
 END_TEST
 
