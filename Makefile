@@ -52,7 +52,7 @@ LIB_SRCS := \
 	vmm/domain-config.c \
 	vmm/host-config.c \
 	vmm/console.c \
-	vmm/run.c \
+	vmm/event-loop.c \
 	devices/uart.c \
 	devices/i8042.c \
 	devices/pvpanic.c \
@@ -75,17 +75,18 @@ LIB_SRCS := \
 	vfio/pci-config.c \
 	vfio/vfio-kernel.c \
 	vfio/passthrough.c \
-	vfio/assign.c
+	vfio/assign.c \
+	machine/machine.c \
+	machine/domain-process.c
 
 KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cli.c toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-info.c \
 	toolstack/cmd-destroy.c toolstack/cmd-shutdown.c toolstack/cmd-pause.c \
 	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c \
-	toolstack/cmd-pci.c
+	toolstack/cmd-pci.c toolstack/cmd-run.c
 
 KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-clients.c toolstack/kdomd-domains.c \
-	toolstack/kdomd-process.c toolstack/kdomd-state.c toolstack/kdomd-manage.c \
-	toolstack/domain-process.c
+	toolstack/kdomd-process.c toolstack/kdomd-state.c toolstack/kdomd-manage.c
 
 UNIT_SRCS := \
 	tests/unit/main.c \

@@ -14,7 +14,7 @@
 #include "vmm/host-config.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
-#include "vmm/run.h"
+#include "toolstack/cmd-run.h"
 
 void cmd_cpuid_usage(void)
 {

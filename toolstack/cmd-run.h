@@ -1,6 +1,6 @@
 /* `kdom run`: one domain in the foreground, no daemon. */
-#ifndef KDOM_RUN_H
-#define KDOM_RUN_H
+#ifndef KDOM_CMD_RUN_H
+#define KDOM_CMD_RUN_H
 
 /* Entry point of `kdom run`; returns the process exit status (KDOM_EXIT_*). */
 int cmd_run(int argc, char **argv);
