@@ -50,6 +50,7 @@ LIB_SRCS := \
 	vmm/loader-linux.c \
 	vmm/xlcfg.c \
 	vmm/domain-config.c \
+	vmm/pci-spec.c \
 	vmm/host-config.c \
 	vmm/console.c \
 	vmm/event-loop.c \
@@ -69,7 +70,6 @@ LIB_SRCS := \
 	toolstack/protocol.c \
 	toolstack/client.c \
 	toolstack/state-file.c \
-	vfio/pci-spec.c \
 	vfio/host-pci.c \
 	vfio/vfio-user.c \
 	vfio/pci-config.c \

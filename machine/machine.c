@@ -18,6 +18,7 @@
 #include "vfio/passthrough.h"
 #include "vmm/loader.h"
 #include "vmm/log.h"
+#include "vmm/mptable.h"
 #include "vmm/vcpu.h"
 
 #define MACHINE_KERNEL_MAX (512ull << 20)
@@ -74,7 +75,7 @@ static int machine_attach_pci(struct machine *m)
 		int ret;
 
 		m->pci_backends[i] = NULL; /* pt_device_create() takes it over */
-		ret = pt_device_create(&m->pci_devices[i], &m->vm, b, err, sizeof(err));
+		ret = pt_device_create(&m->pci_devices[i], &m->vm, &m->pci, b, err, sizeof(err));
 		if (!ret)
 			ret = pt_device_watch(m->pci_devices[i], &m->events);
 		if (ret) {
@@ -102,12 +103,10 @@ static int machine_create_devices(struct machine *m)
 	struct vm *vm = &m->vm;
 	int ret;
 
-	/* The bus first: devices added later find it, and so does the MP table. */
+	/* The bus first: pass-through devices are added to it later. */
 	ret = pci_bus_create(&m->pci, vm);
-	if (!ret) {
-		vm->pci = &m->pci;
+	if (!ret)
 		ret = uart_create(&m->uart, vm, &m->console, KDOM_PORT_COM1, 4);
-	}
 	if (!ret && m->options.console_input)
 		ret = uart_watch_input(&m->uart, &m->events, m->console.in_fd);
 	if (!ret)
@@ -124,6 +123,19 @@ static int machine_create_devices(struct machine *m)
 	}
 	if (ret)
 		log_error("cannot create the platform devices: %s", strerror(-ret));
+	return ret;
+}
+
+/* The MP table from data: the vCPU count and bus 0's INTx routes, once every device is on it. */
+static int machine_write_mptable(struct machine *m)
+{
+	struct mptable_pci pci;
+	int ret;
+
+	pci_bus_intx_routes(&m->pci, &pci);
+	ret = mptable_write(&m->vm.mem, m->vm.nr_vcpus, &pci);
+	if (ret)
+		log_error("cannot write the MP table: %s", strerror(-ret));
 	return ret;
 }
 
@@ -153,7 +165,9 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 		log_error("%s: %s", dc->kernel, err);
 		goto out;
 	}
-	ret = vm_setup_boot(&m->vm, &boot);
+	ret = machine_write_mptable(m);
+	if (!ret)
+		ret = vm_setup_boot(&m->vm, &boot);
 	goto out;
 fail_read:
 	log_error("%s", err);
@@ -262,7 +276,6 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	ret = vm_create(&m->vm, &params);
 	if (ret)
 		return ret;
-	m->vm.console = &m->console;
 	ret = event_loop_add(&m->events, m->vm.stop_fd, "stop", machine_on_stop, m);
 	if (ret < 0)
 		return ret;

@@ -465,8 +465,8 @@ static int pt_place_bars(struct pt_device *d, char *err, size_t errlen)
 	return 0;
 }
 
-int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend, char *err,
-		     size_t errlen)
+int pt_device_create(struct pt_device **out, struct vm *vm, struct pci_bus *bus,
+		     struct pt_backend *backend, char *err, size_t errlen)
 {
 	struct pt_device *d = calloc(1, sizeof(*d));
 	int ret;
@@ -501,12 +501,12 @@ int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *b
 	};
 	if (d->pci.intx_pin > 4)
 		d->pci.intx_pin = 0;
-	if (!vm->pci) {
+	if (!bus) {
 		snprintf(err, errlen, "%s: the domain has no PCI bus", backend->name);
 		ret = -ENODEV;
 		goto fail_config;
 	}
-	ret = pci_bus_add(vm->pci, &d->pci);
+	ret = pci_bus_add(bus, &d->pci);
 	if (ret) {
 		snprintf(err, errlen, "%s: no free PCI slot: %s", backend->name, strerror(-ret));
 		goto fail_config;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vfio/pci-spec.h"
+#include "vmm/pci-spec.h"
 #include "vmm/cpuid.h"
 #include "vmm/guest-mem.h"
 

@@ -19,7 +19,6 @@
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
-#include "vmm/mptable.h"
 #include "vmm/vcpu.h"
 
 /* Addresses KVM needs for its real-mode emulation on Intel, inside the reserved hole. */
@@ -169,12 +168,6 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)
 {
-	int ret = mptable_write(&vm->mem, vm->nr_vcpus, vm->pci);
-
-	if (ret) {
-		log_error("cannot write the MP table: %s", strerror(-ret));
-		return ret;
-	}
 	return boot_regs_setup(vm->vcpus[0].fd, &vm->mem, boot);
 }
 

@@ -50,9 +50,6 @@ struct vm_outcome {
 	char message[512];   /* a line for the user; empty for an orderly stop */
 };
 
-struct console;
-struct pci_bus;
-
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -62,8 +59,6 @@ struct vm {
 	struct bus pio;
 	struct bus mmio;
 	struct domain *domain;
-	struct console *console;
-	struct pci_bus *pci;	/* bus 0, set by run_create_devices(); NULL: none */
 	struct irq_routing irq; /* GSI routing beyond KVM's defaults (vmm/irq.c) */
 	unsigned int nr_vcpus;
 	bool pin_vcpus;
@@ -103,7 +98,7 @@ struct vm_params {
  */
 int vm_create(struct vm *vm, const struct vm_params *params);
 
-/* Set the boot vCPU's registers for `boot` and write the firmware tables. */
+/* Set the boot vCPU's registers for `boot` (the MP table is the builder's, written before). */
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot);
 
 /* Start one thread per vCPU.  0 or -errno. */
