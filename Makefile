@@ -42,12 +42,12 @@ LIB_SRCS := \
 	vmm/vm.c \
 	vmm/irq.c \
 	vmm/vcpu.c \
-	vmm/boot-regs.c \
-	vmm/cpuid.c \
-	vmm/mptable.c \
-	vmm/loader.c \
-	vmm/loader-pvh.c \
-	vmm/loader-linux.c \
+	vmm/x86/boot-regs.c \
+	vmm/x86/cpuid.c \
+	vmm/x86/mptable.c \
+	vmm/x86/loader.c \
+	vmm/x86/loader-pvh.c \
+	vmm/x86/loader-linux.c \
 	vmm/xlcfg.c \
 	vmm/domain-config.c \
 	vmm/pci-spec.c \

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/mptable.h"
+#include "vmm/x86/mptable.h"
 
 struct vm;
 

@@ -16,9 +16,11 @@
 #include "kdom/abi.h"
 #include "vfio/assign.h"
 #include "vfio/passthrough.h"
-#include "vmm/loader.h"
+#include "vmm/x86/cpuid.h"
+#include "vmm/kvm.h"
+#include "vmm/x86/loader.h"
 #include "vmm/log.h"
-#include "vmm/mptable.h"
+#include "vmm/x86/mptable.h"
 #include "vmm/vcpu.h"
 
 #define MACHINE_KERNEL_MAX (512ull << 20)
@@ -53,6 +55,30 @@ static enum policy_pit machine_choose_pit(struct machine *m, const struct domain
 		log_info("PIT channel 2 and port 0x61 reach the host through %s",
 			 m->host_ports->name);
 	return mode;
+}
+
+/* The domain's CPUID table, as its policy, its config's `cpuid =` and KVM allow; NULL logged. */
+static struct kvm_cpuid2 *machine_cpuid_table(struct machine *m, const struct domain_config *dc,
+					      int kvm_fd)
+{
+	struct cpuid_request req = {
+		.supported = cpuid_get_supported(kvm_fd),
+		.policy = policy_cpuid(&m->domain),
+		.override = dc->cpuid,
+		.domain = &m->domain,
+		.nr_vcpus = dc->vcpus,
+		.cpl0_emulated = kvm_cpl0_emulated(),
+	};
+	struct kvm_cpuid2 *table;
+	char err[256] = "";
+
+	if (!req.supported)
+		return NULL;
+	table = cpuid_build(&req, err, sizeof(err));
+	free((void *)req.supported);
+	if (!table)
+		log_error("%s", err);
+	return table;
 }
 
 static int machine_open_pci(struct machine *m, const struct domain_config *dc)
@@ -262,18 +288,30 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	if (ret < 0)
 		return ret;
 
+	int kvm_fd = kvm_open_checked(dc->vcpus);
+
+	if (kvm_fd < 0)
+		return kvm_fd;
+
+	struct kvm_cpuid2 *cpuid = machine_cpuid_table(m, dc, kvm_fd);
 	struct policy_host policy_host = host_config_policy(m->host);
 	struct vm_params params = {
+		.kvm_fd = kvm_fd,
 		.memory_mib = dc->memory_mib,
 		.nr_vcpus = dc->vcpus,
 		.domain = &m->domain,
 		.kernel_pit = machine_choose_pit(m, dc) == POLICY_PIT_VIRTUAL,
-		.cpuid = dc->cpuid,
+		.cpuid = cpuid,
 		.pin_vcpus = policy_vcpus_pinned(&m->domain, &policy_host),
 	};
 
+	if (!cpuid) {
+		close(kvm_fd);
+		return -EINVAL;
+	}
 	m->vm_created = true; /* vm_create() sets every field first, so vm_destroy() may run */
 	ret = vm_create(&m->vm, &params);
+	free(cpuid);
 	if (ret)
 		return ret;
 	ret = event_loop_add(&m->events, m->vm.stop_fd, "stop", machine_on_stop, m);

@@ -10,7 +10,7 @@
 #include "kdom/abi.h"
 #include "toolstack/commands.h"
 #include "vmm/config.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/host-config.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "vmm/pci-spec.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/guest-mem.h"
 
 /* Messages quote user input cut to this many bytes. */

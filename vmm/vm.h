@@ -12,7 +12,7 @@
 #include "vmm/bus.h"
 #include "vmm/guest-mem.h"
 #include "vmm/irq.h"
-#include "vmm/loader.h"
+#include "vmm/x86/loader.h"
 
 #define VM_MAX_VCPUS 8
 
@@ -54,7 +54,6 @@ struct vm {
 	int kvm_fd;
 	int vm_fd;
 	int vcpu_mmap_size;
-	bool cpl0_emulated; /* host KVM emulates guest kernel mode: hide what it can't run */
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
@@ -78,23 +77,22 @@ struct vm {
 	int stop_fd; /* eventfd: written once when the domain stops */
 };
 
-struct cpuid_override;
-
 /* What vm_create() builds. */
 struct vm_params {
+	int kvm_fd; /* from kvm_open_checked(nr_vcpus); the VM takes it over */
 	uint64_t memory_mib;
 	unsigned int nr_vcpus;
 	struct domain *domain;
-	bool kernel_pit;		    /* KVM's in-kernel PIT */
-	const struct cpuid_override *cpuid; /* the config's `cpuid =`; NULL: none */
-	bool pin_vcpus;			    /* vCPU i runs on host CPU i (modulo their number) */
+	bool kernel_pit;		/* KVM's in-kernel PIT */
+	const struct kvm_cpuid2 *cpuid; /* the domain's finished table (cpuid_build()) */
+	bool pin_vcpus;			/* vCPU i runs on host CPU i (modulo their number) */
 };
 
 /*
- * Open /dev/kvm, check its API version and every capability kdom uses,
- * create the VM with its in-kernel irqchip (and PIT when kernel_pit), RAM
- * and vCPUs, each with the CPUID table the domain's policy gives.  0 or
- * -errno with the reason logged.
+ * Create the VM on params->kvm_fd (taken over, closed by vm_destroy() even
+ * on failure) with its in-kernel irqchip (and PIT when kernel_pit), RAM and
+ * vCPUs, each given params->cpuid with its own APIC IDs.  0 or -errno with
+ * the reason logged.
  */
 int vm_create(struct vm *vm, const struct vm_params *params);
 

@@ -1,11 +1,11 @@
 /* MP table (Intel MultiProcessor Specification 1.4) construction. */
-#include "vmm/mptable.h"
+#include "vmm/x86/mptable.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "kdom/abi.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 
 struct mp_floating_pointer {
 	char signature[4]; /* "_MP_" */

@@ -1,5 +1,5 @@
 /* CPUID tables: the host and leveled policies, libxl-style overrides, kdom's own leaves. */
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 #include <cpuid.h>
 #include <errno.h>
