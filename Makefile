@@ -105,7 +105,8 @@ UNIT_SRCS := \
 	tests/unit/test-vfio-user.c \
 	tests/unit/vfio-sim.c \
 	tests/unit/test-pci-config.c \
-	tests/unit/test-vfio-kernel.c
+	tests/unit/test-vfio-kernel.c \
+	tests/unit/test-event-loop.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -18,5 +18,6 @@ Suite *pci_suite(void);
 Suite *vfio_user_suite(void);
 Suite *pci_config_suite(void);
 Suite *vfio_kernel_suite(void);
+Suite *event_loop_suite(void);
 
 #endif
