@@ -61,21 +61,10 @@ static enum policy_pit machine_choose_pit(struct machine *m, const struct domain
 static struct kvm_cpuid2 *machine_cpuid_table(struct machine *m, const struct domain_config *dc,
 					      int kvm_fd)
 {
-	struct cpuid_request req = {
-		.supported = cpuid_get_supported(kvm_fd),
-		.policy = policy_cpuid(&m->domain),
-		.override = dc->cpuid,
-		.domain = &m->domain,
-		.nr_vcpus = dc->vcpus,
-		.cpl0_emulated = kvm_cpl0_emulated(),
-	};
-	struct kvm_cpuid2 *table;
 	char err[256] = "";
+	struct kvm_cpuid2 *table =
+		cpuid_build_domain(kvm_fd, &m->domain, dc->cpuid, dc->vcpus, err, sizeof(err));
 
-	if (!req.supported)
-		return NULL;
-	table = cpuid_build(&req, err, sizeof(err));
-	free((void *)req.supported);
 	if (!table)
 		log_error("%s", err);
 	return table;
