@@ -1,5 +1,6 @@
 /* `kdom run`: parse options or a config, build the domain, run it, report how it ended. */
 #include "toolstack/cmd-run.h"
+#include "toolstack/commands.h"
 
 #include <errno.h>
 #include <getopt.h>
