@@ -42,17 +42,18 @@ LIB_SRCS := \
 	vmm/vm.c \
 	vmm/irq.c \
 	vmm/vcpu.c \
-	vmm/boot-regs.c \
-	vmm/cpuid.c \
-	vmm/mptable.c \
-	vmm/loader.c \
-	vmm/loader-pvh.c \
-	vmm/loader-linux.c \
+	vmm/x86/boot-regs.c \
+	vmm/x86/cpuid.c \
+	vmm/x86/mptable.c \
+	vmm/x86/loader.c \
+	vmm/x86/loader-pvh.c \
+	vmm/x86/loader-linux.c \
 	vmm/xlcfg.c \
 	vmm/domain-config.c \
+	vmm/pci-spec.c \
 	vmm/host-config.c \
 	vmm/console.c \
-	vmm/run.c \
+	vmm/event-loop.c \
 	devices/uart.c \
 	devices/i8042.c \
 	devices/pvpanic.c \
@@ -69,24 +70,24 @@ LIB_SRCS := \
 	toolstack/protocol.c \
 	toolstack/client.c \
 	toolstack/state-file.c \
-	vfio/pci-spec.c \
 	vfio/host-pci.c \
 	vfio/vfio-user-wire.c \
 	vfio/vfio-user.c \
 	vfio/pci-config.c \
 	vfio/vfio-kernel.c \
 	vfio/passthrough.c \
-	vfio/assign.c
+	vfio/assign.c \
+	machine/machine.c \
+	machine/domain-process.c
 
 KDOM_SRCS := toolstack/kdom.c toolstack/cmd-cpuid.c \
 	toolstack/cli.c toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-info.c \
 	toolstack/cmd-destroy.c toolstack/cmd-shutdown.c toolstack/cmd-pause.c \
 	toolstack/cmd-console.c toolstack/cmd-events.c toolstack/cmd-launch.c \
-	toolstack/cmd-pci.c
+	toolstack/cmd-pci.c toolstack/cmd-run.c
 
 KDOMD_SRCS := toolstack/kdomd.c toolstack/kdomd-clients.c toolstack/kdomd-domains.c \
-	toolstack/kdomd-process.c toolstack/kdomd-state.c toolstack/kdomd-manage.c \
-	toolstack/domain-process.c
+	toolstack/kdomd-process.c toolstack/kdomd-state.c toolstack/kdomd-manage.c
 
 UNIT_SRCS := \
 	tests/unit/main.c \
@@ -107,7 +108,8 @@ UNIT_SRCS := \
 	tests/unit/test-vfio-user-wire.c \
 	tests/unit/vfio-sim.c \
 	tests/unit/test-pci-config.c \
-	tests/unit/test-vfio-kernel.c
+	tests/unit/test-vfio-kernel.c \
+	tests/unit/test-event-loop.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

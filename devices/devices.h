@@ -33,6 +33,10 @@ int uart_create(struct uart *uart, struct vm *vm, struct console *console, uint1
 size_t uart_receive(struct uart *uart, const uint8_t *bytes, size_t len);
 void uart_destroy(struct uart *uart);
 
+struct event_loop;
+/* Feed what arrives on fd (the console's input; -1: none) to the UART's receiver. */
+int uart_watch_input(struct uart *uart, struct event_loop *loop, int fd);
+
 /* i8042 keyboard controller: enough for the reset command and Linux's probe. */
 struct i8042 {
 	struct vm *vm;

@@ -310,8 +310,7 @@ int pci_set_intx(struct pci_device *dev, int level)
 	return ret;
 }
 
-unsigned int pci_bus_intx_routes(const struct pci_bus *bus, uint8_t slots[PCI_SLOTS],
-				 uint8_t pins[PCI_SLOTS], uint32_t gsis[PCI_SLOTS])
+void pci_bus_intx_routes(const struct pci_bus *bus, struct mptable_pci *routes)
 {
 	struct pci_bus *locked = (struct pci_bus *)bus; /* the lock is the only thing changed */
 	unsigned int count = 0;
@@ -322,11 +321,10 @@ unsigned int pci_bus_intx_routes(const struct pci_bus *bus, uint8_t slots[PCI_SL
 
 		if (!dev || !dev->intx_pin)
 			continue;
-		slots[count] = slot;
-		pins[count] = dev->intx_pin;
-		gsis[count] = dev->intx_gsi;
-		count++;
+		routes->intx[count++] = (struct mptable_intx){ .slot = slot,
+							       .pin = dev->intx_pin,
+							       .gsi = dev->intx_gsi };
 	}
 	pthread_mutex_unlock(&locked->lock);
-	return count;
+	routes->nr_intx = count;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/x86/mptable.h"
+
 struct vm;
 
 #define PCI_SLOTS 32
@@ -80,8 +82,7 @@ int pci_bus_alloc_mmio(struct pci_bus *bus, uint64_t size, bool above_4g, uint64
 /* Drive dev's INTx line (level; the IOAPIC pin is active low in the tables, KVM takes 1 = asserted). */
 int pci_set_intx(struct pci_device *dev, int level);
 
-/* The MP table entries for bus 0: written by mptable_write() through this. */
-unsigned int pci_bus_intx_routes(const struct pci_bus *bus, uint8_t slots[PCI_SLOTS],
-				 uint8_t pins[PCI_SLOTS], uint32_t gsis[PCI_SLOTS]);
+/* Bus 0's INTx routes, as mptable_write() takes them (after every device is attached). */
+void pci_bus_intx_routes(const struct pci_bus *bus, struct mptable_pci *routes);
 
 #endif

@@ -1,9 +1,11 @@
 /* 16550A UART: the domain's console on COM1. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devices/devices.h"
 #include "vmm/console.h"
+#include "vmm/event-loop.h"
 #include "vmm/vm.h"
 
 enum {
@@ -221,4 +223,25 @@ int uart_create(struct uart *uart, struct vm *vm, struct console *console, uint1
 void uart_destroy(struct uart *uart)
 {
 	pthread_mutex_destroy(&uart->lock);
+}
+
+static int uart_on_input(struct event_loop *loop, int fd, int res, void *opaque)
+{
+	uint8_t buf[UART_RX_SIZE];
+	ssize_t n = res < 0 ? -1 : read(fd, buf, sizeof(buf));
+
+	if (n <= 0)
+		return 1; /* EOF or an error: the console simply has no more input */
+	uart_receive(opaque, buf, n);
+	return 0;
+}
+
+int uart_watch_input(struct uart *uart, struct event_loop *loop, int fd)
+{
+	int id;
+
+	if (fd < 0)
+		return 0;
+	id = event_loop_add(loop, fd, "console input", uart_on_input, uart);
+	return id < 0 ? id : 0;
 }

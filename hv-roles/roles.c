@@ -250,3 +250,36 @@ bool roles_hardware_moved(const struct role_registry *reg, uint32_t *from)
 		*from = reg->hardware_moved_from;
 	return reg->hardware_moved;
 }
+
+int roles_admit_single(struct role_registry *reg, const char *role, int64_t hardware_domid,
+		       struct role_request *req, struct domain *out, char *err, size_t errlen)
+{
+	if (role) {
+		if (!strcmp(role, "control")) {
+			req->control = true;
+		} else if (!strcmp(role, "hardware")) {
+			req->hardware = true;
+			if (req->domid == ROLES_DOMID_ANY)
+				req->domid = hardware_domid >= 0 ? hardware_domid : 1;
+			if (hardware_domid < 0)
+				hardware_domid = req->domid;
+		} else if (!strcmp(role, "bootstrap")) {
+			if (req->domid != ROLES_DOMID_ANY && req->domid != 0) {
+				snprintf(err, errlen,
+					 "--role bootstrap is domain 0, but the config says domid "
+					 "= %lld",
+					 (long long)req->domid);
+				return -EINVAL;
+			}
+			req->domid = 0;
+		} else if (strcmp(role, "guest")) {
+			snprintf(err, errlen,
+				 "unknown role '%s' (use hardware, control, bootstrap or guest)",
+				 role);
+			return -EINVAL;
+		}
+	}
+	if (roles_init(reg, hardware_domid, err, errlen) || roles_admit(reg, req, out, err, errlen))
+		return -EINVAL;
+	return 0;
+}

@@ -56,6 +56,22 @@ int roles_admit(struct role_registry *reg, const struct role_request *req, struc
 		char *err, size_t errlen);
 
 /*
+ * A single-domain run is its own host: admit req's domain into a fresh
+ * registry (the host's hardware_domid, -1: unset), with role (NULL: none)
+ * as `kdom run --role` names it:
+ *   guest      no role (domid 1 unless req says otherwise)
+ *   control    req->control
+ *   hardware   req->hardware; the domain gets hardware_domid when the host
+ *              sets one, else the run designates this domain (its domid, 1
+ *              by default) as the hardware domain
+ *   bootstrap  domain 0, which Xen's rule also makes the hardware domain
+ *              unless hardware_domid names another
+ * req is updated with what the role asked for.  0 or -EINVAL, err written.
+ */
+int roles_admit_single(struct role_registry *reg, const char *role, int64_t hardware_domid,
+		       struct role_request *req, struct domain *out, char *err, size_t errlen);
+
+/*
  * What roles_admit() would decide for req, changing nothing: the domid and
  * the DOMAIN_ROLE_* flags (for a policy check before the domain exists).
  * 0 or the error roles_admit() would give.

@@ -10,11 +10,11 @@
 #include "kdom/abi.h"
 #include "toolstack/commands.h"
 #include "vmm/config.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/host-config.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
-#include "vmm/run.h"
+#include "toolstack/cmd-run.h"
 
 void cmd_cpuid_usage(void)
 {
@@ -58,7 +58,7 @@ int cmd_cpuid(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *role = NULL, *host_path = NULL, *vcpus = NULL;
-	struct kvm_cpuid2 *supported = NULL, *table = NULL, *vcpu0 = NULL;
+	struct kvm_cpuid2 *table = NULL, *vcpu0 = NULL;
 	struct role_registry *registry = NULL;
 	struct domain_config dc;
 	struct host_config host;
@@ -111,18 +111,9 @@ int cmd_cpuid(int argc, char **argv)
 	if (!registry || run_admit_domain(role, &host, &dc, registry, &domain))
 		goto out;
 	kvm_fd = kvm_open_checked(dc.vcpus);
-	if (kvm_fd < 0 || !(supported = cpuid_get_supported(kvm_fd)))
+	if (kvm_fd < 0)
 		goto out;
-
-	struct cpuid_request req = {
-		.supported = supported,
-		.policy = policy_cpuid(&domain),
-		.override = dc.cpuid,
-		.domain = &domain,
-		.nr_vcpus = dc.vcpus,
-		.cpl0_emulated = kvm_cpl0_emulated(),
-	};
-	table = cpuid_build(&req, err, sizeof(err));
+	table = cpuid_build_domain(kvm_fd, &domain, dc.cpuid, dc.vcpus, err, sizeof(err));
 	if (!table || !(vcpu0 = cpuid_for_vcpu(table, 0)))
 		goto fail_msg;
 	cpuid_sort(vcpu0);
@@ -136,7 +127,6 @@ out:
 		close(kvm_fd);
 	free(vcpu0);
 	free(table);
-	free(supported);
 	free(registry);
 	host_config_free(&host);
 	domain_config_free(&dc);

@@ -2,6 +2,9 @@
 #ifndef KDOM_COMMANDS_H
 #define KDOM_COMMANDS_H
 
+/* kdom run: one domain in the foreground; the process exit status (KDOM_EXIT_*). */
+int cmd_run(int argc, char **argv);
+void cmd_run_usage(void);
 int cmd_cpuid(int argc, char **argv);
 void cmd_cpuid_usage(void);
 

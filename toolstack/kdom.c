@@ -4,7 +4,6 @@
 
 #include "kdom/abi.h"
 #include "toolstack/commands.h"
-#include "vmm/run.h"
 
 #define KDOM_VERSION_STRING "0.1"
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "hv-roles/policy.h"
-#include "toolstack/domain-process.h"
+#include "machine/domain-process.h"
 #include "toolstack/state-file.h"
 #include "vmm/log.h"
 

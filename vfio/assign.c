@@ -7,7 +7,7 @@
 
 #include "hv-roles/policy.h"
 #include "vfio/host-pci.h"
-#include "vfio/pci-spec.h"
+#include "vmm/pci-spec.h"
 #include "vfio/vfio-kernel.h"
 #include "vfio/vfio-user.h"
 

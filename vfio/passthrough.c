@@ -10,7 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vfio/vfio-user.h"
 #include "vmm/bus.h"
+#include "vmm/event-loop.h"
 #include "vmm/irq.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -63,10 +65,11 @@ static const struct pci_device_ops pt_pci_ops = {
 static void pt_msix_refresh_pending(struct pt_device *d)
 {
 	pthread_mutex_lock(&d->lock);
-	for (unsigned int i = 0; d->irq_index == VFIO_PCI_MSIX_IRQ_INDEX && i < d->nr_vectors; i++) {
+	for (unsigned int i = 0; d->irq_index == VFIO_PCI_MSIX_IRQ_INDEX && i < d->nr_vectors;
+	     i++) {
 		struct pollfd pfd = { .fd = d->vectors[i].fd, .events = POLLIN };
-		bool pending = !d->vectors[i].irqfd && d->vectors[i].fd >= 0 &&
-			       poll(&pfd, 1, 0) == 1;
+		bool pending =
+			!d->vectors[i].irqfd && d->vectors[i].fd >= 0 && poll(&pfd, 1, 0) == 1;
 
 		pt_config_msix_set_pending(&d->config, i, pending);
 	}
@@ -462,8 +465,8 @@ static int pt_place_bars(struct pt_device *d, char *err, size_t errlen)
 	return 0;
 }
 
-int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend, char *err,
-		     size_t errlen)
+int pt_device_create(struct pt_device **out, struct vm *vm, struct pci_bus *bus,
+		     struct pt_backend *backend, char *err, size_t errlen)
 {
 	struct pt_device *d = calloc(1, sizeof(*d));
 	int ret;
@@ -498,12 +501,12 @@ int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *b
 	};
 	if (d->pci.intx_pin > 4)
 		d->pci.intx_pin = 0;
-	if (!vm->pci) {
+	if (!bus) {
 		snprintf(err, errlen, "%s: the domain has no PCI bus", backend->name);
 		ret = -ENODEV;
 		goto fail_config;
 	}
-	ret = pci_bus_add(vm->pci, &d->pci);
+	ret = pci_bus_add(bus, &d->pci);
 	if (ret) {
 		snprintf(err, errlen, "%s: no free PCI slot: %s", backend->name, strerror(-ret));
 		goto fail_config;
@@ -567,4 +570,23 @@ void pt_device_destroy(struct pt_device *d)
 	pt_config_destroy(&d->config);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
+}
+
+static int pt_on_server_request(struct event_loop *loop, int fd, int res, void *opaque)
+{
+	struct pt_device *d = opaque;
+
+	/* An ended device (its server gone or misbehaving) is not watched again. */
+	return vfio_user_serve(d->backend) == 0 ? 0 : 1;
+}
+
+/* A vfio-user server may ask for DMA while no request of ours is in flight. */
+int pt_device_watch(struct pt_device *d, struct event_loop *loop)
+{
+	int fd = vfio_user_poll_fd(d->backend), id;
+
+	if (fd < 0)
+		return 0;
+	id = event_loop_add(loop, fd, "vfio-user server", pt_on_server_request, d);
+	return id < 0 ? id : 0;
 }

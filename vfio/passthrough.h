@@ -62,8 +62,12 @@ struct pt_device {
  * (closed by pt_device_destroy(), or here on failure).  0, or -errno with
  * err.
  */
-int pt_device_create(struct pt_device **out, struct vm *vm, struct pt_backend *backend, char *err,
-		     size_t errlen);
+int pt_device_create(struct pt_device **out, struct vm *vm, struct pci_bus *bus,
+		     struct pt_backend *backend, char *err, size_t errlen);
+
+struct event_loop;
+/* Serve a vfio-user server's own requests (DMA) as they come, on loop; 0 or -errno. */
+int pt_device_watch(struct pt_device *d, struct event_loop *loop);
 
 /* Unwire, unmap, reset and close (after the vCPUs are joined). */
 void pt_device_destroy(struct pt_device *d);

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vfio/pci-spec.h"
-#include "vmm/cpuid.h"
+#include "vmm/pci-spec.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/guest-mem.h"
 
 /* Messages quote user input cut to this many bytes. */

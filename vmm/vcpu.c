@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/log.h"
 
 #define X86_MAX_INSN 15

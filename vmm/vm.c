@@ -12,14 +12,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "hv-roles/policy.h"
 #include "kdom/abi.h"
-#include "vmm/boot-regs.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/boot-regs.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
-#include "vmm/mptable.h"
 #include "vmm/vcpu.h"
 
 /* Addresses KVM needs for its real-mode emulation on Intel, inside the reserved hole. */
@@ -50,34 +48,15 @@ int vm_set_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size
 				"KVM_SET_USER_MEMORY_REGION");
 }
 
-static int vm_create_vcpus(struct vm *vm, const struct cpuid_override *override)
+static int vm_create_vcpus(struct vm *vm, const struct kvm_cpuid2 *cpuid)
 {
-	struct cpuid_request req = {
-		.supported = cpuid_get_supported(vm->kvm_fd),
-		.policy = policy_cpuid(vm->domain),
-		.override = override,
-		.domain = vm->domain,
-		.nr_vcpus = vm->nr_vcpus,
-		.cpl0_emulated = vm->cpl0_emulated,
-	};
-	struct kvm_cpuid2 *table;
-	char err[256] = "";
 	int ret = 0;
 
-	if (!req.supported)
-		return -EIO;
-	table = cpuid_build(&req, err, sizeof(err));
-	free((void *)req.supported);
-	if (!table) {
-		log_error("%s", err);
-		return -EINVAL;
-	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_create(&vm->vcpus[i], vm, i, table);
+		ret = vcpu_create(&vm->vcpus[i], vm, i, cpuid);
 		if (ret)
 			break;
 	}
-	free(table);
 	return ret;
 }
 
@@ -90,7 +69,8 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->kvm_fd = params->kvm_fd;
+	vm->vm_fd = vm->stop_fd = -1;
 	vm->mem.fd = -1;
 	vm->domain = params->domain;
 	vm->nr_vcpus = nr_vcpus;
@@ -112,11 +92,6 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	if (vm->stop_fd < 0)
 		return -errno;
 
-	ret = kvm_open_checked(nr_vcpus);
-	if (ret < 0)
-		return ret;
-	vm->kvm_fd = ret;
-	vm->cpl0_emulated = kvm_cpl0_emulated();
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
 		log_error("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
@@ -169,12 +144,6 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)
 {
-	int ret = mptable_write(&vm->mem, vm->nr_vcpus, vm->pci);
-
-	if (ret) {
-		log_error("cannot write the MP table: %s", strerror(-ret));
-		return ret;
-	}
 	return boot_regs_setup(vm->vcpus[0].fd, &vm->mem, boot);
 }
 

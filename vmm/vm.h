@@ -12,7 +12,7 @@
 #include "vmm/bus.h"
 #include "vmm/guest-mem.h"
 #include "vmm/irq.h"
-#include "vmm/loader.h"
+#include "vmm/x86/loader.h"
 
 #define VM_MAX_VCPUS 8
 
@@ -50,20 +50,14 @@ struct vm_outcome {
 	char message[512];   /* a line for the user; empty for an orderly stop */
 };
 
-struct console;
-struct pci_bus;
-
 struct vm {
 	int kvm_fd;
 	int vm_fd;
 	int vcpu_mmap_size;
-	bool cpl0_emulated; /* host KVM emulates guest kernel mode: hide what it can't run */
 	struct guest_mem mem;
 	struct bus pio;
 	struct bus mmio;
 	struct domain *domain;
-	struct console *console;
-	struct pci_bus *pci;	/* bus 0, set by run_create_devices(); NULL: none */
 	struct irq_routing irq; /* GSI routing beyond KVM's defaults (vmm/irq.c) */
 	unsigned int nr_vcpus;
 	bool pin_vcpus;
@@ -83,27 +77,26 @@ struct vm {
 	int stop_fd; /* eventfd: written once when the domain stops */
 };
 
-struct cpuid_override;
-
 /* What vm_create() builds. */
 struct vm_params {
+	int kvm_fd; /* from kvm_open_checked(nr_vcpus); the VM takes it over */
 	uint64_t memory_mib;
 	unsigned int nr_vcpus;
 	struct domain *domain;
-	bool kernel_pit;		    /* KVM's in-kernel PIT */
-	const struct cpuid_override *cpuid; /* the config's `cpuid =`; NULL: none */
-	bool pin_vcpus;			    /* vCPU i runs on host CPU i (modulo their number) */
+	bool kernel_pit;		/* KVM's in-kernel PIT */
+	const struct kvm_cpuid2 *cpuid; /* the domain's finished table (cpuid_build()) */
+	bool pin_vcpus;			/* vCPU i runs on host CPU i (modulo their number) */
 };
 
 /*
- * Open /dev/kvm, check its API version and every capability kdom uses,
- * create the VM with its in-kernel irqchip (and PIT when kernel_pit), RAM
- * and vCPUs, each with the CPUID table the domain's policy gives.  0 or
- * -errno with the reason logged.
+ * Create the VM on params->kvm_fd (taken over, closed by vm_destroy() even
+ * on failure) with its in-kernel irqchip (and PIT when kernel_pit), RAM and
+ * vCPUs, each given params->cpuid with its own APIC IDs.  0 or -errno with
+ * the reason logged.
  */
 int vm_create(struct vm *vm, const struct vm_params *params);
 
-/* Set the boot vCPU's registers for `boot` and write the firmware tables. */
+/* Set the boot vCPU's registers for `boot` (the MP table is the builder's, written before). */
 int vm_setup_boot(struct vm *vm, const struct boot_setup *boot);
 
 /* Start one thread per vCPU.  0 or -errno. */

@@ -10,7 +10,7 @@
 
 #include "tests/unit/unit.h"
 #include "vmm/config.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/guest-mem.h"
 #include "vmm/host-config.h"
 

@@ -5,7 +5,7 @@
 
 #include "kdom/abi.h"
 #include "tests/unit/unit.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 /* A "supported" table with every feature bit set, as a generous host would give. */
 static struct kvm_cpuid2 *all_features(void)

@@ -10,8 +10,8 @@
 #include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/console.h"
-#include "vmm/layout.h"
-#include "vmm/mptable.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
 #include "vmm/vm.h"
 
 START_TEST(test_uart_output_and_loopback)

@@ -14,8 +14,8 @@
 
 #include "tests/unit/unit.h"
 #include "vmm/guest-mem.h"
-#include "vmm/layout.h"
-#include "vmm/loader.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/loader.h"
 
 #define MiB (1024ull * 1024)
 #define PAGE 4096ull

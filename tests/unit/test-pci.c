@@ -10,8 +10,8 @@
 #include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/irq.h"
-#include "vmm/layout.h"
-#include "vmm/mptable.h"
+#include "vmm/x86/layout.h"
+#include "vmm/x86/mptable.h"
 #include "vmm/vm.h"
 
 #define CF8 0xcf8
@@ -532,6 +532,15 @@ static void mp_parse(const uint8_t *ram, size_t size, struct mp_seen *seen)
 	ck_assert_uint_eq(entry - (ram + table), length);
 }
 
+/* The bus's INTx routes, as the builder hands them to mptable_write(). */
+static const struct mptable_pci *pci_routes(const struct pci_bus *bus)
+{
+	static struct mptable_pci routes;
+
+	pci_bus_intx_routes(bus, &routes);
+	return &routes;
+}
+
 START_TEST(test_mptable_pci_entries)
 {
 	size_t size = 2 << 20;
@@ -547,7 +556,7 @@ START_TEST(test_mptable_pci_entries)
 	ck_assert_int_eq(pci_bus_create(&pci, &vm), 0);
 
 	/* Without devices: the PCI bus (ID 0, as Linux matches it) and no PCI interrupts. */
-	ck_assert_int_eq(mptable_write(&vm.mem, 2, &pci), 0);
+	ck_assert_int_eq(mptable_write(&vm.mem, 2, pci_routes(&pci)), 0);
 	mp_parse(ram, size, &seen);
 	ck_assert_int_eq(seen.pci_bus, 0);
 	ck_assert_int_eq(seen.isa_bus, 1);
@@ -566,7 +575,7 @@ START_TEST(test_mptable_pci_entries)
 		probe_init(&probes[i], pins[i]);
 		ck_assert_int_eq(pci_bus_add(&pci, &probes[i].dev), 0);
 	}
-	ck_assert_int_eq(mptable_write(&vm.mem, VM_MAX_VCPUS, &pci), 0);
+	ck_assert_int_eq(mptable_write(&vm.mem, VM_MAX_VCPUS, pci_routes(&pci)), 0);
 	mp_parse(ram, size, &seen);
 	ck_assert_uint_eq(seen.pci_irqs, 3);
 	for (unsigned int i = 0; i < 3; i++) {
@@ -584,7 +593,7 @@ START_TEST(test_mptable_pci_entries)
 		probe_init(&probes[i], 1 + i % 4);
 		ck_assert_int_eq(pci_bus_add(&pci, &probes[i].dev), 0);
 	}
-	ck_assert_int_eq(mptable_write(&vm.mem, VM_MAX_VCPUS, &pci), 0);
+	ck_assert_int_eq(mptable_write(&vm.mem, VM_MAX_VCPUS, pci_routes(&pci)), 0);
 	mp_parse(ram, size, &seen);
 	ck_assert_uint_eq(seen.pci_irqs, PCI_SLOTS - 2); /* all but slot 0 and slot 4 */
 

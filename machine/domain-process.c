@@ -1,5 +1,5 @@
 /* A domain process: kdom run's domain plus a control socket for kdomd and a console socket. */
-#include "toolstack/domain-process.h"
+#include "machine/domain-process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,26 +15,20 @@
 
 #include "devices/host-ports.h"
 #include "kdom/abi.h"
+#include "machine/machine.h"
 #include "toolstack/client.h"
 #include "toolstack/protocol.h"
 #include "toolstack/state-file.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
-#include "vmm/run-internal.h"
 
 #define DP_MAX_CONNS 4
 #define DP_BAD_MESSAGES_MAX 16
 
-enum {
-	TAG_CTL_ACCEPT = RUN_EVENT_HOOK,
-	TAG_CON_ACCEPT,
-	TAG_CON_INPUT, /* | the client's fd << 32: a replaced client's last poll is told apart */
-	TAG_CTL_CONN,  /* + connection index */
-};
-
-#define TAG_CON_INPUT_FOR(fd) (TAG_CON_INPUT | (uint64_t)(fd) << 32)
+struct dp;
 
 struct dp_conn {
+	struct dp *dp;
 	int fd;
 	struct msg_reader reader;
 	unsigned int bad;
@@ -43,7 +37,7 @@ struct dp_conn {
 
 struct dp {
 	const struct domain_process_params *params;
-	struct run_domain *rd;
+	struct machine *rd;
 	/* The guest's management hypercalls, one at a time, over a client of kdomd. */
 	pthread_mutex_t kdomd_lock;
 	struct kdom_client kdomd;
@@ -51,6 +45,7 @@ struct dp {
 	int kdomd_fd;	     /* the connection's fd while open, else -1: for dp_end_kdomd_waits() */
 	unsigned int images; /* CREATEDOMAIN images written so far */
 	int ctl_fd, con_fd, con_client;
+	int con_client_source; /* the console client's event-loop source, or -1 */
 	struct dp_conn conns[DP_MAX_CONNS];
 	unsigned int shutdown_request; /* KDOM_SHUTDOWN_* + 1; 0: none */
 };
@@ -222,9 +217,9 @@ static json_t *dp_handle(struct dp *dp, struct dp_conn *c, const json_t *msg)
 	return msg_reply_error(id, EOPNOTSUPP, "unknown op '%s'", op);
 }
 
-static void dp_conn_input(struct dp *dp, struct io_uring *ring, unsigned int i)
+static int dp_conn_input(struct event_loop *loop, int fd, int res, void *opaque)
 {
-	struct dp_conn *c = &dp->conns[i];
+	struct dp_conn *c = opaque;
 	char buf[4096], err[256];
 	ssize_t n = read(c->fd, buf, sizeof(buf));
 	json_t *msg;
@@ -232,89 +227,96 @@ static void dp_conn_input(struct dp *dp, struct io_uring *ring, unsigned int i)
 
 	if (n <= 0) {
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			goto again;
+			return 0;
 		dp_close_conn(c);
-		return;
+		return 1;
 	}
 	if (msg_reader_feed(&c->reader, buf, n)) {
 		dp_close_conn(c);
-		return;
+		return 1;
 	}
 	while ((ret = msg_reader_next(&c->reader, &msg, err, sizeof(err))) != 0) {
 		if (ret < 0) {
 			dp_send(c, msg_reply_error(0, -ret, "%s", err));
 			if (++c->bad > DP_BAD_MESSAGES_MAX) {
 				dp_close_conn(c);
-				return;
+				return 1;
 			}
 			continue;
 		}
-		dp_send(c, dp_handle(dp, c, msg));
+		dp_send(c, dp_handle(c->dp, c, msg));
 		json_decref(msg);
 	}
-again:
-	run_queue_poll(ring, c->fd, TAG_CTL_CONN + i);
+	return 0;
 }
 
-static void dp_accept_ctl(struct dp *dp, struct io_uring *ring)
+static int dp_accept_ctl(struct event_loop *loop, int listen_fd, int res, void *opaque)
 {
-	int fd = accept4(dp->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct dp *dp = opaque;
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	run_queue_poll(ring, dp->ctl_fd, TAG_CTL_ACCEPT);
 	if (fd < 0)
-		return;
+		return 0;
 	for (unsigned int i = 0; i < DP_MAX_CONNS; i++) {
-		if (dp->conns[i].fd >= 0)
+		struct dp_conn *c = &dp->conns[i];
+
+		if (c->fd >= 0)
 			continue;
-		dp->conns[i] = (struct dp_conn){ .fd = fd };
-		msg_reader_init(&dp->conns[i].reader);
-		run_queue_poll(ring, fd, TAG_CTL_CONN + i);
-		return;
+		*c = (struct dp_conn){ .dp = dp, .fd = fd };
+		msg_reader_init(&c->reader);
+		if (event_loop_add(loop, fd, "kdomd connection", dp_conn_input, c) < 0)
+			dp_close_conn(c);
+		return 0;
 	}
 	close(fd); /* kdomd holds one connection; more are a mistake */
+	return 0;
 }
 
 static void dp_close_console_client(struct dp *dp)
 {
 	if (dp->con_client < 0)
 		return;
+	if (dp->con_client_source >= 0)
+		event_loop_remove(&dp->rd->events, dp->con_client_source);
+	dp->con_client_source = -1;
 	console_detach(&dp->rd->console, dp->con_client);
 	close(dp->con_client);
 	dp->con_client = -1;
 }
 
-/* One console client at a time: a new one replaces the old (as xl console does). */
-static void dp_accept_console(struct dp *dp, struct io_uring *ring)
+static int dp_console_input(struct event_loop *loop, int fd, int res, void *opaque)
 {
-	int fd = accept4(dp->con_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	run_queue_poll(ring, dp->con_fd, TAG_CON_ACCEPT);
-	if (fd < 0)
-		return;
-	/* Its pending poll completes with its own tag and is ignored then. */
-	if (dp->con_client >= 0)
-		shutdown(dp->con_client, SHUT_RDWR);
-	dp_close_console_client(dp);
-	run_queue_poll(ring, fd, TAG_CON_INPUT_FOR(fd));
-	dp->con_client = fd;
-	console_attach(&dp->rd->console, fd);
-}
-
-static void dp_console_input(struct dp *dp, struct io_uring *ring, int fd)
-{
+	struct dp *dp = opaque;
 	uint8_t buf[UART_RX_SIZE];
-	ssize_t n;
+	ssize_t n = read(fd, buf, sizeof(buf));
 
-	if (dp->con_client < 0 || fd != dp->con_client)
-		return; /* the last poll of a client that was replaced (and closed) */
-	n = read(dp->con_client, buf, sizeof(buf));
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		dp->con_client_source = -1; /* removed by the loop on return */
 		dp_close_console_client(dp);
-		return;
+		return 1;
 	}
 	if (n > 0)
 		uart_receive(&dp->rd->uart, buf, n);
-	run_queue_poll(ring, dp->con_client, TAG_CON_INPUT_FOR(dp->con_client));
+	return 0;
+}
+
+/* One console client at a time: a new one replaces the old (as xl console does). */
+static int dp_accept_console(struct event_loop *loop, int listen_fd, int res, void *opaque)
+{
+	struct dp *dp = opaque;
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	dp_close_console_client(dp);
+	dp->con_client_source = event_loop_add(loop, fd, "console client", dp_console_input, dp);
+	if (dp->con_client_source < 0) {
+		close(fd);
+		return 0;
+	}
+	dp->con_client = fd;
+	console_attach(&dp->rd->console, fd);
+	return 0;
 }
 
 /* kdomd's errno, as the guest's Xen errno (the same numbers for these). */
@@ -536,29 +538,6 @@ static int64_t dp_manage(void *opaque, struct kdom_hypercall *req)
 	return ret;
 }
 
-static void dp_start(struct io_uring *ring, void *opaque)
-{
-	struct dp *dp = opaque;
-
-	run_queue_poll(ring, dp->ctl_fd, TAG_CTL_ACCEPT);
-	run_queue_poll(ring, dp->con_fd, TAG_CON_ACCEPT);
-}
-
-static void dp_event(struct io_uring *ring, uint64_t tag, int res, void *opaque)
-{
-	struct dp *dp = opaque;
-
-	if (tag == TAG_CTL_ACCEPT)
-		dp_accept_ctl(dp, ring);
-	else if (tag == TAG_CON_ACCEPT)
-		dp_accept_console(dp, ring);
-	else if ((tag & 0xffffffffu) == TAG_CON_INPUT)
-		dp_console_input(dp, ring, (int)(tag >> 32));
-	else if (tag >= TAG_CTL_CONN && tag < TAG_CTL_CONN + DP_MAX_CONNS &&
-		 dp->conns[tag - TAG_CTL_CONN].fd >= 0)
-		dp_conn_input(dp, ring, tag - TAG_CTL_CONN);
-}
-
 /* SIGTERM is how kdomd's last resort (and systemd) ends a domain: as destroy. */
 static void dp_on_signal(unsigned int signo, void *opaque)
 {
@@ -603,93 +582,58 @@ static void dp_write_outcome(const struct domain_process_params *p, const struct
 int domain_process_main(const struct domain_process_params *p)
 {
 	char ctl_path[256], con_path[256], log_path[256], spec[300];
-	struct dp dp = {
-		.params = p, .ctl_fd = -1, .con_fd = -1, .con_client = -1, .kdomd_fd = -1
-	};
-	struct run_domain *rd = calloc(1, sizeof(*rd));
-	const struct domain_config *dc = p->dc;
-	char err[512] = "";
-	sigset_t stop_signals;
-	int signal_fd = -1, status = KDOM_EXIT_KDOM_ERROR;
-	bool vm_made = false; /* vm_create() ran, so vm_destroy() may */
+	struct dp dp = { .params = p,
+			 .ctl_fd = -1,
+			 .con_fd = -1,
+			 .con_client = -1,
+			 .con_client_source = -1,
+			 .kdomd_fd = -1 };
+	struct machine *m = calloc(1, sizeof(*m));
+	int status = KDOM_EXIT_KDOM_ERROR;
 
 	for (unsigned int i = 0; i < DP_MAX_CONNS; i++)
 		dp.conns[i].fd = -1;
-	if (!rd) {
+	if (!m) {
 		dp_ready(p->ready_fd, "out of memory");
 		return status;
 	}
-	dp.rd = rd;
-	rd->domain = p->domain;
-	rd->host = *p->host; /* borrowed strings: this process never frees them */
+	dp.rd = m;
+	pthread_mutex_init(&dp.kdomd_lock, NULL);
 	domain_process_path(ctl_path, sizeof(ctl_path), p->run_dir, p->domain.domid, "ctl");
 	domain_process_path(con_path, sizeof(con_path), p->run_dir, p->domain.domid, "console");
 	domain_process_path(log_path, sizeof(log_path), p->run_dir, p->domain.domid, "console.log");
 	snprintf(spec, sizeof(spec), "append:%s", log_path);
-	if (console_open(&rd->console, spec, err, sizeof(err))) {
-		dp_ready(p->ready_fd, err);
-		free(rd);
-		return status;
-	}
-	rd->console.in_fd = -1;
-	signal_fd = run_setup_signals(&stop_signals);
+
+	struct machine_options options = {
+		.console = spec,
+		.paused = p->paused,
+		.manage = p->kdomd_socket ? dp_manage : NULL,
+		.manage_opaque = &dp,
+		.on_signal = dp_on_signal,
+		.signal_opaque = &dp,
+	};
+
 	dp.ctl_fd = dp_listen(ctl_path);
 	dp.con_fd = dp_listen(con_path);
-	if (signal_fd < 0 || dp.ctl_fd < 0 || dp.con_fd < 0 || run_pci_open(rd, dc))
+	if (dp.ctl_fd < 0 || dp.con_fd < 0 ||
+	    machine_build(m, &p->domain, p->dc, p->host, &options) ||
+	    event_loop_add(&m->events, dp.ctl_fd, "control socket", dp_accept_ctl, &dp) < 0 ||
+	    event_loop_add(&m->events, dp.con_fd, "console socket", dp_accept_console, &dp) < 0)
 		goto fail;
-	vm_made = true;
-
-	struct vm_params params = {
-		.memory_mib = dc->memory_mib,
-		.nr_vcpus = dc->vcpus,
-		.domain = &rd->domain,
-		.kernel_pit = run_choose_pit(rd, dc) == POLICY_PIT_VIRTUAL,
-		.cpuid = dc->cpuid,
-	};
-	struct policy_host policy_host = host_config_policy(&rd->host);
-
-	params.pin_vcpus = policy_vcpus_pinned(&rd->domain, &policy_host);
-	if (vm_create(&rd->vm, &params))
-		goto fail_vm;
-	rd->vm.console = &rd->console;
-	if (run_create_devices(rd) || run_pci_attach(rd) || run_load_kernel(rd, dc))
-		goto fail_vm;
-	pthread_mutex_init(&dp.kdomd_lock, NULL);
-	if (p->kdomd_socket) {
-		rd->hypercall.manage = dp_manage;
-		rd->hypercall.manage_opaque = &dp;
-	}
-	if (p->paused)
-		vm_pause(&rd->vm);
-	else if (vm_start(&rd->vm))
-		goto fail_vm;
 	dp_ready(p->ready_fd, NULL);
-
-	struct run_hooks hooks = {
-		.start = dp_start,
-		.event = dp_event,
-		.on_signal = dp_on_signal,
-		.opaque = &dp,
-	};
-	run_event_loop(rd, signal_fd, &hooks);
-	vm_join(&rd->vm);
-	console_flush(&rd->console);
-	run_report_outcome(&rd->vm.outcome);
-	dp_write_outcome(p, &rd->vm.outcome);
-	status = vm_outcome_exit_code(&rd->vm.outcome);
+	status = machine_run(m);
+	dp_write_outcome(p, &m->vm.outcome);
 	goto out;
 
-fail_vm:
-	vm_stop(&rd->vm, VM_STOP_HOST_ERROR, 0, "the domain could not be built");
-	vm_join(&rd->vm);
 fail:
 	dp_ready(p->ready_fd, log_last_error()[0] ? log_last_error() : "cannot build the domain");
 out:
+	dp_close_console_client(&dp);
+	machine_teardown(m);
 	for (unsigned int i = 0; i < DP_MAX_CONNS; i++)
 		dp_close_conn(&dp.conns[i]);
 	if (dp.kdomd_open)
 		kdom_client_close(&dp.kdomd);
-	dp_close_console_client(&dp);
 	if (dp.ctl_fd >= 0) {
 		close(dp.ctl_fd);
 		unlink(ctl_path);
@@ -698,18 +642,6 @@ out:
 		close(dp.con_fd);
 		unlink(con_path);
 	}
-	if (rd->pit_created)
-		i8254_destroy(&rd->pit);
-	run_pci_release(rd);
-	if (vm_made) {
-		pci_bus_destroy(&rd->pci);
-		vm_destroy(&rd->vm);
-		uart_destroy(&rd->uart);
-	}
-	host_ports_close(rd->host_ports);
-	console_close(&rd->console);
-	if (signal_fd >= 0)
-		close(signal_fd);
-	free(rd);
+	free(m);
 	return status;
 }

@@ -1,5 +1,5 @@
 /* CPUID tables: the host and leveled policies, libxl-style overrides, kdom's own leaves. */
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 #include <cpuid.h>
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 
 #include "kdom/abi.h"
+#include "vmm/kvm.h"
 #include "vmm/log.h"
 
 #define CPUID_MAX_ENTRIES 256
@@ -696,4 +697,27 @@ static int cpuid_entry_cmp(const void *a, const void *b)
 void cpuid_sort(struct kvm_cpuid2 *table)
 {
 	qsort(table->entries, table->nent, sizeof(table->entries[0]), cpuid_entry_cmp);
+}
+
+struct kvm_cpuid2 *cpuid_build_domain(int kvm_fd, const struct domain *domain,
+				      const struct cpuid_override *override, unsigned int nr_vcpus,
+				      char *err, size_t errlen)
+{
+	struct cpuid_request req = {
+		.supported = cpuid_get_supported(kvm_fd),
+		.policy = policy_cpuid(domain),
+		.override = override,
+		.domain = domain,
+		.nr_vcpus = nr_vcpus,
+		.cpl0_emulated = kvm_cpl0_emulated(),
+	};
+	struct kvm_cpuid2 *table;
+
+	if (!req.supported) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID failed");
+		return NULL;
+	}
+	table = cpuid_build(&req, err, errlen);
+	free((void *)req.supported);
+	return table;
 }

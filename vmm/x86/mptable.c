@@ -1,12 +1,11 @@
 /* MP table (Intel MultiProcessor Specification 1.4) construction. */
-#include "vmm/mptable.h"
+#include "vmm/x86/mptable.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "devices/pci.h"
 #include "kdom/abi.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 
 struct mp_floating_pointer {
 	char signature[4]; /* "_MP_" */
@@ -87,7 +86,8 @@ _Static_assert(sizeof(struct mp_interrupt) == 8, "MP interrupt entry");
 #define MP_TABLE_MAX                                                                \
 	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) +     \
 	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + 2 * sizeof(struct mp_bus) + \
-	 sizeof(struct mp_ioapic) + (MP_ISA_IRQS + PCI_SLOTS + 2) * sizeof(struct mp_interrupt))
+	 sizeof(struct mp_ioapic) +                                                 \
+	 (MP_ISA_IRQS + MPTABLE_INTX_MAX + 2) * sizeof(struct mp_interrupt))
 #define VM_MAX_MP_CPUS 254
 
 /*
@@ -134,7 +134,7 @@ static uint8_t *mp_add_interrupt(uint8_t *cursor, uint8_t irq_type, uint16_t fla
 	return cursor + sizeof(*intr);
 }
 
-int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const struct pci_bus *pci)
+int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const struct mptable_pci *pci)
 {
 	uint8_t table[MP_TABLE_MAX];
 	struct mp_floating_pointer *fp = (void *)table;
@@ -143,7 +143,7 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const stru
 	unsigned int entries = 0;
 	uint8_t ioapic_id = nr_vcpus;
 
-	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_MP_CPUS)
+	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_MP_CPUS || (pci && pci->nr_intx > MPTABLE_INTX_MAX))
 		return -EINVAL;
 	memset(table, 0, sizeof(table));
 
@@ -185,15 +185,11 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const stru
 						  irq == 0 ? 2 : irq);
 	}
 	/* PCI INTx: source IRQ = slot << 2 | (pin - 1), level and active low. */
-	if (pci) {
-		uint8_t slots[PCI_SLOTS], pins[PCI_SLOTS];
-		uint32_t gsis[PCI_SLOTS];
-		unsigned int routes = pci_bus_intx_routes(pci, slots, pins, gsis);
+	for (unsigned int i = 0; pci && i < pci->nr_intx; i++, entries++) {
+		const struct mptable_intx *intx = &pci->intx[i];
 
-		for (unsigned int i = 0; i < routes; i++, entries++)
-			cursor =
-				mp_add_interrupt(cursor, MP_IRQ_INT, MP_IRQ_FLAGS_PCI, MP_BUS_PCI,
-						 slots[i] << 2 | (pins[i] - 1), ioapic_id, gsis[i]);
+		cursor = mp_add_interrupt(cursor, MP_IRQ_INT, MP_IRQ_FLAGS_PCI, MP_BUS_PCI,
+					  intx->slot << 2 | (intx->pin - 1), ioapic_id, intx->gsi);
 	}
 	for (unsigned int lint = 0; lint < 2; lint++, entries++) {
 		struct mp_interrupt *intr = (void *)cursor;

@@ -1,12 +1,12 @@
 /* Initial register state for PVH and the Linux 64-bit boot protocol. */
-#include "vmm/boot-regs.h"
+#include "vmm/x86/boot-regs.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 #include "vmm/log.h"
 
 #define X86_CR0_PE (1ull << 0)

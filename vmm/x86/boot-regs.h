@@ -3,7 +3,7 @@
 #define KDOM_BOOT_REGS_H
 
 #include "vmm/guest-mem.h"
-#include "vmm/loader.h"
+#include "vmm/x86/loader.h"
 
 /*
  * Put the vCPU behind vcpu_fd at the entry `boot` describes: PVH gets flat

@@ -1,5 +1,5 @@
 /* Linux x86 64-bit boot protocol: bzImage and vmlinux, boot_params (zero page) and e820. */
-#include "vmm/loader.h"
+#include "vmm/x86/loader.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 
 /*
  * Documentation/arch/x86/boot.rst and arch/x86/include/uapi/asm/bootparam.h;

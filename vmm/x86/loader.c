@@ -1,5 +1,5 @@
 /* Kernel image detection, file reading, and the ELF and memory-map code both protocols share. */
-#include "vmm/loader.h"
+#include "vmm/x86/loader.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "kdom/pvh.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 #include "vmm/log.h"
 
 #define PAGE_SIZE 4096ull

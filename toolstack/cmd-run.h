@@ -1,12 +1,6 @@
-/* `kdom run`: one domain in the foreground, no daemon. */
-#ifndef KDOM_RUN_H
-#define KDOM_RUN_H
-
-/* Entry point of `kdom run`; returns the process exit status (KDOM_EXIT_*). */
-int cmd_run(int argc, char **argv);
-
-/* Print `kdom run`'s usage to stdout. */
-void cmd_run_usage(void);
+/* `kdom run`'s single-domain role admission, which `kdom cpuid` shares. */
+#ifndef KDOM_CMD_RUN_H
+#define KDOM_CMD_RUN_H
 
 struct host_config;
 struct domain_config;

@@ -77,6 +77,16 @@ struct cpuid_request {
  */
 struct kvm_cpuid2 *cpuid_build(const struct cpuid_request *req, char *err, size_t errlen);
 
+/*
+ * The table a domain sees on this host: cpuid_build() with KVM's supported
+ * leaves (from kvm_fd), the domain's policy_cpuid(), override (NULL: none)
+ * and whether KVM emulates guest kernel mode.  kdom run, kdomd's domains
+ * and `kdom cpuid` all build it here.  malloc()ed table, or NULL with err.
+ */
+struct kvm_cpuid2 *cpuid_build_domain(int kvm_fd, const struct domain *domain,
+				      const struct cpuid_override *override, unsigned int nr_vcpus,
+				      char *err, size_t errlen);
+
 /* A malloc()ed copy of the domain table for vCPU vcpu_id (APIC IDs), or NULL. */
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *table, unsigned int vcpu_id);
 

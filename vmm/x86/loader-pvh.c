@@ -1,5 +1,5 @@
 /* PVH boot: an ELF kernel with Xen's PHYS32_ENTRY note, started with an hvm_start_info. */
-#include "vmm/loader.h"
+#include "vmm/x86/loader.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kdom/pvh.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 
 static_assert(offsetof(struct hvm_start_info, modlist_paddr) == 16, "modlist_paddr offset");
 static_assert(offsetof(struct hvm_start_info, rsdp_paddr) == 32, "rsdp_paddr offset");
