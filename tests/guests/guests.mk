@@ -9,7 +9,7 @@
 GUEST_DIR := $(BUILD)/guests
 GUEST_OBJ := $(GUEST_DIR)/obj
 
-GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci passthrough hwdev
+GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci passthrough hwdev edu
 
 GUEST_LIB_SRCS := \
 	tests/guests/lib/entry.S \
