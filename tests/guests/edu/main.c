@@ -47,7 +47,6 @@ const char test_title[] = "edu: QEMU's edu device passed through by kernel VFIO"
 #define PCI_COMMAND_INTX_DISABLE 0x400
 #define PCI_STATUS 0x06
 #define PCI_STATUS_INTERRUPT 0x8
-#define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_PIN 0x3d
 #define PCI_CAP_ID_MSI 0x05
 #define PCI_MSI_ENABLE 0x1
@@ -85,18 +84,6 @@ static void on_edu_irq(unsigned int vector)
 	reg_write(EDU_REG_IRQ_ACK, status);
 	irq_last_vector = vector;
 	irq_count++;
-}
-
-static unsigned int find_capability(uint8_t id)
-{
-	uint8_t pos = pci_cfg_read8(slot, 0, PCI_CAPABILITY_LIST) & ~3;
-
-	for (unsigned int guard = 0; pos && guard < 48; guard++) {
-		if (pci_cfg_read8(slot, 0, pos) == id)
-			return pos;
-		pos = pci_cfg_read8(slot, 0, pos + 1) & ~3;
-	}
-	return 0;
 }
 
 /* Poll until the bits clear in reg, up to WAIT_MS; whether they did. */
@@ -141,7 +128,7 @@ static void check_registers(const char *where)
 /* The message in the MSI capability, enabled; false if the device has none. */
 static bool msi_setup(void)
 {
-	unsigned int cap = find_capability(PCI_CAP_ID_MSI);
+	unsigned int cap = pci_find_capability(slot, PCI_CAP_ID_MSI);
 	uint16_t control;
 
 	report(cap != 0, "MSI capability at 0x%x", cap);
@@ -163,7 +150,7 @@ static bool msi_setup(void)
 /* The message rewritten while MSI is on: the next interrupt comes on the new vector. */
 static void check_msi_retarget(void)
 {
-	unsigned int cap = find_capability(PCI_CAP_ID_MSI);
+	unsigned int cap = pci_find_capability(slot, PCI_CAP_ID_MSI);
 	unsigned int data = pci_cfg_read16(slot, 0, cap + 2) & PCI_MSI_64BIT ? cap + 12 : cap + 8;
 
 	irq_count = 0;
@@ -182,7 +169,7 @@ static void check_msi_retarget(void)
 
 static void msi_teardown(void)
 {
-	unsigned int cap = find_capability(PCI_CAP_ID_MSI);
+	unsigned int cap = pci_find_capability(slot, PCI_CAP_ID_MSI);
 
 	if (cap)
 		pci_cfg_write16(slot, 0, cap + 2,

@@ -79,6 +79,20 @@ void pci_cfg_write8(unsigned int slot, unsigned int fn, unsigned int offset, uin
 	outb(PCI_CONFIG_DATA + (offset & 3), value);
 }
 
+#define PCI_CAPABILITY_LIST 0x34 /* the configuration header's capability pointer */
+
+unsigned int pci_find_capability(unsigned int slot, uint8_t id)
+{
+	uint8_t pos = pci_cfg_read8(slot, 0, PCI_CAPABILITY_LIST) & ~3;
+
+	for (unsigned int guard = 0; pos && guard < 48; guard++) {
+		if (pci_cfg_read8(slot, 0, pos) == id)
+			return pos;
+		pos = pci_cfg_read8(slot, 0, pos + 1) & ~3;
+	}
+	return 0;
+}
+
 bool pci_find(uint16_t vendor, uint16_t device, unsigned int *slot)
 {
 	for (unsigned int s = 0; s < PCI_SLOTS; s++) {

@@ -13,7 +13,6 @@ const char test_title[] = "passthrough: a passed-through PCI device end to end";
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4
 #define PCI_COMMAND_INTX_DISABLE 0x400
-#define PCI_CAPABILITY_LIST 0x34
 #define PCI_CAP_ID_MSIX 0x11
 #define MSIX_ENABLE 0x8000
 #define MSIX_VECTOR_MASKED 0x1
@@ -48,18 +47,6 @@ static void on_intx(unsigned int vector)
 {
 	intx_count++;
 	reg_write(TESTDEV_REG_IRQ_INTX, 0);
-}
-
-static unsigned int find_capability(uint8_t id)
-{
-	uint8_t pos = pci_cfg_read8(slot, 0, PCI_CAPABILITY_LIST) & ~3;
-
-	for (unsigned int guard = 0; pos && guard < 48; guard++) {
-		if (pci_cfg_read8(slot, 0, pos) == id)
-			return pos;
-		pos = pci_cfg_read8(slot, 0, pos + 1) & ~3;
-	}
-	return 0;
 }
 
 /* BAR4 is plain memory kdom maps straight into the guest (a memory slot, no exit). */
@@ -126,7 +113,7 @@ static void check_dma(void)
 
 static void check_msix(void)
 {
-	unsigned int cap = find_capability(PCI_CAP_ID_MSIX);
+	unsigned int cap = pci_find_capability(slot, PCI_CAP_ID_MSIX);
 	uint32_t table_bir, table_off;
 	uint64_t table;
 
@@ -170,7 +157,7 @@ static void on_msi(unsigned int vector)
 /* Plain MSI: message in the capability, enabled, one interrupt. */
 static void check_msi(void)
 {
-	unsigned int cap = find_capability(PCI_CAP_ID_MSI);
+	unsigned int cap = pci_find_capability(slot, PCI_CAP_ID_MSI);
 	uint16_t control;
 
 	report(cap != 0, "MSI capability at 0x%x", cap);
