@@ -48,10 +48,6 @@ LIB_SRCS := \
 	vmm/x86/loader.c \
 	vmm/x86/loader-pvh.c \
 	vmm/x86/loader-linux.c \
-	vmm/xlcfg.c \
-	vmm/domain-config.c \
-	vmm/pci-spec.c \
-	vmm/host-config.c \
 	vmm/console.c \
 	vmm/event-loop.c \
 	devices/uart.c \
@@ -67,6 +63,10 @@ LIB_SRCS := \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
 	hv-roles/policy.c \
+	toolstack/config/xlcfg.c \
+	toolstack/config/domain-config.c \
+	toolstack/config/pci-spec.c \
+	toolstack/config/host-config.c \
 	toolstack/protocol.c \
 	toolstack/client.c \
 	toolstack/state-file.c \

@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
-#include "vmm/config.h"
+#include "toolstack/config/domain-config.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/guest-mem.h"
-#include "vmm/host-config.h"
+#include "toolstack/config/host-config.h"
 
 #define ERRLEN 512
 

@@ -37,9 +37,6 @@
 #define PT_NOTE 4
 #define SHT_NOTE 7
 
-/* Owner of the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, kdom/pvh.h). */
-#define XEN_ELFNOTE_OWNER "Xen"
-
 struct elf64_ehdr {
 	uint8_t e_ident[16];
 	uint16_t e_type;
