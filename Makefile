@@ -67,9 +67,9 @@ LIB_SRCS := \
 	toolstack/config/domain-config.c \
 	toolstack/config/pci-spec.c \
 	toolstack/config/host-config.c \
-	toolstack/protocol.c \
-	toolstack/client.c \
-	toolstack/state-file.c \
+	control/protocol.c \
+	control/client.c \
+	control/state-file.c \
 	vfio/host-pci.c \
 	vfio/vfio-user-wire.c \
 	vfio/vfio-user.c \

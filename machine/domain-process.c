@@ -16,9 +16,9 @@
 #include "devices/host-ports.h"
 #include "kdom/abi.h"
 #include "machine/machine.h"
-#include "toolstack/client.h"
-#include "toolstack/protocol.h"
-#include "toolstack/state-file.h"
+#include "control/client.h"
+#include "control/protocol.h"
+#include "control/state-file.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 

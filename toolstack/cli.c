@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 
 int cli_usage_hint(const char *command)
 {

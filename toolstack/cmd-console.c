@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 #include "toolstack/commands.h"
 
 #define CONSOLE_ESCAPE 0x1d /* ^] */

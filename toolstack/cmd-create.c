@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 #include "toolstack/commands.h"
 
 void cmd_create_usage(void)

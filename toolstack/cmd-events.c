@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 #include "toolstack/commands.h"
 
 void cmd_events_usage(void)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 #include "toolstack/commands.h"
 
 /* The keys of a domain object in docs/protocol.md's order; others follow in kdomd's. */

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 #include "toolstack/commands.h"
 
 void cmd_list_usage(void)

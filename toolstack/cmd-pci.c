@@ -9,7 +9,7 @@
 
 #include "toolstack/cli.h"
 #include "toolstack/commands.h"
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 #include "vfio/host-pci.h"
 #include "toolstack/config/pci-spec.h"
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
+#include "control/client.h"
 #include "toolstack/commands.h"
 
 void cmd_shutdown_usage(void)

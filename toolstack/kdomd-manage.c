@@ -10,7 +10,7 @@
 
 #include "hv-roles/policy.h"
 #include "kdom/abi.h"
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 #include "vmm/log.h"
 
 /* ---- Asking the policy ---------------------------------------------------------------- */

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "machine/domain-process.h"
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 #include "vmm/log.h"
 
 /* ---- The domain process's files ------------------------------------------------------ */

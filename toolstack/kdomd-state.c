@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 #include "vmm/log.h"
 
 static void kd_record_path(struct kdomd *kd, uint32_t domid, char *buf, size_t len)

@@ -17,7 +17,7 @@
 
 #include "hv-roles/policy.h"
 #include "machine/domain-process.h"
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 #include "vmm/log.h"
 
 /* ---- Requests ------------------------------------------------------------------- */

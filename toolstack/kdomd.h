@@ -16,7 +16,7 @@
 
 #include "hv-roles/domain.h"
 #include "hv-roles/roles.h"
-#include "toolstack/protocol.h"
+#include "control/protocol.h"
 #include "toolstack/config/domain-config.h"
 #include "toolstack/config/host-config.h"
 

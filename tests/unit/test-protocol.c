@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
-#include "toolstack/client.h"
-#include "toolstack/protocol.h"
+#include "control/client.h"
+#include "control/protocol.h"
 
 /* ---- Helpers ------------------------------------------------------------------- */
 
