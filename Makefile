@@ -191,11 +191,17 @@ run: deps
 
 # make check: unit tests here; the integration suites natively where /dev/kvm
 # works, else inside the lab; the lab scenarios inside the lab (tests/check).
-.PHONY: check unit-check integration-check lab-check lab
-check: deps
+.PHONY: check unit-check integration-check lab-check lab check-layers
+check: deps check-layers
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) UNIT_TESTS=$(UNIT_TESTS) \
 		TESTDEV_CHECK=$(BUILD)/vfio-user-testdev-check SANITIZE=$(SANITIZE) tests/check
+
+# Every #include points down the layer table (docs/architecture.md); the
+# self-test shows that a wrong-direction include is caught.
+check-layers:
+	$(Q)scripts/check-layers --self-test
+	$(Q)scripts/check-layers
 
 unit-check: $(UNIT_TESTS)
 	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT_TESTS)
