@@ -1,6 +1,7 @@
 # kdom — one non-recursive Makefile.
 #   make            build build/kdom, the tools and every test guest
-#   make check      unit + integration tests (SANITIZE=1 for ASan+UBSan)
+#   make check      include directions, formatting, unit + integration tests (SANITIZE=1 for ASan+UBSan)
+#   make format     apply .clang-format; make check-layers, make format-check alone
 #   make run        boot the hello guest
 #   make lab        a shell inside the lab (tests/lab/: nested KVM, VFIO, Linux)
 #   V=1 verbose, WERROR=0 to build with warnings allowed
@@ -192,7 +193,7 @@ run: deps
 # make check: unit tests here; the integration suites natively where /dev/kvm
 # works, else inside the lab; the lab scenarios inside the lab (tests/check).
 .PHONY: check unit-check integration-check lab-check lab check-layers
-check: deps check-layers
+check: deps check-layers format-check
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) UNIT_TESTS=$(UNIT_TESTS) \
 		TESTDEV_CHECK=$(BUILD)/vfio-user-testdev-check SANITIZE=$(SANITIZE) tests/check
@@ -223,9 +224,13 @@ lab: all
 bench: all
 	$(Q)bench/run-all
 
-.PHONY: format
+.PHONY: format format-check
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The tree stays formatted: make check fails on any file `make format` would change.
+format-check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 # Install the binaries, man pages and systemd unit (PREFIX=/usr/local, DESTDIR for packaging).
 PREFIX ?= /usr/local
