@@ -145,7 +145,7 @@ static int machine_create_devices(struct machine *m)
 /* The MP table from data: the vCPU count and bus 0's INTx routes, once every device is on it. */
 static int machine_write_mptable(struct machine *m)
 {
-	struct mptable_pci pci;
+	struct irq_intx_routes pci;
 	int ret;
 
 	pci_bus_intx_routes(&m->pci, &pci);
