@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "hv-roles/domain.h"
 #include "hv-roles/domain-config.h"
+#include "hv-roles/domain.h"
 #include "hv-roles/host-config.h"
 
 struct domain_process_params {

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/state-file.h"
 #include "hv-roles/policy.h"
 #include "kdom/abi.h"
-#include "control/state-file.h"
 #include "vmm/log.h"
 
 /* ---- Asking the policy ---------------------------------------------------------------- */

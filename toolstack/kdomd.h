@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "control/protocol.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/roles.h"
-#include "control/protocol.h"
 #include "toolstack/config/domain-config.h"
 #include "toolstack/config/host-config.h"
 

@@ -10,9 +10,9 @@
 
 #include "tests/unit/unit.h"
 #include "toolstack/config/domain-config.h"
-#include "vmm/x86/cpuid.h"
-#include "vmm/guest-mem.h"
 #include "toolstack/config/host-config.h"
+#include "vmm/guest-mem.h"
+#include "vmm/x86/cpuid.h"
 
 #define ERRLEN 512
 

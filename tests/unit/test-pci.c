@@ -10,9 +10,9 @@
 #include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/irq.h"
+#include "vmm/vm.h"
 #include "vmm/x86/layout.h"
 #include "vmm/x86/mptable.h"
-#include "vmm/vm.h"
 
 #define CF8 0xcf8
 #define CFC 0xcfc

@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tests/unit/unit.h"
 #include "control/client.h"
 #include "control/protocol.h"
+#include "tests/unit/unit.h"
 
 /* ---- Helpers ------------------------------------------------------------------- */
 

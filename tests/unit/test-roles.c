@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "hv-roles/policy.h"
-#include "kdom/abi.h"
 #include "hv-roles/roles.h"
+#include "kdom/abi.h"
 #include "tests/unit/unit.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

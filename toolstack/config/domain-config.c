@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "toolstack/config/pci-spec.h"
-#include "vmm/x86/cpuid.h"
 #include "vmm/guest-mem.h"
+#include "vmm/x86/cpuid.h"
 
 /* Messages quote user input cut to this many bytes. */
 #define QUOTE_MAX 48

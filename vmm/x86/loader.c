@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "kdom/pvh.h"
-#include "vmm/x86/layout.h"
 #include "vmm/log.h"
+#include "vmm/x86/layout.h"
 
 #define PAGE_SIZE 4096ull
 
