@@ -1,6 +1,7 @@
 # kdom — one non-recursive Makefile.
 #   make            build build/kdom, the tools and every test guest
-#   make check      unit + integration tests (SANITIZE=1 for ASan+UBSan)
+#   make check      include directions, formatting, unit + integration tests (SANITIZE=1 for ASan+UBSan)
+#   make format     apply .clang-format; make check-layers, make format-check alone
 #   make run        boot the hello guest
 #   make lab        a shell inside the lab (tests/lab/: nested KVM, VFIO, Linux)
 #   V=1 verbose, WERROR=0 to build with warnings allowed
@@ -48,10 +49,6 @@ LIB_SRCS := \
 	vmm/x86/loader.c \
 	vmm/x86/loader-pvh.c \
 	vmm/x86/loader-linux.c \
-	vmm/xlcfg.c \
-	vmm/domain-config.c \
-	vmm/pci-spec.c \
-	vmm/host-config.c \
 	vmm/console.c \
 	vmm/event-loop.c \
 	devices/uart.c \
@@ -67,9 +64,13 @@ LIB_SRCS := \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
 	hv-roles/policy.c \
-	toolstack/protocol.c \
-	toolstack/client.c \
-	toolstack/state-file.c \
+	toolstack/config/xlcfg.c \
+	toolstack/config/domain-config.c \
+	toolstack/config/pci-spec.c \
+	toolstack/config/host-config.c \
+	control/protocol.c \
+	control/client.c \
+	control/state-file.c \
 	vfio/host-pci.c \
 	vfio/vfio-user-wire.c \
 	vfio/vfio-user.c \
@@ -191,11 +192,17 @@ run: deps
 
 # make check: unit tests here; the integration suites natively where /dev/kvm
 # works, else inside the lab; the lab scenarios inside the lab (tests/check).
-.PHONY: check unit-check integration-check lab-check lab
-check: deps
+.PHONY: check unit-check integration-check lab-check lab check-layers
+check: deps check-layers format-check
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_TESTS)
 	$(Q)KDOM=$(KDOM) KDOMD=$(KDOMD) GUEST_DIR=$(GUEST_DIR) UNIT_TESTS=$(UNIT_TESTS) \
 		TESTDEV_CHECK=$(BUILD)/vfio-user-testdev-check SANITIZE=$(SANITIZE) tests/check
+
+# Every #include points down the layer table (docs/architecture.md); the
+# self-test shows that a wrong-direction include is caught.
+check-layers:
+	$(Q)scripts/check-layers --self-test
+	$(Q)scripts/check-layers
 
 unit-check: $(UNIT_TESTS)
 	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT_TESTS)
@@ -217,9 +224,13 @@ lab: all
 bench: all
 	$(Q)bench/run-all
 
-.PHONY: format
+.PHONY: format format-check
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The tree stays formatted: make check fails on any file `make format` would change.
+format-check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 # Install the binaries, man pages and systemd unit (PREFIX=/usr/local, DESTDIR for packaging).
 PREFIX ?= /usr/local

@@ -310,7 +310,7 @@ int pci_set_intx(struct pci_device *dev, int level)
 	return ret;
 }
 
-void pci_bus_intx_routes(const struct pci_bus *bus, struct mptable_pci *routes)
+void pci_bus_intx_routes(const struct pci_bus *bus, struct irq_intx_routes *routes)
 {
 	struct pci_bus *locked = (struct pci_bus *)bus; /* the lock is the only thing changed */
 	unsigned int count = 0;
@@ -321,9 +321,9 @@ void pci_bus_intx_routes(const struct pci_bus *bus, struct mptable_pci *routes)
 
 		if (!dev || !dev->intx_pin)
 			continue;
-		routes->intx[count++] = (struct mptable_intx){ .slot = slot,
-							       .pin = dev->intx_pin,
-							       .gsi = dev->intx_gsi };
+		routes->intx[count++] = (struct irq_intx_route){ .slot = slot,
+								 .pin = dev->intx_pin,
+								 .gsi = dev->intx_gsi };
 	}
 	pthread_mutex_unlock(&locked->lock);
 	routes->nr_intx = count;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/x86/mptable.h"
+#include "vmm/irq.h"
 
 struct vm;
 
@@ -83,6 +83,6 @@ int pci_bus_alloc_mmio(struct pci_bus *bus, uint64_t size, bool above_4g, uint64
 int pci_set_intx(struct pci_device *dev, int level);
 
 /* Bus 0's INTx routes, as mptable_write() takes them (after every device is attached). */
-void pci_bus_intx_routes(const struct pci_bus *bus, struct mptable_pci *routes);
+void pci_bus_intx_routes(const struct pci_bus *bus, struct irq_intx_routes *routes);
 
 #endif

@@ -5,9 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
-
-#define DOMID_MAX DOMAIN_DOMID_MAX
+#include "hv-roles/domain-config.h"
 
 /* Role flags, fixed when the domain is created (values match KDOM_ROLE_*). */
 #define DOMAIN_ROLE_HARDWARE (1u << 0)

@@ -44,9 +44,9 @@ int roles_init(struct role_registry *reg, int64_t hardware_domid, char *err, siz
 	memset(reg, 0, sizeof(*reg));
 	reg->hardware_domid = ROLES_HARDWARE_DOMID_DEFAULT;
 	if (hardware_domid != ROLES_HARDWARE_DOMID_DEFAULT &&
-	    (hardware_domid < 0 || hardware_domid > DOMID_MAX)) {
+	    (hardware_domid < 0 || hardware_domid > DOMAIN_DOMID_MAX)) {
 		snprintf(err, errlen, "hardware_domid = %lld is out of range 0..%d",
-			 (long long)hardware_domid, DOMID_MAX);
+			 (long long)hardware_domid, DOMAIN_DOMID_MAX);
 		return -EINVAL;
 	}
 	reg->hardware_domid = (int32_t)hardware_domid;
@@ -55,7 +55,7 @@ int roles_init(struct role_registry *reg, int64_t hardware_domid, char *err, siz
 
 bool roles_domid_in_use(const struct role_registry *reg, uint32_t domid)
 {
-	return domid <= DOMID_MAX && domid_test(reg, domid);
+	return domid <= DOMAIN_DOMID_MAX && domid_test(reg, domid);
 }
 
 /*
@@ -65,7 +65,7 @@ bool roles_domid_in_use(const struct role_registry *reg, uint32_t domid)
  */
 static int domid_allocate(const struct role_registry *reg, uint32_t *domid)
 {
-	for (uint32_t id = 1; id <= DOMID_MAX; id++) {
+	for (uint32_t id = 1; id <= DOMAIN_DOMID_MAX; id++) {
 		if (has_late_hardware_domain(reg) && id == designated_domid(reg))
 			continue;
 		if (!domid_test(reg, id)) {
@@ -81,14 +81,14 @@ static int request_domid(const struct role_registry *reg, const struct role_requ
 {
 	if (req->domid == ROLES_DOMID_ANY) {
 		if (domid_allocate(reg, domid) < 0) {
-			snprintf(err, errlen, "no free domid left in 1..%d", DOMID_MAX);
+			snprintf(err, errlen, "no free domid left in 1..%d", DOMAIN_DOMID_MAX);
 			return -ENOSPC;
 		}
 		return 0;
 	}
-	if (req->domid < 0 || req->domid > DOMID_MAX) {
+	if (req->domid < 0 || req->domid > DOMAIN_DOMID_MAX) {
 		snprintf(err, errlen, "domid %lld is out of range 0..%d", (long long)req->domid,
-			 DOMID_MAX);
+			 DOMAIN_DOMID_MAX);
 		return -EINVAL;
 	}
 	if (domid_test(reg, (uint32_t)req->domid)) {

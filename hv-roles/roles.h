@@ -31,12 +31,12 @@ struct role_registry {
 	bool hardware_moved;
 	uint32_t hardware_moved_from;
 	uint32_t nr_domains;
-	uint8_t in_use[(DOMID_MAX + 1 + 7) / 8];
+	uint8_t in_use[(DOMAIN_DOMID_MAX + 1 + 7) / 8];
 };
 
 /* What a new domain's configuration asks for (domid, name, role keys). */
 struct role_request {
-	int64_t domid;	  /* 0..DOMID_MAX, or ROLES_DOMID_ANY */
+	int64_t domid;	  /* 0..DOMAIN_DOMID_MAX, or ROLES_DOMID_ANY */
 	const char *name; /* 1..DOMAIN_NAME_MAX-1 characters */
 	bool hardware;	  /* `hardware = 1` */
 	bool control;	  /* `control = 1` */

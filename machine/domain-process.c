@@ -13,12 +13,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/client.h"
+#include "control/protocol.h"
+#include "control/state-file.h"
 #include "devices/host-ports.h"
 #include "kdom/abi.h"
 #include "machine/machine.h"
-#include "toolstack/client.h"
-#include "toolstack/protocol.h"
-#include "toolstack/state-file.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 

@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 
+#include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
-#include "vmm/config.h"
-#include "vmm/host-config.h"
+#include "hv-roles/host-config.h"
 
 struct domain_process_params {
 	struct domain domain; /* as kdomd's role registry admitted it */

@@ -16,12 +16,13 @@
 #include "kdom/abi.h"
 #include "vfio/assign.h"
 #include "vfio/passthrough.h"
-#include "vmm/x86/cpuid.h"
 #include "vmm/kvm.h"
-#include "vmm/x86/loader.h"
 #include "vmm/log.h"
-#include "vmm/x86/mptable.h"
 #include "vmm/vcpu.h"
+#include "vmm/x86/boot-regs.h"
+#include "vmm/x86/cpuid.h"
+#include "vmm/x86/loader.h"
+#include "vmm/x86/mptable.h"
 
 #define MACHINE_KERNEL_MAX (512ull << 20)
 
@@ -144,7 +145,7 @@ static int machine_create_devices(struct machine *m)
 /* The MP table from data: the vCPU count and bus 0's INTx routes, once every device is on it. */
 static int machine_write_mptable(struct machine *m)
 {
-	struct mptable_pci pci;
+	struct irq_intx_routes pci;
 	int ret;
 
 	pci_bus_intx_routes(&m->pci, &pci);
@@ -182,7 +183,7 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 	}
 	ret = machine_write_mptable(m);
 	if (!ret)
-		ret = vm_setup_boot(&m->vm, &boot);
+		ret = boot_regs_setup(m->vm.vcpus[0].fd, &m->vm.mem, &boot);
 	goto out;
 fail_read:
 	log_error("%s", err);
@@ -283,6 +284,7 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 		return kvm_fd;
 
 	struct kvm_cpuid2 *cpuid = machine_cpuid_table(m, dc, kvm_fd);
+	struct kvm_cpuid2 *vcpu_cpuid[VM_MAX_VCPUS] = { NULL };
 	struct policy_host policy_host = host_config_policy(m->host);
 	struct vm_params params = {
 		.kvm_fd = kvm_fd,
@@ -290,7 +292,6 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 		.nr_vcpus = dc->vcpus,
 		.domain = &m->domain,
 		.kernel_pit = machine_choose_pit(m, dc) == POLICY_PIT_VIRTUAL,
-		.cpuid = cpuid,
 		.pin_vcpus = policy_vcpus_pinned(&m->domain, &policy_host),
 	};
 
@@ -298,9 +299,25 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 		close(kvm_fd);
 		return -EINVAL;
 	}
-	m->vm_created = true; /* vm_create() sets every field first, so vm_destroy() may run */
-	ret = vm_create(&m->vm, &params);
+	/* Each vCPU's own table (its APIC IDs), finished here: the VM core only sets them. */
+	ret = 0;
+	for (unsigned int i = 0; i < dc->vcpus && i < VM_MAX_VCPUS && !ret; i++) {
+		vcpu_cpuid[i] = cpuid_for_vcpu(cpuid, i);
+		params.cpuid[i] = vcpu_cpuid[i];
+		if (!vcpu_cpuid[i])
+			ret = -ENOMEM;
+	}
 	free(cpuid);
+	if (ret) {
+		log_error("cannot build the vCPUs' CPUID tables: %s", strerror(-ret));
+		close(kvm_fd);
+	} else {
+		/* vm_create() sets every field first, so vm_destroy() may run */
+		m->vm_created = true;
+		ret = vm_create(&m->vm, &params);
+	}
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		free(vcpu_cpuid[i]);
 	if (ret)
 		return ret;
 	ret = event_loop_add(&m->events, m->vm.stop_fd, "stop", machine_on_stop, m);

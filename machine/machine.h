@@ -9,11 +9,11 @@
 #include "devices/devices.h"
 #include "devices/i8254.h"
 #include "devices/pci.h"
+#include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
-#include "vmm/config.h"
+#include "hv-roles/host-config.h"
 #include "vmm/console.h"
 #include "vmm/event-loop.h"
-#include "vmm/host-config.h"
 #include "vmm/vm.h"
 
 struct host_ports;

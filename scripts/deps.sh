@@ -4,7 +4,7 @@ set -eu
 
 # The lab (tests/lab/) adds QEMU, a static busybox, cpio and kmod; it fetches
 # Debian's kernel package itself into build/lab/ (the host's /boot is untouched).
-PACKAGES="gcc make pkg-config liburing-dev check libjansson-dev socat jq
+PACKAGES="gcc make pkg-config liburing-dev check libjansson-dev socat jq clang-format
 qemu-system-x86 busybox-static cpio kmod"
 
 missing=""

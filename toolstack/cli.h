@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "toolstack/client.h"
+#include "control/client.h"
 
 /* Exit statuses of the daemon commands, as xl's. */
 #define CLI_EXIT_OK 0

@@ -11,8 +11,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "control/client.h"
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
 #include "toolstack/commands.h"
 
 #define CONSOLE_ESCAPE 0x1d /* ^] */

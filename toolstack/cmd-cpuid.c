@@ -8,13 +8,13 @@
 #include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
 #include "kdom/abi.h"
+#include "toolstack/cmd-run.h"
 #include "toolstack/commands.h"
-#include "vmm/config.h"
-#include "vmm/x86/cpuid.h"
-#include "vmm/host-config.h"
+#include "toolstack/config/domain-config.h"
+#include "toolstack/config/host-config.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
-#include "toolstack/cmd-run.h"
+#include "vmm/x86/cpuid.h"
 
 void cmd_cpuid_usage(void)
 {

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "control/client.h"
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
 #include "toolstack/commands.h"
 
 void cmd_create_usage(void)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/client.h"
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
 #include "toolstack/commands.h"
 
 void cmd_events_usage(void)

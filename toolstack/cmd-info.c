@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/client.h"
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
 #include "toolstack/commands.h"
 
 /* The keys of a domain object in docs/protocol.md's order; others follow in kdomd's. */

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "control/client.h"
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
 #include "toolstack/commands.h"
 
 void cmd_list_usage(void)

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/state-file.h"
 #include "toolstack/cli.h"
 #include "toolstack/commands.h"
-#include "toolstack/state-file.h"
+#include "toolstack/config/pci-spec.h"
 #include "vfio/host-pci.h"
-#include "vmm/pci-spec.h"
 
 #define PCI_STATE_DIR_DEFAULT "/var/lib/kdom"
 #define PCI_STATE_DIR_ENV "KDOM_STATE_DIR"

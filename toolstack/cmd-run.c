@@ -12,8 +12,8 @@
 #include "hv-roles/roles.h"
 #include "kdom/abi.h"
 #include "machine/machine.h"
-#include "vmm/config.h"
-#include "vmm/host-config.h"
+#include "toolstack/config/domain-config.h"
+#include "toolstack/config/host-config.h"
 #include "vmm/log.h"
 
 struct run_options {

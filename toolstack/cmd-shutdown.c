@@ -3,8 +3,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "control/client.h"
 #include "toolstack/cli.h"
-#include "toolstack/client.h"
 #include "toolstack/commands.h"
 
 void cmd_shutdown_usage(void)

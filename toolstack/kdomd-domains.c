@@ -60,7 +60,7 @@ struct kd_domain *kd_lookup(struct kdomd *kd, const char *what)
 
 	if (what[0] >= '0' && what[0] <= '9') {
 		domid = strtoul(what, &end, 10);
-		if (!*end && domid <= DOMID_MAX)
+		if (!*end && domid <= DOMAIN_DOMID_MAX)
 			return kd_find_domid(kd, domid);
 	}
 	return kd_find_name(kd, what);
@@ -264,7 +264,7 @@ int kd_create(struct kdomd *kd, const char *config, const char *config_path, int
 	      struct kd_domain **out, char *err, size_t errlen)
 {
 	struct kd_domain *d = kd_new_domain(config, config_path);
-	uint32_t moved_from = DOMID_MAX + 1;
+	uint32_t moved_from = DOMAIN_DOMID_MAX + 1;
 	struct role_request req;
 	int ret;
 
@@ -301,14 +301,14 @@ int kd_create(struct kdomd *kd, const char *config, const char *config_path, int
 	if (ret) {
 		/* A late hardware domain that never ran gives the role back to domain 0. */
 		struct kd_domain *previous =
-			moved_from <= DOMID_MAX ? kd_find_domid(kd, moved_from) : NULL;
+			moved_from <= DOMAIN_DOMID_MAX ? kd_find_domid(kd, moved_from) : NULL;
 
 		roles_cancel(&kd->registry, &d->dom, previous ? &previous->dom : NULL);
 		goto fail;
 	}
 	kd_append(kd, d);
 	kd_save(kd, d);
-	if (moved_from <= DOMID_MAX)
+	if (moved_from <= DOMAIN_DOMID_MAX)
 		kd_roles_changed(kd, kd_find_domid(kd, moved_from));
 	kd_event(kd, d, kd_state_name(d->state), NULL, "created");
 	log_info("domain %u (%s) created%s", d->dom.domid, d->dom.name, paused ? ", paused" : "");
@@ -345,11 +345,11 @@ static void kd_stop_with_host(struct kdomd *kd, struct kd_domain *d, bool keep_i
  */
 static void kd_stop_all(struct kdomd *kd, bool keep_images)
 {
-	static struct kd_domain *order[DOMID_MAX + 1];
+	static struct kd_domain *order[DOMAIN_DOMID_MAX + 1];
 	struct kd_domain *hardware = NULL;
 	size_t n = 0;
 
-	for (struct kd_domain *d = kd->domains; d && n < DOMID_MAX + 1; d = d->next)
+	for (struct kd_domain *d = kd->domains; d && n < DOMAIN_DOMID_MAX + 1; d = d->next)
 		order[n++] = d;
 	while (n--) {
 		if (is_hardware_domain(&order[n]->dom))

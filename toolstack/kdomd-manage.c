@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/state-file.h"
 #include "hv-roles/policy.h"
 #include "kdom/abi.h"
-#include "toolstack/state-file.h"
 #include "vmm/log.h"
 
 /* ---- Asking the policy ---------------------------------------------------------------- */
@@ -132,7 +132,7 @@ static size_t kd_visible(struct kdomd *kd, const struct kd_domain *caller, uint3
 {
 	size_t n = 0;
 
-	for (uint32_t domid = first; domid <= DOMID_MAX && n < max; domid++) {
+	for (uint32_t domid = first; domid <= DOMAIN_DOMID_MAX && n < max; domid++) {
 		struct kd_domain *d;
 
 		if (!roles_domid_in_use(&kd->registry, domid))

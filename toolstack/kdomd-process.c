@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control/state-file.h"
 #include "machine/domain-process.h"
-#include "toolstack/state-file.h"
 #include "vmm/log.h"
 
 /* ---- The domain process's files ------------------------------------------------------ */

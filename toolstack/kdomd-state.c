@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 #include "vmm/log.h"
 
 static void kd_record_path(struct kdomd *kd, uint32_t domid, char *buf, size_t len)
@@ -147,7 +147,7 @@ static int kd_record_cmp(const void *a, const void *b)
  */
 static void kd_recover_records(struct kdomd *kd)
 {
-	static struct kd_domain *exited[DOMID_MAX + 1];
+	static struct kd_domain *exited[DOMAIN_DOMID_MAX + 1];
 	struct kd_record *records = NULL;
 	size_t nexited = 0, n = 0, cap = 0;
 	DIR *dir = opendir(kd->domains_dir);

@@ -15,9 +15,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/state-file.h"
 #include "hv-roles/policy.h"
 #include "machine/domain-process.h"
-#include "toolstack/state-file.h"
 #include "vmm/log.h"
 
 /* ---- Requests ------------------------------------------------------------------- */

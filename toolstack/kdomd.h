@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "control/protocol.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/roles.h"
-#include "toolstack/protocol.h"
-#include "vmm/config.h"
-#include "vmm/host-config.h"
+#include "toolstack/config/domain-config.h"
+#include "toolstack/config/host-config.h"
 
 #define KDOMD_VERSION "kdomd 0.1"
 #define KDOMD_STATE_DIR_DEFAULT "/var/lib/kdom"

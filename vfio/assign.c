@@ -7,7 +7,6 @@
 
 #include "hv-roles/policy.h"
 #include "vfio/host-pci.h"
-#include "vmm/pci-spec.h"
 #include "vfio/vfio-kernel.h"
 #include "vfio/vfio-user.h"
 
@@ -97,14 +96,11 @@ int pt_assign_open(const struct domain *d, const struct domain_config *dc,
 
 	*n = 0;
 	for (unsigned int i = 0; i < dc->nr_pci && !ret; i++) {
-		struct pci_spec spec;
+		const struct pci_spec *spec = &dc->pci_spec[i];
 
-		ret = pci_spec_parse(dc->pci[i], &spec, err, errlen);
-		if (!ret)
-			ret = spec.kind == PCI_SPEC_HOST
-				      ? assign_host(d, &cfg, &ph, &spec, &backends[*n], err, errlen)
-				      : assign_vfio_user(d, &cfg, &ph, &spec, &backends[*n], err,
-							 errlen);
+		ret = spec->kind == PCI_SPEC_HOST
+			      ? assign_host(d, &cfg, &ph, spec, &backends[*n], err, errlen)
+			      : assign_vfio_user(d, &cfg, &ph, spec, &backends[*n], err, errlen);
 		if (!ret)
 			(*n)++;
 	}

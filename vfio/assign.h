@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
+#include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
+#include "hv-roles/host-config.h"
 #include "vfio/backend.h"
-#include "vmm/config.h"
-#include "vmm/host-config.h"
 
 /*
  * For every `pci =` entry of dc: learn what the device is (a host device's

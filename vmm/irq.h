@@ -13,6 +13,20 @@ struct kvm_irq_routing;
 #define IRQ_MSI_GSI_BASE 24
 #define IRQ_MSI_GSIS 232
 
+#define IRQ_INTX_ROUTES_MAX 32 /* one per slot of PCI bus 0 */
+
+/* One PCI device's INTx line: slot, pin (1 = INTA) and the GSI it raises. */
+struct irq_intx_route {
+	uint8_t slot, pin;
+	uint32_t gsi;
+};
+
+/* PCI bus 0's INTx routes: what the bus reports, what the MP table describes. */
+struct irq_intx_routes {
+	unsigned int nr_intx;
+	struct irq_intx_route intx[IRQ_INTX_ROUTES_MAX];
+};
+
 /* KVM's default routes: GSIs 0-23 to the IOAPIC pins, 0-15 also to the PICs. */
 #define IRQ_DEFAULT_ROUTES (24 - 1 + 16) /* IOAPIC pins but 2 (IRQ 0 sits there), PIC pins */
 

@@ -10,15 +10,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/x86/cpuid.h"
 #include "vmm/log.h"
 
 #define X86_MAX_INSN 15
 
-int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
-		const struct kvm_cpuid2 *domain_cpuid)
+int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id, const struct kvm_cpuid2 *cpuid)
 {
-	struct kvm_cpuid2 *cpuid;
 	int ret;
 
 	vcpu->vm = vm;
@@ -36,11 +33,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
 		log_error("cannot map vCPU %u's run area: %s", id, strerror(errno));
 		return ret;
 	}
-	cpuid = cpuid_for_vcpu(domain_cpuid, id);
-	if (!cpuid)
-		return -ENOMEM;
 	ret = ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
-	free(cpuid);
 	if (ret)
 		log_error("KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(-ret));
 	return ret;

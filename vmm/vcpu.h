@@ -9,7 +9,7 @@
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-/* Create vCPU `id` with the domain's CPUID table (APIC IDs made its own).  0 or -errno. */
+/* Create vCPU `id` with its own finished CPUID table (its APIC IDs in it).  0 or -errno. */
 int vcpu_create(struct vcpu *vcpu, struct vm *vm, unsigned int id,
 		const struct kvm_cpuid2 *domain_cpuid);
 

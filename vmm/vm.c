@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "kdom/abi.h"
-#include "vmm/x86/boot-regs.h"
-#include "vmm/x86/cpuid.h"
 #include "vmm/irq.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
@@ -48,12 +46,12 @@ int vm_set_memory_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size
 				"KVM_SET_USER_MEMORY_REGION");
 }
 
-static int vm_create_vcpus(struct vm *vm, const struct kvm_cpuid2 *cpuid)
+static int vm_create_vcpus(struct vm *vm, const struct kvm_cpuid2 *const cpuid[])
 {
 	int ret = 0;
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_create(&vm->vcpus[i], vm, i, cpuid);
+		ret = vcpu_create(&vm->vcpus[i], vm, i, cpuid[i]);
 		if (ret)
 			break;
 	}
@@ -140,11 +138,6 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	}
 
 	return vm_create_vcpus(vm, params->cpuid);
-}
-
-int vm_setup_boot(struct vm *vm, const struct boot_setup *boot)
-{
-	return boot_regs_setup(vm->vcpus[0].fd, &vm->mem, boot);
 }
 
 int vm_start(struct vm *vm)

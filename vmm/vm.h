@@ -12,7 +12,6 @@
 #include "vmm/bus.h"
 #include "vmm/guest-mem.h"
 #include "vmm/irq.h"
-#include "vmm/x86/loader.h"
 
 #define VM_MAX_VCPUS 8
 
@@ -83,21 +82,18 @@ struct vm_params {
 	uint64_t memory_mib;
 	unsigned int nr_vcpus;
 	struct domain *domain;
-	bool kernel_pit;		/* KVM's in-kernel PIT */
-	const struct kvm_cpuid2 *cpuid; /* the domain's finished table (cpuid_build()) */
-	bool pin_vcpus;			/* vCPU i runs on host CPU i (modulo their number) */
+	bool kernel_pit; /* KVM's in-kernel PIT */
+	/* vCPU i's finished table (cpuid_build_domain(), then cpuid_for_vcpu(i)) */
+	const struct kvm_cpuid2 *cpuid[VM_MAX_VCPUS];
+	bool pin_vcpus; /* vCPU i runs on host CPU i (modulo their number) */
 };
 
 /*
  * Create the VM on params->kvm_fd (taken over, closed by vm_destroy() even
  * on failure) with its in-kernel irqchip (and PIT when kernel_pit), RAM and
- * vCPUs, each given params->cpuid with its own APIC IDs.  0 or -errno with
- * the reason logged.
+ * vCPUs, vCPU i given params->cpuid[i].  0 or -errno with the reason logged.
  */
 int vm_create(struct vm *vm, const struct vm_params *params);
-
-/* Set the boot vCPU's registers for `boot` (the MP table is the builder's, written before). */
-int vm_setup_boot(struct vm *vm, const struct boot_setup *boot);
 
 /* Start one thread per vCPU.  0 or -errno. */
 int vm_start(struct vm *vm);

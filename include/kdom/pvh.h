@@ -6,6 +6,7 @@
  * Our own statement of Xen's layout, version 1 (which added the memory map);
  * the layout is the ABI.  Usable from assembly for the constants.
  */
+#define XEN_ELFNOTE_OWNER "Xen"	    /* the owner name of Xen's ELF notes */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18 /* ELF note (owner "Xen"): 32-bit PVH entry */
 #define XEN_HVM_START_MAGIC_VALUE 0x336ec578u
 #define XEN_HVM_START_INFO_VERSION 1

@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
-#include "vmm/config.h"
-#include "vmm/x86/cpuid.h"
+#include "toolstack/config/domain-config.h"
+#include "toolstack/config/host-config.h"
 #include "vmm/guest-mem.h"
-#include "vmm/host-config.h"
+#include "vmm/x86/cpuid.h"
 
 #define ERRLEN 512
 
@@ -903,6 +903,31 @@ START_TEST(test_domain_role_keys)
 }
 END_TEST
 
+/* `pci =`: each spec kept as text (canonical BDF) and parsed, for pass-through to read. */
+START_TEST(test_domain_pci_key)
+{
+	struct domain_config dc;
+	char err[ERRLEN];
+
+	domain_config_init(&dc);
+	ck_assert_int_eq(apply_text(&dc, "pci = [ '03:00.1', 'vfio-user:/run/d.sock' ]\n", err), 0);
+	ck_assert_uint_eq(dc.nr_pci, 2);
+	ck_assert_str_eq(dc.pci[0], "0000:03:00.1");
+	ck_assert_int_eq(dc.pci_spec[0].kind, PCI_SPEC_HOST);
+	ck_assert_uint_eq(dc.pci_spec[0].bus, 3);
+	ck_assert_uint_eq(dc.pci_spec[0].dev, 0);
+	ck_assert_uint_eq(dc.pci_spec[0].fn, 1);
+	ck_assert_str_eq(dc.pci_spec[0].bdf, "0000:03:00.1");
+	ck_assert_str_eq(dc.pci[1], "vfio-user:/run/d.sock");
+	ck_assert_int_eq(dc.pci_spec[1].kind, PCI_SPEC_VFIO_USER);
+	ck_assert_str_eq(dc.pci_spec[1].path, "/run/d.sock");
+	domain_config_free(&dc);
+
+	check_apply_error("pci = [ '03:00.0', '0000:03:00.0' ]\n",
+			  "t.cfg:1: pci '0000:03:00.0' is given twice");
+}
+END_TEST
+
 START_TEST(test_domain_cpuid_key)
 {
 	struct domain_config dc;
@@ -1046,6 +1071,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_domain_cmdline_extra);
 	tcase_add_test(tc, test_domain_load);
 	tcase_add_test(tc, test_domain_role_keys);
+	tcase_add_test(tc, test_domain_pci_key);
 	tcase_add_test(tc, test_domain_cpuid_key);
 	tcase_add_test(tc, test_host_config);
 	suite_add_tcase(s, tc);

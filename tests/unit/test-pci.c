@@ -10,9 +10,9 @@
 #include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
 #include "vmm/irq.h"
+#include "vmm/vm.h"
 #include "vmm/x86/layout.h"
 #include "vmm/x86/mptable.h"
-#include "vmm/vm.h"
 
 #define CF8 0xcf8
 #define CFC 0xcfc
@@ -533,9 +533,9 @@ static void mp_parse(const uint8_t *ram, size_t size, struct mp_seen *seen)
 }
 
 /* The bus's INTx routes, as the builder hands them to mptable_write(). */
-static const struct mptable_pci *pci_routes(const struct pci_bus *bus)
+static const struct irq_intx_routes *pci_routes(const struct pci_bus *bus)
 {
-	static struct mptable_pci routes;
+	static struct irq_intx_routes routes;
 
 	pci_bus_intx_routes(bus, &routes);
 	return &routes;

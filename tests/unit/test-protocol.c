@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/client.h"
+#include "control/protocol.h"
 #include "tests/unit/unit.h"
-#include "toolstack/client.h"
-#include "toolstack/protocol.h"
 
 /* ---- Helpers ------------------------------------------------------------------- */
 

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "hv-roles/policy.h"
-#include "kdom/abi.h"
 #include "hv-roles/roles.h"
+#include "kdom/abi.h"
 #include "tests/unit/unit.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -547,8 +547,9 @@ START_TEST(test_registry_default_refusals)
 	ck_assert_ptr_nonnull(strstr(err, "hardware_domid = 5"));
 	ck_assert_int_eq(admit(&reg, 0, "again", false, false, &d, err, sizeof(err)), -EEXIST);
 	ck_assert_ptr_nonnull(strstr(err, "domid 0 is already in use"));
-	ck_assert_int_eq(admit(&reg, DOMID_MAX + 1, "big", false, false, &d, err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(
+		admit(&reg, DOMAIN_DOMID_MAX + 1, "big", false, false, &d, err, sizeof(err)),
+		-EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "out of range 0..32751"));
 	ck_assert_int_eq(admit(&reg, -2, "neg", false, false, &d, err, sizeof(err)), -EINVAL);
 	ck_assert_int_eq(admit(&reg, 1, "", false, false, &d, err, sizeof(err)), -EINVAL);
@@ -556,12 +557,13 @@ START_TEST(test_registry_default_refusals)
 	/* Refusals changed nothing. */
 	ck_assert_uint_eq(reg.nr_domains, 1);
 	ck_assert(!roles_domid_in_use(&reg, 5));
-	ck_assert(!roles_domid_in_use(&reg, DOMID_MAX + 1));
+	ck_assert(!roles_domid_in_use(&reg, DOMAIN_DOMID_MAX + 1));
 
-	ck_assert_int_eq(admit(&reg, DOMID_MAX, "last", false, false, &d, err, sizeof(err)), 0);
-	ck_assert_uint_eq(d.domid, DOMID_MAX);
+	ck_assert_int_eq(admit(&reg, DOMAIN_DOMID_MAX, "last", false, false, &d, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(d.domid, DOMAIN_DOMID_MAX);
 	ck_assert(!is_hardware_domain(&d) && !is_control_domain(&d));
-	ck_assert_int_eq(roles_init(&reg, DOMID_MAX + 1, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(roles_init(&reg, DOMAIN_DOMID_MAX + 1, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "hardware_domid"));
 	ck_assert_int_eq(roles_init(&reg, -7, err, sizeof(err)), -EINVAL);
 }
@@ -584,7 +586,7 @@ START_TEST(test_registry_allocation_and_release)
 	}
 	ck_assert_int_eq(roles_release(&reg, 2), 0);
 	ck_assert_int_eq(roles_release(&reg, 2), -ENOENT);
-	ck_assert_int_eq(roles_release(&reg, DOMID_MAX + 1), -ENOENT);
+	ck_assert_int_eq(roles_release(&reg, DOMAIN_DOMID_MAX + 1), -ENOENT);
 	ck_assert_int_eq(admit(&reg, ROLES_DOMID_ANY, "g", false, false, &d[3], err, sizeof(err)),
 			 0);
 	ck_assert_uint_eq(d[3].domid, 2); /* the lowest hole */

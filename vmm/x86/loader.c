@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "kdom/pvh.h"
-#include "vmm/x86/layout.h"
 #include "vmm/log.h"
+#include "vmm/x86/layout.h"
 
 #define PAGE_SIZE 4096ull
 
@@ -36,9 +36,6 @@
 #define PT_LOAD 1
 #define PT_NOTE 4
 #define SHT_NOTE 7
-
-/* Owner of the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, kdom/pvh.h). */
-#define XEN_ELFNOTE_OWNER "Xen"
 
 struct elf64_ehdr {
 	uint8_t e_ident[16];

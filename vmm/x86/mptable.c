@@ -87,7 +87,7 @@ _Static_assert(sizeof(struct mp_interrupt) == 8, "MP interrupt entry");
 	(sizeof(struct mp_floating_pointer) + sizeof(struct mp_config_header) +     \
 	 VM_MAX_MP_CPUS * sizeof(struct mp_processor) + 2 * sizeof(struct mp_bus) + \
 	 sizeof(struct mp_ioapic) +                                                 \
-	 (MP_ISA_IRQS + MPTABLE_INTX_MAX + 2) * sizeof(struct mp_interrupt))
+	 (MP_ISA_IRQS + IRQ_INTX_ROUTES_MAX + 2) * sizeof(struct mp_interrupt))
 #define VM_MAX_MP_CPUS 254
 
 /*
@@ -134,7 +134,8 @@ static uint8_t *mp_add_interrupt(uint8_t *cursor, uint8_t irq_type, uint16_t fla
 	return cursor + sizeof(*intr);
 }
 
-int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const struct mptable_pci *pci)
+int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus,
+		  const struct irq_intx_routes *pci)
 {
 	uint8_t table[MP_TABLE_MAX];
 	struct mp_floating_pointer *fp = (void *)table;
@@ -143,7 +144,8 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const stru
 	unsigned int entries = 0;
 	uint8_t ioapic_id = nr_vcpus;
 
-	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_MP_CPUS || (pci && pci->nr_intx > MPTABLE_INTX_MAX))
+	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_MP_CPUS ||
+	    (pci && pci->nr_intx > IRQ_INTX_ROUTES_MAX))
 		return -EINVAL;
 	memset(table, 0, sizeof(table));
 
@@ -186,7 +188,7 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus, const stru
 	}
 	/* PCI INTx: source IRQ = slot << 2 | (pin - 1), level and active low. */
 	for (unsigned int i = 0; pci && i < pci->nr_intx; i++, entries++) {
-		const struct mptable_intx *intx = &pci->intx[i];
+		const struct irq_intx_route *intx = &pci->intx[i];
 
 		cursor = mp_add_interrupt(cursor, MP_IRQ_INT, MP_IRQ_FLAGS_PCI, MP_BUS_PCI,
 					  intx->slot << 2 | (intx->pin - 1), ioapic_id, intx->gsi);

@@ -6,20 +6,7 @@
 #include <stdint.h>
 
 #include "vmm/guest-mem.h"
-
-#define MPTABLE_INTX_MAX 32 /* one per slot of PCI bus 0 */
-
-/* One PCI device's INTx as the MP table routes it: slot, pin (1 = INTA) and GSI. */
-struct mptable_intx {
-	uint8_t slot, pin;
-	uint32_t gsi;
-};
-
-/* PCI bus 0 as the MP table describes it. */
-struct mptable_pci {
-	unsigned int nr_intx;
-	struct mptable_intx intx[MPTABLE_INTX_MAX];
-};
+#include "vmm/irq.h"
 
 /*
  * Write an MP floating pointer and configuration table (spec 1.4) at
@@ -29,6 +16,6 @@ struct mptable_pci {
  * in-kernel irqchip and one entry per INTx route in pci.  0 or -errno.
  */
 int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus,
-		  const struct mptable_pci *pci);
+		  const struct irq_intx_routes *pci);
 
 #endif

@@ -211,8 +211,7 @@ static void print_seen(void)
 		struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
 
 		printf("features 00000001.0: ecx %08x edx %08x\n", l1.ecx, l1.edx);
-		printf("features 00000007.0: ebx %08x ecx %08x edx %08x\n", l7.ebx, l7.ecx,
-		       l7.edx);
+		printf("features 00000007.0: ebx %08x ecx %08x edx %08x\n", l7.ebx, l7.ecx, l7.edx);
 	}
 }
 

@@ -71,9 +71,11 @@ static void check_direct_bar(void)
 
 static void check_registers(void)
 {
-	report(reg_read(TESTDEV_REG_ID) == 0x4b440001, "ID register reads 0x%x", reg_read(TESTDEV_REG_ID));
+	report(reg_read(TESTDEV_REG_ID) == 0x4b440001, "ID register reads 0x%x",
+	       reg_read(TESTDEV_REG_ID));
 	reg_write(TESTDEV_REG_SCRATCH, 0x5a5aa5a5);
-	report(reg_read(TESTDEV_REG_SCRATCH) == 0x5a5aa5a5, "scratch register keeps what was written");
+	report(reg_read(TESTDEV_REG_SCRATCH) == 0x5a5aa5a5,
+	       "scratch register keeps what was written");
 }
 
 static bool pattern_ok(uint32_t seed)
@@ -218,7 +220,8 @@ static void check_abuse(void)
 	/* Back to sane: BAR0 where it belongs, decoding on. */
 	pci_cfg_write32(slot, 0, 0x10, BAR0_NEW);
 	pci_cfg_write16(slot, 0, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	report(pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR_ID, "config space still reads the device");
+	report(pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR_ID,
+	       "config space still reads the device");
 	report(reg_read(TESTDEV_REG_ID) == 0x4b440001, "the device still answers after the abuse");
 }
 
@@ -270,7 +273,8 @@ static void check_survival(void)
 		udelay(20000);
 	report(id == 0xffffffff, "the device reads all ones once its server is gone");
 	reg_write(TESTDEV_REG_SCRATCH, 1); /* dropped, harmlessly */
-	report(pci_cfg_read16(slot, 0, 0) == 0xffff || pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR_ID,
+	report(pci_cfg_read16(slot, 0, 0) == 0xffff ||
+		       pci_cfg_read16(slot, 0, 0) == TESTDEV_VENDOR_ID,
 	       "config space still answers the guest");
 }
 
@@ -280,7 +284,8 @@ void test_main(void)
 	bool is64;
 
 	if (!pci_find(TESTDEV_VENDOR_ID, TESTDEV_DEVICE_ID, &slot)) {
-		test_fail("no device %04x:%04x on the PCI bus", TESTDEV_VENDOR_ID, TESTDEV_DEVICE_ID);
+		test_fail("no device %04x:%04x on the PCI bus", TESTDEV_VENDOR_ID,
+			  TESTDEV_DEVICE_ID);
 		return;
 	}
 	printf("passthrough: test device at 00:%02x.0\n", slot);

@@ -1,5 +1,5 @@
 /* The xl.cfg(5) syntax: a parser for `key = value` files into a list of typed settings. */
-#include "vmm/config.h"
+#include "toolstack/config/xlcfg.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* The client side of the control protocol: connect to kdomd, say hello, call ops, read events. */
-#include "toolstack/client.h"
+#include "control/client.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,16 +1,13 @@
 /* The host configuration: what the host's administrator decides for every domain. */
-#ifndef KDOM_HOST_CONFIG_H
-#define KDOM_HOST_CONFIG_H
+#ifndef KDOM_HV_ROLES_HOST_CONFIG_H
+#define KDOM_HV_ROLES_HOST_CONFIG_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "hv-roles/policy.h"
 
-#define HOST_CONFIG_DEFAULT_PATH "/etc/kdom/host.cfg"
-#define HOST_CONFIG_ENV "KDOM_HOST_CONFIG"
-
+/* Filled in by the toolstack's parser (toolstack/config/host-config.c). */
 struct host_config {
 	char *path;		/* the file read, or NULL when none was */
 	int64_t hardware_domid; /* `hardware_domid = N`; -1 when unset (domain 0) */
@@ -25,17 +22,14 @@ struct host_config {
 	} hwdom_crash; /* `hwdom_crash = reboot|poweroff|preserve` (kdomd; default poweroff) */
 };
 
-/*
- * Read the host configuration (xl.cfg syntax): path if given, else
- * $KDOM_HOST_CONFIG, else HOST_CONFIG_DEFAULT_PATH, which alone may be
- * missing (then every key has its default).  Unknown keys and bad values are
- * refused as "FILE:LINE: what is wrong".  0 or -errno with err.
- */
-int host_config_load(struct host_config *hc, const char *path, char *err, size_t errlen);
-
 /* The policy's view of the host; host_ports_available is the caller's to find out. */
-struct policy_host host_config_policy(const struct host_config *hc);
-
-void host_config_free(struct host_config *hc);
+static inline struct policy_host host_config_policy(const struct host_config *hc)
+{
+	return (struct policy_host){
+		.pit_host_access = hc->pit_host_access,
+		.driver_domains_allowed = hc->driver_domains,
+		.hwdom_vcpus_pin = hc->hwdom_vcpus_pin,
+	};
+}
 
 #endif

@@ -1,5 +1,5 @@
 /* Atomic state files for kdomd and its domain processes. */
-#include "toolstack/state-file.h"
+#include "control/state-file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* The kdom control protocol (docs/protocol.md): line framing, message builders and checks. */
-#include "toolstack/protocol.h"
+#include "control/protocol.h"
 
 #include <errno.h>
 #include <inttypes.h>

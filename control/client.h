@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "toolstack/protocol.h"
+#include "control/protocol.h"
 
 struct kdom_client {
 	int fd;

@@ -1,5 +1,5 @@
 /* A domain's configuration: defaults, the table of xl.cfg keys kdom knows, and their checks. */
-#include "vmm/config.h"
+#include "toolstack/config/domain-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/pci-spec.h"
-#include "vmm/x86/cpuid.h"
+#include "toolstack/config/pci-spec.h"
 #include "vmm/guest-mem.h"
+#include "vmm/x86/cpuid.h"
 
 /* Messages quote user input cut to this many bytes. */
 #define QUOTE_MAX 48
@@ -250,6 +250,7 @@ int domain_config_add_pci(struct domain_config *dc, const char *text, char *err,
 	dc->pci[dc->nr_pci] = strdup(spec.kind == PCI_SPEC_HOST ? spec.bdf : text);
 	if (!dc->pci[dc->nr_pci])
 		return config_nomem(err, errlen);
+	dc->pci_spec[dc->nr_pci] = spec;
 	dc->nr_pci++;
 	return 0;
 }

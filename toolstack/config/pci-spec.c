@@ -1,5 +1,5 @@
 /* Parsing pass-through device names: BDFs in xl's syntax and vfio-user sockets. */
-#include "vmm/pci-spec.h"
+#include "toolstack/config/pci-spec.h"
 
 #include <errno.h>
 #include <stdio.h>

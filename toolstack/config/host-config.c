@@ -1,5 +1,5 @@
 /* The host configuration file: its keys, defaults and checks. */
-#include "vmm/host-config.h"
+#include "toolstack/config/host-config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/config.h"
+#include "hv-roles/domain-config.h"
+#include "toolstack/config/xlcfg.h"
 
 static int apply_hardware_domid(void *target, const struct cfg *cfg, const struct cfg_setting *s,
 				char *err, size_t errlen)
@@ -111,15 +112,6 @@ int host_config_load(struct host_config *hc, const char *path, char *err, size_t
 	if (ret)
 		host_config_free(hc);
 	return ret;
-}
-
-struct policy_host host_config_policy(const struct host_config *hc)
-{
-	return (struct policy_host){
-		.pit_host_access = hc->pit_host_access,
-		.driver_domains_allowed = hc->driver_domains,
-		.hwdom_vcpus_pin = hc->hwdom_vcpus_pin,
-	};
 }
 
 void host_config_free(struct host_config *hc)

@@ -1,0 +1,73 @@
+/* The domain model's configuration: what a parsed config file asks of one domain. */
+#ifndef KDOM_HV_ROLES_DOMAIN_CONFIG_H
+#define KDOM_HV_ROLES_DOMAIN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The toolstack's parsers (toolstack/config/) fill it in; the builder
+ * (machine/) and pass-through (vfio/) read it.  The limits are defined
+ * here once, for the parsers, the role registry and the daemon alike.
+ */
+
+struct cpuid_override;
+
+/* What the toolstack does when a domain shuts down (xl's on_poweroff & co). */
+enum domain_action {
+	DOMAIN_ACTION_DESTROY,
+	DOMAIN_ACTION_RESTART,
+	DOMAIN_ACTION_PRESERVE,
+	DOMAIN_ACTION_RENAME_RESTART,
+};
+
+/* Shutdown reasons an action is chosen for. */
+enum domain_shutdown {
+	DOMAIN_SHUTDOWN_POWEROFF,
+	DOMAIN_SHUTDOWN_REBOOT,
+	DOMAIN_SHUTDOWN_CRASH,
+	DOMAIN_SHUTDOWN_WATCHDOG,
+	DOMAIN_SHUTDOWN_COUNT
+};
+
+#define DOMAIN_NAME_MAX 64
+#define DOMAIN_VCPUS_MAX 8
+#define DOMAIN_MEMORY_DEFAULT_MIB 128 /* a distribution kernel needs about 70 */
+#define DOMAIN_CMDLINE_MAX 4095
+#define DOMAIN_DOMID_MAX 32751 /* Xen's DOMID_FIRST_RESERVED - 1 */
+#define DOMAIN_DOMID_ANY (-1)  /* let the toolstack choose */
+#define DOMAIN_PCI_MAX 8
+
+/* What `pci = [...]` and `--pci SPEC` name: a host device by BDF, or a vfio-user server. */
+enum pci_spec_kind { PCI_SPEC_HOST, PCI_SPEC_VFIO_USER };
+
+struct pci_spec {
+	enum pci_spec_kind kind;
+	uint16_t domain; /* PCI_SPEC_HOST: segment, bus, device, function */
+	uint8_t bus, dev, fn;
+	char bdf[16];	/* "0000:03:00.0", canonical */
+	char path[108]; /* PCI_SPEC_VFIO_USER: the server's socket */
+};
+
+struct domain_config {
+	char name[DOMAIN_NAME_MAX]; /* [A-Za-z0-9_.-], 1..63 chars */
+	uint64_t memory_mib;
+	unsigned int vcpus;
+	char *kernel;  /* path; required */
+	char *ramdisk; /* path or NULL */
+	char *cmdline; /* NULL: empty */
+	int domid;     /* 0..DOMAIN_DOMID_MAX, or DOMAIN_DOMID_ANY */
+	bool control;  /* `control = 1`: may manage other domains within the policy */
+	bool hardware; /* `hardware = 1`: asks to be the hardware domain */
+	bool pit;      /* `pit = 0`: no PIT at all (default 1) */
+	struct cpuid_override *cpuid; /* `cpuid = "host,aes=0"`; NULL: none */
+	char *label; /* `label = "tenant-a"`: what the policy file grants control domains; NULL */
+	char *pci[DOMAIN_PCI_MAX]; /* `pci = [ "0000:03:00.0", "vfio-user:/run/d.sock" ]` */
+	struct pci_spec pci_spec[DOMAIN_PCI_MAX]; /* pci[i], parsed */
+	unsigned int nr_pci;
+	bool driver_domain; /* `driver_domain = 1`: may receive devices though not hardware */
+	/* on_poweroff, on_reboot, on_crash, on_watchdog (kdomd); xl's defaults */
+	enum domain_action on[DOMAIN_SHUTDOWN_COUNT];
+};
+
+#endif
