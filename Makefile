@@ -215,7 +215,7 @@ integration-check: $(KDOM) $(KDOMD) guests
 
 # The scenarios that need the lab, inside it; `make lab` opens a shell there.
 lab-check: all
-	$(Q)tests/lab/lab run --edu --cpus 2 --memory 4096 -- tests/lab/run-lab-tests
+	$(Q)tests/lab/lab run --edu --cpus 1 --memory 4096 -- tests/lab/run-lab-tests
 
 lab: all
 	$(Q)tests/lab/lab shell --edu --cpus 2 --memory 4096
