@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "devices/devices.h"
+#include "devices/hypercall-port.h"
 #include "hv-roles/hypercall.h"
 #include "kdom/abi.h"
 #include "vmm/log.h"

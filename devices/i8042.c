@@ -1,7 +1,7 @@
 /* i8042 keyboard controller: the reset command, and enough of the rest for Linux's probe. */
 #include <string.h>
 
-#include "devices/devices.h"
+#include "devices/i8042.h"
 #include "kdom/abi.h"
 #include "vmm/vm.h"
 

@@ -1,5 +1,5 @@
 /* Port 0x80: POST codes and Linux's I/O delay writes; nothing to do but absorb them. */
-#include "devices/devices.h"
+#include "devices/post.h"
 #include "kdom/abi.h"
 #include "vmm/vm.h"
 

@@ -1,5 +1,5 @@
 /* pvpanic ISA device (QEMU's interface): the guest tells us it panicked. */
-#include "devices/devices.h"
+#include "devices/pvpanic.h"
 #include "kdom/abi.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"

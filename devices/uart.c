@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/devices.h"
+#include "devices/uart.h"
 #include "vmm/console.h"
 #include "vmm/event-loop.h"
 #include "vmm/vm.h"

@@ -243,20 +243,12 @@ static int machine_on_stop(struct event_loop *loop, int fd, int res, void *opaqu
 	return 1;
 }
 
-int machine_build(struct machine *m, const struct domain *domain, const struct domain_config *dc,
-		  const struct host_config *host, const struct machine_options *options)
+/* The console, the signals and the event loop watching both: host side, no VM yet. */
+static int machine_open_host_side(struct machine *m, const struct machine_options *options)
 {
 	char err[512] = "";
 	int ret;
 
-	memset(m, 0, sizeof(*m));
-	m->signal_fd = -1;
-	m->host = host;
-	m->domain = *domain;
-	m->options = *options;
-	ret = machine_open_pci(m, dc); /* the role rules refuse before anything is built */
-	if (ret)
-		return ret;
 	ret = console_open(&m->console, options->console, err, sizeof(err));
 	if (ret) {
 		log_error("%s", err);
@@ -275,16 +267,19 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	if (ret)
 		return ret;
 	ret = event_loop_add(&m->events, m->signal_fd, "signals", machine_on_signal, m);
-	if (ret < 0)
-		return ret;
+	return ret < 0 ? ret : 0;
+}
 
+/* The VM with its RAM and vCPUs, each vCPU given its finished CPUID table. */
+static int machine_create_vm(struct machine *m, const struct domain_config *dc)
+{
 	int kvm_fd = kvm_open_checked(dc->vcpus);
 
 	if (kvm_fd < 0)
 		return kvm_fd;
 
 	struct kvm_cpuid2 *cpuid = machine_cpuid_table(m, dc, kvm_fd);
-	struct kvm_cpuid2 *vcpu_cpuid[VM_MAX_VCPUS] = { NULL };
+	struct kvm_cpuid2 *vcpu_cpuid[DOMAIN_VCPUS_MAX] = { NULL };
 	struct policy_host policy_host = host_config_policy(m->host);
 	struct vm_params params = {
 		.kvm_fd = kvm_fd,
@@ -294,14 +289,14 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 		.kernel_pit = machine_choose_pit(m, dc) == POLICY_PIT_VIRTUAL,
 		.pin_vcpus = policy_vcpus_pinned(&m->domain, &policy_host),
 	};
+	int ret = 0;
 
 	if (!cpuid) {
 		close(kvm_fd);
 		return -EINVAL;
 	}
 	/* Each vCPU's own table (its APIC IDs), finished here: the VM core only sets them. */
-	ret = 0;
-	for (unsigned int i = 0; i < dc->vcpus && i < VM_MAX_VCPUS && !ret; i++) {
+	for (unsigned int i = 0; i < dc->vcpus && i < DOMAIN_VCPUS_MAX && !ret; i++) {
 		vcpu_cpuid[i] = cpuid_for_vcpu(cpuid, i);
 		params.cpuid[i] = vcpu_cpuid[i];
 		if (!vcpu_cpuid[i])
@@ -312,12 +307,30 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 		log_error("cannot build the vCPUs' CPUID tables: %s", strerror(-ret));
 		close(kvm_fd);
 	} else {
-		/* vm_create() sets every field first, so vm_destroy() may run */
+		/* vm_create() starts with vm_init(), so vm_destroy() may run */
 		m->vm_created = true;
 		ret = vm_create(&m->vm, &params);
 	}
-	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
 		free(vcpu_cpuid[i]);
+	return ret;
+}
+
+int machine_build(struct machine *m, const struct domain *domain, const struct domain_config *dc,
+		  const struct host_config *host, const struct machine_options *options)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->signal_fd = -1;
+	m->host = host;
+	m->domain = *domain;
+	m->options = *options;
+	ret = machine_open_pci(m, dc); /* the role rules refuse before anything is built */
+	if (!ret)
+		ret = machine_open_host_side(m, options);
+	if (!ret)
+		ret = machine_create_vm(m, dc);
 	if (ret)
 		return ret;
 	ret = event_loop_add(&m->events, m->vm.stop_fd, "stop", machine_on_stop, m);

@@ -6,9 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "devices/devices.h"
+#include "devices/hypercall-port.h"
+#include "devices/i8042.h"
 #include "devices/i8254.h"
 #include "devices/pci.h"
+#include "devices/post.h"
+#include "devices/pvpanic.h"
+#include "devices/uart.h"
 #include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/host-config.h"

@@ -58,6 +58,25 @@ static int vm_create_vcpus(struct vm *vm, const struct kvm_cpuid2 *const cpuid[]
 	return ret;
 }
 
+int vm_init(struct vm *vm, struct domain *domain, int kvm_fd)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = kvm_fd;
+	vm->vm_fd = -1;
+	vm->mem.fd = -1;
+	vm->domain = domain;
+	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	pthread_mutex_init(&vm->irq.lock, NULL);
+	bus_init(&vm->pio, "port I/O");
+	bus_init(&vm->mmio, "MMIO");
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
+	return vm->stop_fd < 0 ? -errno : 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_params *params)
 {
 	uint64_t memory_mib = params->memory_mib;
@@ -66,29 +85,15 @@ int vm_create(struct vm *vm, const struct vm_params *params)
 	const char *err = NULL;
 	int ret;
 
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = params->kvm_fd;
-	vm->vm_fd = vm->stop_fd = -1;
-	vm->mem.fd = -1;
-	vm->domain = params->domain;
-	vm->nr_vcpus = nr_vcpus;
+	ret = vm_init(vm, params->domain, params->kvm_fd);
+	if (ret)
+		return ret;
 	vm->pin_vcpus = params->pin_vcpus;
-	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
-		vm->vcpus[i].fd = -1;
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cond, NULL);
-	pthread_mutex_init(&vm->irq.lock, NULL);
-	bus_init(&vm->pio, "port I/O");
-	bus_init(&vm->mmio, "MMIO");
-
-	if (nr_vcpus == 0 || nr_vcpus > VM_MAX_VCPUS) {
-		log_error("%u vCPUs requested; kdom runs 1 to %d", nr_vcpus, VM_MAX_VCPUS);
+	if (nr_vcpus == 0 || nr_vcpus > DOMAIN_VCPUS_MAX) {
+		log_error("%u vCPUs requested; kdom runs 1 to %d", nr_vcpus, DOMAIN_VCPUS_MAX);
 		return -EINVAL;
 	}
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (vm->stop_fd < 0)
-		return -errno;
+	vm->nr_vcpus = nr_vcpus;
 
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
@@ -258,13 +263,13 @@ void vm_join(struct vm *vm)
  */
 static void vm_release_fds(struct vm *vm)
 {
-	int fds[VM_MAX_VCPUS + 1];
+	int fds[DOMAIN_VCPUS_MAX + 1];
 	unsigned int nfds = 0;
 	struct io_uring ring;
 
 	if (vm->vm_fd >= 0)
 		fds[nfds++] = vm->vm_fd;
-	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
 		if (vm->vcpus[i].fd >= 0)
 			fds[nfds++] = vm->vcpus[i].fd;
 	if (nfds && io_uring_queue_init(1, &ring, 0) == 0) {
@@ -274,14 +279,14 @@ static void vm_release_fds(struct vm *vm)
 	}
 	for (unsigned int i = 0; i < nfds; i++)
 		close(fds[i]);
-	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
 		vm->vcpus[i].fd = -1;
 	vm->vm_fd = -1;
 }
 
 void vm_destroy(struct vm *vm)
 {
-	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
 		vcpu_unmap(&vm->vcpus[i]);
 	vm_release_fds(vm);
 	if (vm->kvm_fd >= 0)

@@ -8,12 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
 #include "vmm/bus.h"
 #include "vmm/guest-mem.h"
 #include "vmm/irq.h"
-
-#define VM_MAX_VCPUS 8
 
 struct vm;
 
@@ -60,7 +59,7 @@ struct vm {
 	struct irq_routing irq; /* GSI routing beyond KVM's defaults (vmm/irq.c) */
 	unsigned int nr_vcpus;
 	bool pin_vcpus;
-	struct vcpu vcpus[VM_MAX_VCPUS];
+	struct vcpu vcpus[DOMAIN_VCPUS_MAX];
 
 	pthread_mutex_t stop_lock;
 	volatile sig_atomic_t stopping;
@@ -84,9 +83,17 @@ struct vm_params {
 	struct domain *domain;
 	bool kernel_pit; /* KVM's in-kernel PIT */
 	/* vCPU i's finished table (cpuid_build_domain(), then cpuid_for_vcpu(i)) */
-	const struct kvm_cpuid2 *cpuid[VM_MAX_VCPUS];
+	const struct kvm_cpuid2 *cpuid[DOMAIN_VCPUS_MAX];
 	bool pin_vcpus; /* vCPU i runs on host CPU i (modulo their number) */
 };
+
+/*
+ * The parts of a VM that need no KVM: its buses, locks and stop eventfd, no
+ * memory and no vCPUs (kvm_fd, -1 for none, is taken over).  vm_create()
+ * starts here; device unit tests use it alone.  vm_destroy() undoes it.
+ * 0 or -errno.
+ */
+int vm_init(struct vm *vm, struct domain *domain, int kvm_fd);
 
 /*
  * Create the VM on params->kvm_fd (taken over, closed by vm_destroy() even

@@ -6,7 +6,7 @@
 
 #include "vmm/vm.h"
 
-/* Zero vm, give it empty port and MMIO buses, a stop eventfd and domain. */
+/* vm_init() without KVM: empty port and MMIO buses, the locks, a stop eventfd, domain. */
 void fake_vm_init(struct vm *vm, struct domain *domain);
 void fake_vm_destroy(struct vm *vm);
 

@@ -5,7 +5,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "devices/devices.h"
+#include "devices/hypercall-port.h"
+#include "devices/i8042.h"
+#include "devices/post.h"
+#include "devices/pvpanic.h"
+#include "devices/uart.h"
 #include "kdom/abi.h"
 #include "tests/unit/fake-vm.h"
 #include "tests/unit/unit.h"
@@ -165,7 +169,7 @@ START_TEST(test_mptable_lists_every_cpu)
 
 	gmem_wrap(&mem, ram, size);
 	ck_assert_int_eq(mptable_write(&mem, 0, NULL), -EINVAL);
-	for (unsigned int cpus = 1; cpus <= VM_MAX_VCPUS; cpus++) {
+	for (unsigned int cpus = 1; cpus <= DOMAIN_VCPUS_MAX; cpus++) {
 		const uint8_t *fp = ram + LAYOUT_MPTABLE;
 		uint32_t table;
 		uint16_t length, count;

@@ -575,7 +575,7 @@ START_TEST(test_mptable_pci_entries)
 		probe_init(&probes[i], pins[i]);
 		ck_assert_int_eq(pci_bus_add(&pci, &probes[i].dev), 0);
 	}
-	ck_assert_int_eq(mptable_write(&vm.mem, VM_MAX_VCPUS, pci_routes(&pci)), 0);
+	ck_assert_int_eq(mptable_write(&vm.mem, DOMAIN_VCPUS_MAX, pci_routes(&pci)), 0);
 	mp_parse(ram, size, &seen);
 	ck_assert_uint_eq(seen.pci_irqs, 3);
 	for (unsigned int i = 0; i < 3; i++) {
@@ -593,7 +593,7 @@ START_TEST(test_mptable_pci_entries)
 		probe_init(&probes[i], 1 + i % 4);
 		ck_assert_int_eq(pci_bus_add(&pci, &probes[i].dev), 0);
 	}
-	ck_assert_int_eq(mptable_write(&vm.mem, VM_MAX_VCPUS, pci_routes(&pci)), 0);
+	ck_assert_int_eq(mptable_write(&vm.mem, DOMAIN_VCPUS_MAX, pci_routes(&pci)), 0);
 	mp_parse(ram, size, &seen);
 	ck_assert_uint_eq(seen.pci_irqs, PCI_SLOTS - 2); /* all but slot 0 and slot 4 */
 

@@ -194,18 +194,12 @@ static int linux_write_boot_data(const struct guest_mem *mem, const struct load_
 	return 0;
 }
 
-static int linux_load_bzimage(const struct guest_mem *mem, const struct load_params *params,
-			      struct boot_setup *boot, char *err, size_t errlen)
+/* The bzImage's setup header, copied into a zeroed *bp, and its protocol version checked. */
+static int bzimage_read_header(const uint8_t *file, size_t size, struct linux_boot_params *bp,
+			       char *err, size_t errlen)
 {
-	const uint8_t *file = params->kernel;
-	size_t size = params->kernel_size;
-	struct linux_boot_params bp;
-	struct linux_setup_header *hdr = &bp.hdr;
-	struct linux_image image;
-	uint64_t pm_offset, pm_size, load, runtime, end, run_end, initrd_gpa;
-	size_t copy_end, cmdline_len;
-	unsigned int setup_sects;
-	int ret;
+	const struct linux_setup_header *hdr = &bp->hdr;
+	size_t copy_end;
 
 	if (size < SETUP_HEADER_MIN_END) {
 		snprintf(err, errlen,
@@ -224,8 +218,8 @@ static int linux_load_bzimage(const struct guest_mem *mem, const struct load_par
 		copy_end = SETUP_HEADER_LIMIT;
 	if (copy_end > size)
 		copy_end = size;
-	memset(&bp, 0, sizeof(bp));
-	memcpy((uint8_t *)&bp + SETUP_HEADER_OFFSET, file + SETUP_HEADER_OFFSET,
+	memset(bp, 0, sizeof(*bp));
+	memcpy((uint8_t *)bp + SETUP_HEADER_OFFSET, file + SETUP_HEADER_OFFSET,
 	       copy_end - SETUP_HEADER_OFFSET);
 
 	if (hdr->version < BOOT_PROTOCOL_64BIT) {
@@ -242,46 +236,61 @@ static int linux_load_bzimage(const struct guest_mem *mem, const struct load_par
 			 hdr->xloadflags);
 		return -ENOEXEC;
 	}
-	setup_sects = hdr->setup_sects ? hdr->setup_sects : SETUP_SECTS_DEFAULT;
-	pm_offset = (uint64_t)(setup_sects + 1) * SETUP_SECTOR_SIZE;
-	if (pm_offset >= size) {
+	return 0;
+}
+
+/* Where in the file the protected-mode kernel lies, checked against the header. */
+static int bzimage_find_kernel(const struct linux_setup_header *hdr, size_t size,
+			       uint64_t *pm_offset, uint64_t *pm_size, char *err, size_t errlen)
+{
+	unsigned int setup_sects = hdr->setup_sects ? hdr->setup_sects : SETUP_SECTS_DEFAULT;
+
+	*pm_offset = (uint64_t)(setup_sects + 1) * SETUP_SECTOR_SIZE;
+	if (*pm_offset >= size) {
 		snprintf(err, errlen,
 			 "setup_sects (%u) puts the protected-mode kernel at offset 0x%" PRIx64
 			 ", at or past the end of the file (size 0x%zx)",
-			 hdr->setup_sects, pm_offset, size);
+			 hdr->setup_sects, *pm_offset, size);
 		return -ENOEXEC;
 	}
-	pm_size = size - pm_offset;
+	*pm_size = size - *pm_offset;
 	/*
 	 * syssize (32 bits wide since 2.04) is the protected-mode size in
 	 * 16-byte units, rounded down: a shorter file was cut off in transit.
 	 */
-	if ((uint64_t)hdr->syssize * 16 > pm_size) {
+	if ((uint64_t)hdr->syssize * 16 > *pm_size) {
 		snprintf(
 			err, errlen,
 			"bzImage is truncated: syssize says the protected-mode kernel is 0x%" PRIx64
 			" bytes, but the file holds only 0x%" PRIx64,
-			(uint64_t)hdr->syssize * 16, pm_size);
+			(uint64_t)hdr->syssize * 16, *pm_size);
 		return -ENOEXEC;
 	}
-
-	if (pm_size <= KERNEL_64BIT_ENTRY_OFFSET) {
+	if (*pm_size <= KERNEL_64BIT_ENTRY_OFFSET) {
 		snprintf(err, errlen,
 			 "protected-mode kernel is only 0x%" PRIx64 " bytes, too short for its "
 			 "64-bit entry point at offset 0x%x",
-			 pm_size, KERNEL_64BIT_ENTRY_OFFSET);
+			 *pm_size, KERNEL_64BIT_ENTRY_OFFSET);
 		return -ENOEXEC;
 	}
+	return 0;
+}
+
+/* Where the kernel loads (*load) and where it and its init_size room end (*end). */
+static int bzimage_place(const struct guest_mem *mem, const struct linux_setup_header *hdr,
+			 uint64_t pm_size, uint64_t *load, uint64_t *end, char *err, size_t errlen)
+{
+	uint64_t runtime, run_end;
 
 	/* A relocatable kernel says where it prefers to run; others expect 1 MiB. */
-	load = LAYOUT_KERNEL_MIN;
+	*load = LAYOUT_KERNEL_MIN;
 	if (hdr->relocatable_kernel && hdr->pref_address)
-		load = hdr->pref_address;
-	if (load < LAYOUT_KERNEL_MIN) {
+		*load = hdr->pref_address;
+	if (*load < LAYOUT_KERNEL_MIN) {
 		snprintf(err, errlen,
 			 "kernel load address 0x%" PRIx64 " (pref_address) lies below 1 MiB "
 			 "(0x%x), where kdom keeps its boot structures",
-			 load, LAYOUT_KERNEL_MIN);
+			 *load, LAYOUT_KERNEL_MIN);
 		return -EINVAL;
 	}
 	/*
@@ -290,25 +299,47 @@ static int linux_load_bzimage(const struct guest_mem *mem, const struct load_par
 	 * pref_address first.  Both ranges must be RAM, and the initrd goes
 	 * above both.
 	 */
-	runtime = load;
-	if (!hdr->relocatable_kernel && hdr->pref_address > load)
+	runtime = *load;
+	if (!hdr->relocatable_kernel && hdr->pref_address > *load)
 		runtime = hdr->pref_address;
-	if (__builtin_add_overflow(load, pm_size, &end) ||
+	if (__builtin_add_overflow(*load, pm_size, end) ||
 	    __builtin_add_overflow(runtime, (uint64_t)hdr->init_size, &run_end) ||
-	    end > gmem_low_end(mem) || run_end > gmem_low_end(mem) ||
-	    !gmem_ptr(mem, load, pm_size)) {
+	    *end > gmem_low_end(mem) || run_end > gmem_low_end(mem) ||
+	    !gmem_ptr(mem, *load, pm_size)) {
 		snprintf(err, errlen,
 			 "kernel does not fit in guest low RAM (0x0-0x%" PRIx64
 			 "): it loads 0x%" PRIx64 " bytes at 0x%" PRIx64
 			 " and needs 0x%x bytes (init_size) at 0x%" PRIx64
 			 "; give the domain more memory",
-			 gmem_low_end(mem), pm_size, load, hdr->init_size, runtime);
+			 gmem_low_end(mem), pm_size, *load, hdr->init_size, runtime);
 		return -E2BIG;
 	}
-	if (run_end > end)
-		end = run_end;
+	if (run_end > *end)
+		*end = run_end;
+	return 0;
+}
 
-	image.kernel_end = end;
+static int linux_load_bzimage(const struct guest_mem *mem, const struct load_params *params,
+			      struct boot_setup *boot, char *err, size_t errlen)
+{
+	const uint8_t *file = params->kernel;
+	struct linux_boot_params bp;
+	const struct linux_setup_header *hdr = &bp.hdr;
+	struct linux_image image;
+	uint64_t pm_offset, pm_size, load, initrd_gpa;
+	size_t cmdline_len;
+	int ret;
+
+	ret = bzimage_read_header(file, params->kernel_size, &bp, err, errlen);
+	if (ret)
+		return ret;
+	ret = bzimage_find_kernel(hdr, params->kernel_size, &pm_offset, &pm_size, err, errlen);
+	if (ret)
+		return ret;
+	ret = bzimage_place(mem, hdr, pm_size, &load, &image.kernel_end, err, errlen);
+	if (ret)
+		return ret;
+
 	image.cmdline_max = hdr->cmdline_size;
 	if (hdr->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)
 		image.initrd_limit = UINT64_MAX;

@@ -31,12 +31,46 @@ static_assert(PVH_MEMMAP_OFFSET + LOADER_MEMMAP_MAX * sizeof(struct hvm_memmap_t
 	      "the memory map fits in the page");
 static_assert(LAYOUT_START_INFO + PVH_PAGE_SIZE <= LAYOUT_BOOT_PARAMS, "start_info page fits");
 
+/* The start_info page: hvm_start_info, the module list (the initrd) and the memory map. */
+static void pvh_fill_start_page(uint8_t page[PVH_PAGE_SIZE], const struct loader_mem_range *map,
+				int entries, uint64_t initrd_gpa, uint64_t initrd_size)
+{
+	struct hvm_start_info info = {
+		.magic = XEN_HVM_START_MAGIC_VALUE,
+		.version = XEN_HVM_START_INFO_VERSION,
+		.cmdline_paddr = LAYOUT_CMDLINE,
+		.memmap_paddr = LAYOUT_START_INFO + PVH_MEMMAP_OFFSET,
+		.memmap_entries = (uint32_t)entries,
+	};
+
+	memset(page, 0, PVH_PAGE_SIZE);
+	if (initrd_gpa) {
+		struct hvm_modlist_entry module = {
+			.paddr = initrd_gpa,
+			.size = initrd_size,
+		};
+
+		info.nr_modules = 1;
+		info.modlist_paddr = LAYOUT_START_INFO + PVH_MODLIST_OFFSET;
+		memcpy(page + PVH_MODLIST_OFFSET, &module, sizeof(module));
+	}
+	memcpy(page, &info, sizeof(info));
+	for (int i = 0; i < entries; i++) {
+		struct hvm_memmap_table_entry entry = {
+			.addr = map[i].addr,
+			.size = map[i].size,
+			.type = map[i].type,
+		};
+
+		memcpy(page + PVH_MEMMAP_OFFSET + i * sizeof(entry), &entry, sizeof(entry));
+	}
+}
+
 int loader_load_pvh(const struct guest_mem *mem, const struct load_params *params,
 		    struct boot_setup *boot, char *err, size_t errlen)
 {
 	struct loader_mem_range map[LOADER_MEMMAP_MAX];
 	uint8_t page[PVH_PAGE_SIZE];
-	struct hvm_start_info info;
 	struct loader_elf elf;
 	uint64_t initrd_gpa;
 	size_t cmdline_len;
@@ -75,35 +109,7 @@ int loader_load_pvh(const struct guest_mem *mem, const struct load_params *param
 		return ret;
 
 	/* Everything is checked: from here on only writes that cannot fail. */
-	memset(page, 0, sizeof(page));
-	info = (struct hvm_start_info){
-		.magic = XEN_HVM_START_MAGIC_VALUE,
-		.version = XEN_HVM_START_INFO_VERSION,
-		.cmdline_paddr = LAYOUT_CMDLINE,
-		.memmap_paddr = LAYOUT_START_INFO + PVH_MEMMAP_OFFSET,
-		.memmap_entries = (uint32_t)entries,
-	};
-	if (initrd_gpa) {
-		struct hvm_modlist_entry module = {
-			.paddr = initrd_gpa,
-			.size = params->initrd_size,
-		};
-
-		info.nr_modules = 1;
-		info.modlist_paddr = LAYOUT_START_INFO + PVH_MODLIST_OFFSET;
-		memcpy(page + PVH_MODLIST_OFFSET, &module, sizeof(module));
-	}
-	memcpy(page, &info, sizeof(info));
-	for (int i = 0; i < entries; i++) {
-		struct hvm_memmap_table_entry entry = {
-			.addr = map[i].addr,
-			.size = map[i].size,
-			.type = map[i].type,
-		};
-
-		memcpy(page + PVH_MEMMAP_OFFSET + i * sizeof(entry), &entry, sizeof(entry));
-	}
-
+	pvh_fill_start_page(page, map, entries, initrd_gpa, params->initrd_size);
 	ret = loader_elf_copy(mem, &elf, err, errlen);
 	if (ret)
 		return ret;

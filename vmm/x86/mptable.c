@@ -134,6 +134,63 @@ static uint8_t *mp_add_interrupt(uint8_t *cursor, uint8_t irq_type, uint16_t fla
 	return cursor + sizeof(*intr);
 }
 
+static uint8_t *mp_add_processor(uint8_t *cursor, unsigned int cpu)
+{
+	struct mp_processor *proc = (void *)cursor;
+
+	proc->type = 0;
+	proc->lapic_id = cpu;
+	proc->lapic_version = MP_LAPIC_VERSION;
+	proc->flags = MP_CPU_ENABLED | (cpu == 0 ? MP_CPU_BOOT : 0);
+	proc->signature = 0x600; /* family 6: only a hint for old kernels */
+	proc->features = 0x201;	 /* FPU, APIC */
+	return cursor + sizeof(*proc);
+}
+
+static uint8_t *mp_add_ioapic(uint8_t *cursor, uint8_t id)
+{
+	struct mp_ioapic *ioapic = (void *)cursor;
+
+	ioapic->type = 2;
+	ioapic->id = id;
+	ioapic->version = MP_IOAPIC_VERSION;
+	ioapic->flags = 1;
+	ioapic->address = KDOM_GPA_IOAPIC;
+	return cursor + sizeof(*ioapic);
+}
+
+/* Local APIC pin lint of every CPU: LINT0 ExtINT, LINT1 NMI. */
+static uint8_t *mp_add_local_interrupt(uint8_t *cursor, unsigned int lint)
+{
+	struct mp_interrupt *intr = (void *)cursor;
+
+	intr->type = 4;
+	intr->irq_type = lint == 0 ? MP_IRQ_EXTINT : MP_IRQ_NMI;
+	intr->dst_id = 0xff; /* every local APIC */
+	intr->dst_pin = lint;
+	return cursor + sizeof(*intr);
+}
+
+/* The configuration header's fields and checksum, then the floating pointer to it. */
+static void mp_seal(struct mp_floating_pointer *fp, struct mp_config_header *header,
+		    const uint8_t *end, unsigned int entries)
+{
+	memcpy(header->signature, "PCMP", 4);
+	header->base_length = end - (const uint8_t *)header;
+	header->spec_rev = 4;
+	memcpy(header->oem_id, "KDOM    ", 8);
+	memcpy(header->product_id, "KDOM VM     ", 12);
+	header->entry_count = entries;
+	header->lapic_address = KDOM_GPA_LAPIC;
+	header->checksum = mp_checksum(header, header->base_length);
+
+	memcpy(fp->signature, "_MP_", 4);
+	fp->config_table = LAYOUT_MPTABLE + sizeof(*fp);
+	fp->length = 1;
+	fp->spec_rev = 4;
+	fp->checksum = mp_checksum(fp, sizeof(*fp));
+}
+
 int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus,
 		  const struct irq_intx_routes *pci)
 {
@@ -149,32 +206,15 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus,
 		return -EINVAL;
 	memset(table, 0, sizeof(table));
 
-	for (unsigned int cpu = 0; cpu < nr_vcpus; cpu++, entries++) {
-		struct mp_processor *proc = (void *)cursor;
-
-		proc->type = 0;
-		proc->lapic_id = cpu;
-		proc->lapic_version = MP_LAPIC_VERSION;
-		proc->flags = MP_CPU_ENABLED | (cpu == 0 ? MP_CPU_BOOT : 0);
-		proc->signature = 0x600; /* family 6: only a hint for old kernels */
-		proc->features = 0x201;	 /* FPU, APIC */
-		cursor += sizeof(*proc);
-	}
-
+	for (unsigned int cpu = 0; cpu < nr_vcpus; cpu++, entries++)
+		cursor = mp_add_processor(cursor, cpu);
 	if (pci) {
 		cursor = mp_add_bus(cursor, MP_BUS_PCI, "PCI   ");
 		entries++;
 	}
 	cursor = mp_add_bus(cursor, MP_BUS_ISA, "ISA   ");
 	entries++;
-
-	struct mp_ioapic *ioapic = (void *)cursor;
-	ioapic->type = 2;
-	ioapic->id = ioapic_id;
-	ioapic->version = MP_IOAPIC_VERSION;
-	ioapic->flags = 1;
-	ioapic->address = KDOM_GPA_IOAPIC;
-	cursor += sizeof(*ioapic);
+	cursor = mp_add_ioapic(cursor, ioapic_id);
 	entries++;
 
 	/* KVM's irqchip wires the PIC to IOAPIC pin 0 and the PIT (IRQ 0) to pin 2. */
@@ -193,30 +233,9 @@ int mptable_write(const struct guest_mem *mem, unsigned int nr_vcpus,
 		cursor = mp_add_interrupt(cursor, MP_IRQ_INT, MP_IRQ_FLAGS_PCI, MP_BUS_PCI,
 					  intx->slot << 2 | (intx->pin - 1), ioapic_id, intx->gsi);
 	}
-	for (unsigned int lint = 0; lint < 2; lint++, entries++) {
-		struct mp_interrupt *intr = (void *)cursor;
+	for (unsigned int lint = 0; lint < 2; lint++, entries++)
+		cursor = mp_add_local_interrupt(cursor, lint);
 
-		intr->type = 4;
-		intr->irq_type = lint == 0 ? MP_IRQ_EXTINT : MP_IRQ_NMI;
-		intr->dst_id = 0xff; /* every local APIC */
-		intr->dst_pin = lint;
-		cursor += sizeof(*intr);
-	}
-
-	memcpy(header->signature, "PCMP", 4);
-	header->base_length = cursor - (uint8_t *)header;
-	header->spec_rev = 4;
-	memcpy(header->oem_id, "KDOM    ", 8);
-	memcpy(header->product_id, "KDOM VM     ", 12);
-	header->entry_count = entries;
-	header->lapic_address = KDOM_GPA_LAPIC;
-	header->checksum = mp_checksum(header, header->base_length);
-
-	memcpy(fp->signature, "_MP_", 4);
-	fp->config_table = LAYOUT_MPTABLE + sizeof(*fp);
-	fp->length = 1;
-	fp->spec_rev = 4;
-	fp->checksum = mp_checksum(fp, sizeof(*fp));
-
+	mp_seal(fp, header, cursor, entries);
 	return gmem_write(mem, LAYOUT_MPTABLE, table, cursor - table);
 }

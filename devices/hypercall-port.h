@@ -1,0 +1,21 @@
+/* The kdom hypercall port: port I/O requests to the op handlers in hv-roles/. */
+#ifndef KDOM_DEVICES_HYPERCALL_PORT_H
+#define KDOM_DEVICES_HYPERCALL_PORT_H
+
+#include <stdint.h>
+
+struct vm;
+struct kdom_hypercall;
+
+/* The kdom hypercall port (DESIGN.md): one exit serves one request block. */
+struct hypercall_port {
+	struct vm *vm;
+	unsigned int complaints;       /* warnings logged about bad requests */
+	unsigned int shutdown_request; /* the toolstack's request: SHUTDOWN_* + 1, 0 none */
+	/* Domain management ops go here when a toolstack runs the domain; else NULL. */
+	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);
+	void *manage_opaque;
+};
+int hypercall_port_create(struct hypercall_port *hp, struct vm *vm);
+
+#endif
