@@ -53,6 +53,7 @@
 #define DMA_SIZE (2u << 20)
 #define DMA_FD_OFFSET (1u << 20)
 #define DMA_FILE_SIZE (4u << 20)
+#define DMA_SEED 0x5au /* byte i of a DMA is (DMA_SEED + i * 7) */
 #define SHRINK_IOVA 0x80000000ull
 
 struct client {
@@ -445,19 +446,9 @@ static void server_print_log(const struct server *s, const char *title)
 
 /* ---- The checks ----------------------------------------------------------------------- */
 
-static void check_discovery(struct client *c)
+static void check_device_info(struct client *c)
 {
 	struct vfio_user_device_info info = { .argsz = sizeof(info) }, reply;
-	struct vfio_user_irq_info irq, irq_reply;
-	struct vfio_user_region_io_fds io_fds, io_fds_reply;
-	static const uint64_t region_size[VFIO_PCI_NUM_REGIONS] = {
-		[BAR0] = 4096,
-		[BAR2] = 4096,
-		[VFIO_PCI_BAR4_REGION_INDEX] = 65536,
-		[CFG] = 256,
-	};
-	static const uint32_t irq_count[VFIO_PCI_NUM_IRQS] = { 1, 1, 8, 0, 0 };
-	bool sizes_ok = true, counts_ok = true;
 	int ret;
 
 	ret = vu_call(c, VFIO_USER_DEVICE_GET_INFO, &info, sizeof(info), NULL, 0, &reply,
@@ -468,6 +459,18 @@ static void check_discovery(struct client *c)
 		       reply.num_irqs == VFIO_PCI_NUM_IRQS,
 	       "DEVICE_GET_INFO: PCI with reset, %u regions, %u IRQ indices", reply.num_regions,
 	       reply.num_irqs);
+}
+
+static void check_region_info(struct client *c)
+{
+	static const uint64_t region_size[VFIO_PCI_NUM_REGIONS] = {
+		[BAR0] = 4096,
+		[BAR2] = 4096,
+		[VFIO_PCI_BAR4_REGION_INDEX] = 65536,
+		[CFG] = 256,
+	};
+	bool sizes_ok = true;
+	int ret;
 
 	for (uint32_t i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
 		struct vfio_user_region_info ri = { .argsz = sizeof(ri), .index = i }, rr;
@@ -488,20 +491,29 @@ static void check_discovery(struct client *c)
 	}
 	report(sizes_ok, "DEVICE_GET_REGION_INFO: BAR0 and BAR2 4 KiB, BAR4 64 KiB mmappable, "
 			 "config 256, others 0, read/write");
-	{
-		struct vfio_user_region_info ri = { .argsz = sizeof(ri), .index = 9 }, rr;
+}
 
-		ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rr,
-			      sizeof(rr), NULL);
-		report(ret == -EINVAL, "DEVICE_GET_REGION_INFO index 9: EINVAL (%s)",
-		       strerror(-ret));
-		ri.index = 0;
-		ri.argsz = 16;
-		ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rr,
-			      sizeof(rr), NULL);
-		report(ret == -EINVAL, "DEVICE_GET_REGION_INFO with argsz 16: EINVAL (%s)",
-		       strerror(-ret));
-	}
+static void check_region_info_refusals(struct client *c)
+{
+	struct vfio_user_region_info ri = { .argsz = sizeof(ri), .index = 9 }, rr;
+	int ret;
+
+	ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rr,
+		      sizeof(rr), NULL);
+	report(ret == -EINVAL, "DEVICE_GET_REGION_INFO index 9: EINVAL (%s)", strerror(-ret));
+	ri.index = 0;
+	ri.argsz = 16;
+	ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rr,
+		      sizeof(rr), NULL);
+	report(ret == -EINVAL, "DEVICE_GET_REGION_INFO with argsz 16: EINVAL (%s)", strerror(-ret));
+}
+
+static void check_irq_info(struct client *c)
+{
+	static const uint32_t irq_count[VFIO_PCI_NUM_IRQS] = { 1, 1, 8, 0, 0 };
+	struct vfio_user_irq_info irq, irq_reply;
+	bool counts_ok = true;
+	int ret;
 
 	for (uint32_t i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
 		irq = (struct vfio_user_irq_info){ .argsz = sizeof(irq), .index = i };
@@ -521,12 +533,28 @@ static void check_discovery(struct client *c)
 	ret = vu_call(c, VFIO_USER_DEVICE_GET_IRQ_INFO, &irq, sizeof(irq), NULL, 0, &irq_reply,
 		      sizeof(irq_reply), NULL);
 	report(ret == -EINVAL, "DEVICE_GET_IRQ_INFO index 5: EINVAL (%s)", strerror(-ret));
+}
 
-	io_fds = (struct vfio_user_region_io_fds){ .argsz = sizeof(io_fds), .index = BAR0 };
+static void check_region_io_fds(struct client *c)
+{
+	struct vfio_user_region_io_fds io_fds = { .argsz = sizeof(io_fds), .index = BAR0 },
+				       io_fds_reply;
+	int ret;
+
 	ret = vu_call(c, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &io_fds, sizeof(io_fds), NULL, 0,
 		      &io_fds_reply, sizeof(io_fds_reply), NULL);
 	report(!ret && io_fds_reply.index == BAR0 && io_fds_reply.count == 0,
 	       "DEVICE_GET_REGION_IO_FDS BAR0: no sub-regions");
+}
+
+/* What the device says it has: its info, regions, interrupts and I/O fds. */
+static void check_discovery(struct client *c)
+{
+	check_device_info(c);
+	check_region_info(c);
+	check_region_info_refusals(c);
+	check_irq_info(c);
+	check_region_io_fds(c);
 }
 
 static void check_config_space(struct client *c)
@@ -621,20 +649,19 @@ static void check_bar4_fd(struct client *c, struct server *s)
 	close(fd);
 }
 
-static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
-{
-	uint64_t iova = DMA_IOVA + 0x1000;
-	uint32_t len = 4096 + 123, seed = 0x5a;
-	int memfd = memfd_create("vutd-check-dma", MFD_CLOEXEC);
-	uint8_t *mem = MAP_FAILED;
-	bool pattern_ok = true;
-	int fds[2], ret;
+/* What check_dma_and_irqs()'s steps share: the eventfds given and the DMA memfd, mapped. */
+struct dma_irq_check {
+	struct client *c;
+	int efd_intx, efd_msix0;
+	int memfd;
+	const uint8_t *mem; /* the memfd's DMA_FILE_SIZE bytes, read-only */
+};
 
-	if (memfd < 0 || ftruncate(memfd, DMA_FILE_SIZE) < 0 ||
-	    (mem = mmap(NULL, DMA_FILE_SIZE, PROT_READ, MAP_SHARED, memfd, 0)) == MAP_FAILED) {
-		report(false, "memfd for DMA: %s", strerror(errno));
-		return;
-	}
+static void check_dma_map(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	int memfd = t->memfd, fds[2], ret;
+
 	ret = dma_map(c, memfd, DMA_FD_OFFSET, DMA_IOVA, DMA_SIZE);
 	report(!ret, "DMA_MAP of a memfd (offset 1 MiB, 2 MiB at 0x%llx): %s",
 	       (unsigned long long)DMA_IOVA, strerror(-ret));
@@ -657,22 +684,28 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 		ret = vu_call(c, VFIO_USER_DMA_MAP, &m, sizeof(m), &memfd, 1, NULL, 0, NULL);
 		report(ret == -EINVAL, "DMA_MAP with a wrong argsz: EINVAL (%s)", strerror(-ret));
 	}
+}
+
+static void check_set_irqs(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	int fds[2], ret;
 
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd_intx, 1);
+		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &t->efd_intx, 1);
 	report(!ret, "SET_IRQS: INTx eventfd (%s)", strerror(-ret));
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &efd_msix0, 1);
+		       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &t->efd_msix0, 1);
 	report(!ret, "SET_IRQS: MSI-X vector 0 eventfd (%s)", strerror(-ret));
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
 		       VFIO_PCI_MSIX_IRQ_INDEX, 7, 2, NULL, 0);
 	report(ret == -EINVAL, "SET_IRQS: MSI-X vectors 7-8 of 8: EINVAL (%s)", strerror(-ret));
-	fds[0] = fds[1] = efd_msix0;
+	fds[0] = fds[1] = t->efd_msix0;
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
 		       VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, fds, 2);
 	report(ret == -EINVAL, "SET_IRQS: 3 vectors, 2 eventfds: EINVAL (%s)", strerror(-ret));
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-		       VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &memfd, 1);
+		       VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &t->memfd, 1);
 	report(ret == -EINVAL, "SET_IRQS: a memfd for an eventfd: EINVAL (%s)", strerror(-ret));
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
 		       VFIO_PCI_MSI_IRQ_INDEX, 1, 1, NULL, 0);
@@ -685,30 +718,52 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
 		       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0);
 	report(ret == -EINVAL, "SET_IRQS: MSI-X is not maskable here: EINVAL (%s)", strerror(-ret));
+}
 
-	/* MSI-X on, vector 0 unmasked in the table. */
+/* MSI-X on, vector 0 unmasked in the table. */
+static void check_msix_enable(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+
 	wr(c, CFG, MSIX_CTRL, 2, PCI_MSIX_FLAGS_ENABLE);
 	report(rd(c, CFG, MSIX_CTRL, 2) == (PCI_MSIX_FLAGS_ENABLE | 7), "config: MSI-X enabled");
 	/* Its eventfd was given above: the device unmasked it, as vfio-pci would. */
 	report(rd32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL) == 0,
 	       "MSI-X vector 0 unmasked once SET_IRQS gave it an eventfd");
 	wr32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+}
+
+/* A DMA of the device's pattern lands in the memfd where the map put it, then MSI-X vector 0. */
+static void check_dma_round_trip(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	const uint8_t *mem = t->mem;
+	uint64_t iova = DMA_IOVA + 0x1000;
+	uint32_t len = 4096 + 123;
+	bool pattern_ok = true;
 
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)iova);
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_HI, (uint32_t)(iova >> 32));
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, len);
-	wr32(c, BAR0, TESTDEV_REG_DMA_SEED, seed);
+	wr32(c, BAR0, TESTDEV_REG_DMA_SEED, DMA_SEED);
 	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 1);
 	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
 	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 1 && rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 1,
 	       "DMA: STATUS done, DMA_COUNT 1");
 	for (uint32_t i = 0; i < len; i++)
-		if (mem[DMA_FD_OFFSET + 0x1000 + i] != (uint8_t)(seed + i * 7))
+		if (mem[DMA_FD_OFFSET + 0x1000 + i] != (uint8_t)(DMA_SEED + i * 7))
 			pattern_ok = false;
 	report(pattern_ok && mem[DMA_FD_OFFSET + 0xfff] == 0 &&
 		       mem[DMA_FD_OFFSET + 0x1000 + len] == 0,
 	       "DMA: %u bytes of (seed + i * 7) in the memfd at the mapped offset, no more", len);
-	report(fired(efd_msix0), "DMA: IRQ_ON_DMA bit 0 sent MSI-X vector 0");
+	report(fired(t->efd_msix0), "DMA: IRQ_ON_DMA bit 0 sent MSI-X vector 0");
+}
+
+/* DMAs the device must refuse, with STATUS error; then the largest it takes. */
+static void check_dma_limits(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	const uint8_t *mem = t->mem;
 
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)(DMA_IOVA + DMA_SIZE - 16));
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 32);
@@ -717,7 +772,7 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 		       rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 1 &&
 		       mem[DMA_FD_OFFSET + DMA_SIZE - 16] == 0,
 	       "DMA across the end of the mapped region: STATUS error, nothing written");
-	report(fired(efd_msix0), "DMA error: IRQ_ON_DMA sent MSI-X vector 0 as well");
+	report(fired(t->efd_msix0), "DMA error: IRQ_ON_DMA sent MSI-X vector 0 as well");
 	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 0);
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, 0x1000);
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 16);
@@ -740,12 +795,18 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 1 &&
 		       rd32(c, BAR0, TESTDEV_REG_DMA_COUNT) == 2 &&
 		       mem[DMA_FD_OFFSET + (1u << 20) - 1] ==
-			       (uint8_t)(seed + ((1u << 20) - 1) * 7),
+			       (uint8_t)(DMA_SEED + ((1u << 20) - 1) * 7),
 	       "DMA of 1 MiB: done");
 	wr32(c, BAR0, TESTDEV_REG_STATUS, 3);
 	report(rd32(c, BAR0, TESTDEV_REG_STATUS) == 0, "STATUS: writing 1s clears done and error");
+}
 
-	/* MSI-X: sent when unmasked, else pending in the PBA until it is. */
+/* MSI-X: sent when unmasked, else pending in the PBA until it is. */
+static void check_msix_delivery(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	int efd_msix0 = t->efd_msix0, ret;
+
 	wr32(c, BAR0, TESTDEV_REG_IRQ_MSIX, 0);
 	report(fired(efd_msix0) && rd32(c, BAR2, PBA) == 0, "IRQ_MSIX 0: vector 0 sent");
 	wr32(c, BAR2, PCI_MSIX_ENTRY_VECTOR_CTRL, 1);
@@ -775,8 +836,14 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
 		       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0);
 	report(!ret && fired(efd_msix0), "SET_IRQS DATA_NONE TRIGGER: the client fires vector 0");
+}
 
-	/* INTx, with MSI-X off as PCI wants. */
+/* INTx, with MSI-X off as PCI wants: level, automasked, INTx disable. */
+static void check_intx(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	int efd_intx = t->efd_intx, ret;
+
 	wr(c, CFG, MSIX_CTRL, 2, 0);
 	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 1);
 	report(fired(efd_intx) && rd32(c, BAR0, TESTDEV_REG_STATUS) == 4 &&
@@ -801,22 +868,34 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	       "INTx disable: no interrupt, interrupt status still set");
 	wr(c, CFG, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	report(fired(efd_intx), "clearing INTx disable delivers the asserted INTx");
-	{
-		int efd_unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		uint64_t one = 1;
+}
 
-		ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
-			       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd_unmask, 1);
-		report(!ret, "SET_IRQS: INTx unmask eventfd (%s)", strerror(-ret));
-		if (write(efd_unmask, &one, sizeof(one)) != sizeof(one))
-			report(false, "write unmask eventfd");
-		rd32(c, BAR0, TESTDEV_REG_ID); /* the server sees the eventfd before this */
-		report(fired(efd_intx), "signalling the unmask eventfd re-fires the asserted INTx");
-		close(efd_unmask);
-	}
+/* INTx unmasked through an eventfd the client signals; masking takes none. */
+static void check_intx_unmask_eventfd(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+	int efd_unmask = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1;
+	int ret;
+
+	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd_unmask, 1);
+	report(!ret, "SET_IRQS: INTx unmask eventfd (%s)", strerror(-ret));
+	if (write(efd_unmask, &one, sizeof(one)) != sizeof(one))
+		report(false, "write unmask eventfd");
+	rd32(c, BAR0, TESTDEV_REG_ID); /* the server sees the eventfd before this */
+	report(fired(t->efd_intx), "signalling the unmask eventfd re-fires the asserted INTx");
+	close(efd_unmask);
 	ret = set_irqs(c, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
-		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd_intx, 1);
+		       VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &t->efd_intx, 1);
 	report(ret == -EINVAL, "SET_IRQS MASK with an eventfd: EINVAL (%s)", strerror(-ret));
+}
+
+/* A DMA that ends in INTx; INTx deasserted and unmasked again afterwards. */
+static void check_dma_intx(struct dma_irq_check *t)
+{
+	struct client *c = t->c;
+
 	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 0);
 	set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0,
 		 1, NULL, 0);
@@ -824,15 +903,38 @@ static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
 	wr32(c, BAR0, TESTDEV_REG_DMA_ADDR_LO, (uint32_t)DMA_IOVA);
 	wr32(c, BAR0, TESTDEV_REG_DMA_LEN, 64);
 	wr32(c, BAR0, TESTDEV_REG_DMA_START, 1);
-	report(fired(efd_intx) && rd32(c, BAR0, TESTDEV_REG_STATUS) == 5,
+	report(fired(t->efd_intx) && rd32(c, BAR0, TESTDEV_REG_STATUS) == 5,
 	       "DMA with IRQ_ON_DMA bit 1: INTx fired, STATUS done and INTx");
 	wr32(c, BAR0, TESTDEV_REG_IRQ_INTX, 0);
 	wr32(c, BAR0, TESTDEV_REG_IRQ_ON_DMA, 0);
 	set_irqs(c, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0,
 		 1, NULL, 0);
+}
 
+/* DMA through a mapped memfd and every interrupt the device has, in one order. */
+static void check_dma_and_irqs(struct client *c, int efd_intx, int efd_msix0)
+{
+	struct dma_irq_check t = { .c = c, .efd_intx = efd_intx, .efd_msix0 = efd_msix0 };
+	uint8_t *mem = MAP_FAILED;
+
+	t.memfd = memfd_create("vutd-check-dma", MFD_CLOEXEC);
+	if (t.memfd < 0 || ftruncate(t.memfd, DMA_FILE_SIZE) < 0 ||
+	    (mem = mmap(NULL, DMA_FILE_SIZE, PROT_READ, MAP_SHARED, t.memfd, 0)) == MAP_FAILED) {
+		report(false, "memfd for DMA: %s", strerror(errno));
+		return;
+	}
+	t.mem = mem;
+	check_dma_map(&t);
+	check_set_irqs(&t);
+	check_msix_enable(&t);
+	check_dma_round_trip(&t);
+	check_dma_limits(&t);
+	check_msix_delivery(&t);
+	check_intx(&t);
+	check_intx_unmask_eventfd(&t);
+	check_dma_intx(&t);
 	munmap(mem, DMA_FILE_SIZE);
-	close(memfd);
+	close(t.memfd);
 }
 
 /* A DMA region whose file shrinks must fail the DMA, not kill the server. */

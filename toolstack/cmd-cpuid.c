@@ -1,4 +1,5 @@
 /* `kdom cpuid`: print the CPUID leaves a domain would see, one per line. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,11 @@
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/x86/cpuid.h"
+
+struct cpuid_options {
+	const char *config; /* NULL: a one-vCPU guest domain */
+	const char *role, *vcpus, *host_config;
+};
 
 void cmd_cpuid_usage(void)
 {
@@ -47,7 +53,8 @@ static void cpuid_print(const struct kvm_cpuid2 *table)
 	}
 }
 
-int cmd_cpuid(int argc, char **argv)
+/* Parse the command line; 0 to go on, 1 once --help is shown, -EINVAL (said why). */
+static int cpuid_parse_options(int argc, char **argv, struct cpuid_options *opts)
 {
 	enum { OPT_ROLE = 256, OPT_HOST_CONFIG };
 	static const struct option long_options[] = {
@@ -57,77 +64,113 @@ int cmd_cpuid(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *role = NULL, *host_path = NULL, *vcpus = NULL;
-	struct kvm_cpuid2 *table = NULL, *vcpu0 = NULL;
-	struct role_registry *registry = NULL;
-	struct domain_config dc;
-	struct host_config host;
-	struct domain domain;
-	char err[512] = "";
-	int opt, kvm_fd = -1, status = KDOM_EXIT_KDOM_ERROR;
+	int opt;
 
+	memset(opts, 0, sizeof(*opts));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "n:h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_ROLE:
-			role = optarg;
+			opts->role = optarg;
 			break;
 		case 'n':
-			vcpus = optarg;
+			opts->vcpus = optarg;
 			break;
 		case OPT_HOST_CONFIG:
-			host_path = optarg;
+			opts->host_config = optarg;
 			break;
 		case 'h':
 			cmd_cpuid_usage();
-			return 0;
+			return 1;
 		default:
 			fprintf(stderr, "Try 'kdom cpuid --help'.\n");
-			return KDOM_EXIT_KDOM_ERROR;
+			return -EINVAL;
 		}
 	}
 	if (argc - optind > 1) {
 		log_error("cpuid: at most one CONFIG expected");
 		fprintf(stderr, "Try 'kdom cpuid --help'.\n");
-		return KDOM_EXIT_KDOM_ERROR;
+		return -EINVAL;
 	}
-	domain_config_init(&dc);
-	if (host_config_load(&host, host_path, err, sizeof(err)))
-		goto fail_msg;
-	if (optind < argc && domain_config_load(&dc, argv[optind], err, sizeof(err)))
-		goto fail_msg;
-	if (vcpus) {
-		char *end;
-		long long n = strtoll(vcpus, &end, 10);
+	opts->config = optind < argc ? argv[optind] : NULL;
+	return 0;
+}
 
-		if (*end || end == vcpus) {
-			snprintf(err, sizeof(err), "--vcpus '%s' is not a number", vcpus);
-			goto fail_msg;
-		}
-		if (domain_config_set_vcpus(&dc, n, err, sizeof(err)))
-			goto fail_msg;
+/*
+ * Load the host config, then CONFIG (if given) into dc, then apply --vcpus.
+ * 0, or non-zero with the reason in err (empty: out of memory).
+ */
+static int cpuid_load_config(const struct cpuid_options *opts, struct host_config *host,
+			     struct domain_config *dc, char *err, size_t errlen)
+{
+	long long n;
+	char *end;
+
+	if (host_config_load(host, opts->host_config, err, errlen))
+		return -EINVAL;
+	if (opts->config && domain_config_load(dc, opts->config, err, errlen))
+		return -EINVAL;
+	if (!opts->vcpus)
+		return 0;
+	n = strtoll(opts->vcpus, &end, 10);
+	if (*end || end == opts->vcpus) {
+		snprintf(err, errlen, "--vcpus '%s' is not a number", opts->vcpus);
+		return -EINVAL;
 	}
-	registry = calloc(1, sizeof(*registry));
-	if (!registry || run_admit_domain(role, &host, &dc, registry, &domain))
+	return domain_config_set_vcpus(dc, n, err, errlen);
+}
+
+/* Admit the domain as `kdom run` would and build vCPU 0's table; malloc()ed, or NULL (logged). */
+static struct kvm_cpuid2 *cpuid_build_vcpu0(const char *role, const struct host_config *host,
+					    struct domain_config *dc)
+{
+	struct role_registry *registry = calloc(1, sizeof(*registry));
+	struct kvm_cpuid2 *table = NULL, *vcpu0 = NULL;
+	struct domain domain;
+	char err[512] = "";
+	int kvm_fd = -1;
+
+	if (!registry || run_admit_domain(role, host, dc, registry, &domain))
 		goto out;
-	kvm_fd = kvm_open_checked(dc.vcpus);
+	kvm_fd = kvm_open_checked(dc->vcpus);
 	if (kvm_fd < 0)
 		goto out;
-	table = cpuid_build_domain(kvm_fd, &domain, dc.cpuid, dc.vcpus, err, sizeof(err));
+	table = cpuid_build_domain(kvm_fd, &domain, dc->cpuid, dc->vcpus, err, sizeof(err));
 	if (!table || !(vcpu0 = cpuid_for_vcpu(table, 0)))
-		goto fail_msg;
-	cpuid_sort(vcpu0);
-	cpuid_print(vcpu0);
-	status = fflush(stdout) ? KDOM_EXIT_KDOM_ERROR : 0;
-	goto out;
-fail_msg:
-	log_error("%s", err[0] ? err : "out of memory");
+		log_error("%s", err[0] ? err : "out of memory");
 out:
 	if (kvm_fd >= 0)
 		close(kvm_fd);
-	free(vcpu0);
 	free(table);
 	free(registry);
+	return vcpu0;
+}
+
+int cmd_cpuid(int argc, char **argv)
+{
+	struct cpuid_options opts;
+	struct kvm_cpuid2 *vcpu0 = NULL;
+	struct domain_config dc;
+	struct host_config host;
+	char err[512] = "";
+	int ret, status = KDOM_EXIT_KDOM_ERROR;
+
+	ret = cpuid_parse_options(argc, argv, &opts);
+	if (ret)
+		return ret > 0 ? 0 : KDOM_EXIT_KDOM_ERROR;
+	domain_config_init(&dc);
+	if (cpuid_load_config(&opts, &host, &dc, err, sizeof(err))) {
+		log_error("%s", err[0] ? err : "out of memory");
+		goto out;
+	}
+	vcpu0 = cpuid_build_vcpu0(opts.role, &host, &dc);
+	if (!vcpu0)
+		goto out;
+	cpuid_sort(vcpu0);
+	cpuid_print(vcpu0);
+	status = fflush(stdout) ? KDOM_EXIT_KDOM_ERROR : 0;
+out:
+	free(vcpu0);
 	host_config_free(&host);
 	domain_config_free(&dc);
 	return status;
