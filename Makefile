@@ -56,6 +56,8 @@ LIB_SRCS := \
 	devices/pvpanic.c \
 	devices/post.c \
 	devices/hypercall-port.c \
+	devices/xen/hypercall.c \
+	devices/xen/ops.c \
 	devices/i8254-counter.c \
 	devices/i8254.c \
 	devices/host-ports.c \
@@ -110,7 +112,8 @@ UNIT_SRCS := \
 	tests/unit/vfio-sim.c \
 	tests/unit/test-pci-config.c \
 	tests/unit/test-vfio-kernel.c \
-	tests/unit/test-event-loop.c
+	tests/unit/test-event-loop.c \
+	tests/unit/test-xen-page.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -14,11 +14,8 @@
 
 _Static_assert(sizeof(struct kdom_hypercall) == KDOM_HYPERCALL_SIZE, "ABI block size");
 
-static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t result)
+void hypercall_port_guest_shutdown(struct vm *vm, uint32_t reason, uint32_t result)
 {
-	struct hypercall_port *hp = opaque;
-	struct vm *vm = hp->vm;
-
 	switch (reason) {
 	case KDOM_SHUTDOWN_POWEROFF:
 		vm_stop(vm, VM_STOP_POWEROFF, result, "%s", "");
@@ -56,6 +53,13 @@ static void hypercall_port_complain(struct hypercall_port *hp, const char *fmt, 
 	va_end(ap);
 	log_warn("hypercall port: %s%s", message,
 		 count == HYPERCALL_PORT_COMPLAINTS ? " (further warnings suppressed)" : "");
+}
+
+static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t result)
+{
+	struct hypercall_port *hp = opaque;
+
+	hypercall_port_guest_shutdown(hp->vm, reason, result);
 }
 
 static uint32_t hypercall_port_control_request(void *opaque)
@@ -99,15 +103,19 @@ static void hypercall_op_describe(const struct kdom_hypercall *req, char *buf, s
 		snprintf(buf, len, "read domain exceptions");
 }
 
-static void hypercall_port_refused(void *opaque, const struct kdom_hypercall *req)
+void hypercall_port_log_refusal(struct hypercall_port *hp, const struct kdom_hypercall *req)
 {
-	struct hypercall_port *hp = opaque;
 	const struct domain *d = hp->vm->domain;
 	char what[64];
 
 	hypercall_op_describe(req, what, sizeof(what));
 	hypercall_port_complain(hp, "policy: domain %u (%s) may not %s: it is not a control domain",
 				d->domid, d->name, what);
+}
+
+static void hypercall_port_refused(void *opaque, const struct kdom_hypercall *req)
+{
+	hypercall_port_log_refusal(opaque, req);
 }
 
 static void hypercall_port_io(void *opaque, struct bus_access *access)

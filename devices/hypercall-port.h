@@ -18,4 +18,13 @@ struct hypercall_port {
 };
 int hypercall_port_create(struct hypercall_port *hp, struct vm *vm);
 
+/*
+ * What both hypercall interfaces share (the port and Xen's, devices/xen/):
+ * a guest's SHUTDOWN_* request (with its KDOM_RESULT_*) stops the VM with
+ * the matching reason; a management op refused by role is logged, a few
+ * times at most.
+ */
+void hypercall_port_guest_shutdown(struct vm *vm, uint32_t reason, uint32_t result);
+void hypercall_port_log_refusal(struct hypercall_port *hp, const struct kdom_hypercall *req);
+
 #endif

@@ -66,6 +66,7 @@ struct domain_config {
 	struct pci_spec pci_spec[DOMAIN_PCI_MAX]; /* pci[i], parsed */
 	unsigned int nr_pci;
 	bool driver_domain; /* `driver_domain = 1`: may receive devices though not hardware */
+	bool xen;	    /* `xen = 1`: Xen's guest interface (docs/xen-abi.md) */
 	/* on_poweroff, on_reboot, on_crash, on_watchdog (kdomd); xl's defaults */
 	enum domain_action on[DOMAIN_SHUTDOWN_COUNT];
 };

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "kdom/xen.h"
+
 /*
  * Each function tests the narrowest rule first and falls through to the
  * broadest ("is this a control domain"), the way Xen's XSM dummy policy
@@ -240,6 +242,18 @@ bool policy_told_of_domain_exits(const struct domain *d)
  * finalization, which only the toolstack knows) has no management rights at
  * all, so its calls never reach the toolstack.
  */
+uint32_t policy_xen_features(const struct domain *d)
+{
+	/* As in the seed patch: XENFEAT_dom0 marks the hardware domain only. */
+	return is_hardware_domain(d) ? 1u << XENFEAT_dom0 : 0;
+}
+
+uint32_t policy_xen_start_flags(const struct domain *d)
+{
+	return (is_control_domain(d) ? SIF_PRIVILEGED : 0) |
+	       (is_hardware_domain(d) ? SIF_INITDOMAIN : 0);
+}
+
 int policy_may_request_management(const struct domain *d)
 {
 	return is_control_domain(d) || is_bootstrap_domain(d) ? 0 : -EPERM;

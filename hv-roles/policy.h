@@ -116,6 +116,16 @@ bool policy_told_of_domain_exits(const struct domain *d);
 /* 0 if d's management hypercalls may reach the toolstack at all, else -EPERM. */
 int policy_may_request_management(const struct domain *d);
 
+/* Xen feature submap 0 for d (XENVER_get_features): XENFEAT_dom0 for the hardware domain. */
+uint32_t policy_xen_features(const struct domain *d);
+
+/*
+ * The SIF_* flags of d's hvm_start_info with its Xen interface on, as Xen's
+ * Hyperlaunch sets them: SIF_PRIVILEGED for a control domain, SIF_INITDOMAIN
+ * for the hardware domain.
+ */
+uint32_t policy_xen_start_flags(const struct domain *d);
+
 /* The operation's name, for messages; "unknown" outside the enum. */
 const char *policy_op_name(enum policy_op op);
 

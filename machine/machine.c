@@ -63,8 +63,8 @@ static struct kvm_cpuid2 *machine_cpuid_table(struct machine *m, const struct do
 					      int kvm_fd)
 {
 	char err[256] = "";
-	struct kvm_cpuid2 *table =
-		cpuid_build_domain(kvm_fd, &m->domain, dc->cpuid, dc->vcpus, err, sizeof(err));
+	struct kvm_cpuid2 *table = cpuid_build_domain(kvm_fd, &m->domain, dc->cpuid, dc->vcpus,
+						      dc->xen, err, sizeof(err));
 
 	if (!table)
 		log_error("%s", err);
@@ -114,7 +114,7 @@ static void machine_release_pci(struct machine *m)
 	m->nr_pci = 0;
 }
 
-static int machine_create_devices(struct machine *m)
+static int machine_create_devices(struct machine *m, const struct domain_config *dc)
 {
 	struct vm *vm = &m->vm;
 	int ret;
@@ -133,6 +133,10 @@ static int machine_create_devices(struct machine *m)
 		ret = post_port_create(&m->post, vm);
 	if (!ret)
 		ret = hypercall_port_create(&m->hypercall, vm);
+	if (!ret && dc->xen) {
+		ret = xen_device_create(&m->xen, vm, &m->console, &m->hypercall, m->nr_pci > 0);
+		m->xen_created = !ret;
+	}
 	if (!ret && m->host_ports) {
 		ret = i8254_create(&m->pit, vm, m->host_ports);
 		m->pit_created = !ret;
@@ -155,9 +159,25 @@ static int machine_write_mptable(struct machine *m)
 	return ret;
 }
 
+/* XENMEM_memory_map answers with the map the loader gave the guest. */
+static void machine_xen_memory_map(struct machine *m)
+{
+	struct loader_mem_range map[LOADER_MEMMAP_MAX];
+	struct xen_e820_entry e820[LOADER_MEMMAP_MAX];
+	char err[128];
+	int n = loader_build_memmap(&m->vm.mem, map, LOADER_MEMMAP_MAX, err, sizeof(err));
+
+	for (int i = 0; i < n; i++)
+		e820[i] = (struct xen_e820_entry){ map[i].addr, map[i].size, map[i].type };
+	xen_device_set_memory_map(&m->xen, e820, n > 0 ? (unsigned int)n : 0);
+}
+
 static int machine_load_kernel(struct machine *m, const struct domain_config *dc)
 {
-	struct load_params params = { .cmdline = dc->cmdline };
+	struct load_params params = {
+		.cmdline = dc->cmdline,
+		.start_flags = dc->xen ? policy_xen_start_flags(&m->domain) : 0,
+	};
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct boot_setup boot;
 	char err[512] = "";
@@ -181,6 +201,8 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 		log_error("%s: %s", dc->kernel, err);
 		goto out;
 	}
+	if (m->xen_created)
+		machine_xen_memory_map(m);
 	ret = machine_write_mptable(m);
 	if (!ret)
 		ret = boot_regs_setup(m->vm.vcpus[0].fd, &m->vm.mem, &boot);
@@ -336,7 +358,7 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	ret = event_loop_add(&m->events, m->vm.stop_fd, "stop", machine_on_stop, m);
 	if (ret < 0)
 		return ret;
-	ret = machine_create_devices(m);
+	ret = machine_create_devices(m, dc);
 	if (!ret)
 		ret = machine_attach_pci(m);
 	if (!ret)
@@ -376,6 +398,8 @@ void machine_teardown(struct machine *m)
 	if (m->pit_created)
 		i8254_destroy(&m->pit);
 	machine_release_pci(m);
+	if (m->xen_created)
+		xen_device_destroy(&m->xen);
 	if (m->vm_created) {
 		pci_bus_destroy(&m->pci);
 		vm_destroy(&m->vm);
@@ -387,7 +411,7 @@ void machine_teardown(struct machine *m)
 		close(m->signal_fd);
 	if (m->console_opened)
 		console_close(&m->console);
-	m->vm_created = m->pit_created = m->console_opened = false;
+	m->vm_created = m->pit_created = m->console_opened = m->xen_created = false;
 	m->host_ports = NULL;
 	m->signal_fd = -1;
 }

@@ -13,6 +13,7 @@
 #include "devices/post.h"
 #include "devices/pvpanic.h"
 #include "devices/uart.h"
+#include "devices/xen/hypercall.h"
 #include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
 #include "hv-roles/host-config.h"
@@ -55,6 +56,8 @@ struct machine {
 	struct pvpanic pvpanic;
 	struct post_port post;
 	struct hypercall_port hypercall;
+	struct xen_device xen; /* Xen's guest interface, with `xen = 1` */
+	bool xen_created;
 	struct host_ports *host_ports; /* the hardware domain's host PIT, or NULL */
 	struct i8254 pit;	       /* kdom's PIT, when host_ports is set */
 	bool pit_created;

@@ -135,7 +135,8 @@ static struct kvm_cpuid2 *cpuid_build_vcpu0(const char *role, const struct host_
 	kvm_fd = kvm_open_checked(dc->vcpus);
 	if (kvm_fd < 0)
 		goto out;
-	table = cpuid_build_domain(kvm_fd, &domain, dc->cpuid, dc->vcpus, err, sizeof(err));
+	table = cpuid_build_domain(kvm_fd, &domain, dc->cpuid, dc->vcpus, dc->xen, err,
+				   sizeof(err));
 	if (!table || !(vcpu0 = cpuid_for_vcpu(table, 0)))
 		log_error("%s", err[0] ? err : "out of memory");
 out:

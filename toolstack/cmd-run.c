@@ -22,6 +22,7 @@ struct run_options {
 	const char *pci[DOMAIN_PCI_MAX];
 	unsigned int nr_pci;
 	bool stats;
+	bool xen;
 };
 
 void cmd_run_usage(void)
@@ -45,6 +46,8 @@ void cmd_run_usage(void)
 	       "                         or vfio-user:SOCKET (repeatable; see kdom(1))\n"
 	       "      --host-config FILE host configuration (default $KDOM_HOST_CONFIG,\n"
 	       "                         else " HOST_CONFIG_DEFAULT_PATH " if it exists)\n"
+	       "      --xen              serve Xen's guest interface (config key xen = 1;\n"
+	       "                         see docs/xen-abi.md)\n"
 	       "      --stats            print peak memory use at exit\n"
 	       "  -h, --help             show this help\n"
 	       "\n"
@@ -56,7 +59,15 @@ void cmd_run_usage(void)
 
 static int run_parse_options(int argc, char **argv, struct run_options *opts)
 {
-	enum { OPT_CONSOLE = 256, OPT_NAME, OPT_STATS, OPT_ROLE, OPT_HOST_CONFIG, OPT_PCI };
+	enum {
+		OPT_CONSOLE = 256,
+		OPT_NAME,
+		OPT_STATS,
+		OPT_ROLE,
+		OPT_HOST_CONFIG,
+		OPT_PCI,
+		OPT_XEN
+	};
 	static const struct option long_options[] = {
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },
@@ -68,6 +79,7 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "host-config", required_argument, NULL, OPT_HOST_CONFIG },
 		{ "pci", required_argument, NULL, OPT_PCI },
+		{ "xen", no_argument, NULL, OPT_XEN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,6 +115,9 @@ static int run_parse_options(int argc, char **argv, struct run_options *opts)
 			break;
 		case OPT_HOST_CONFIG:
 			opts->host_config = optarg;
+			break;
+		case OPT_XEN:
+			opts->xen = true;
 			break;
 		case OPT_PCI:
 			if (opts->nr_pci == DOMAIN_PCI_MAX) {
@@ -197,6 +212,8 @@ static int run_build_config(const struct run_options *opts, struct domain_config
 	for (unsigned int i = 0; i < opts->nr_pci; i++)
 		if (domain_config_add_pci(dc, opts->pci[i], err, sizeof(err)))
 			goto fail;
+	if (opts->xen)
+		dc->xen = true;
 	if (domain_config_validate(dc, err, sizeof(err)))
 		goto fail;
 	return 0;

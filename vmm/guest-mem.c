@@ -2,6 +2,7 @@
 #include "vmm/guest-mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -96,5 +97,53 @@ int gmem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len
 	if (!src)
 		return -EFAULT;
 	memcpy(dst, src, len);
+	return 0;
+}
+
+int gmem_release(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	uint8_t *host = gmem_ptr(mem, gpa, len);
+
+	if (!host)
+		return -EFAULT;
+	if (mem->fd < 0) { /* wrapped memory (tests): nothing to give back, only to clear */
+		memset(host, 0, len);
+		return 0;
+	}
+	if (fallocate(mem->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, host - mem->host,
+		      (off_t)len) < 0)
+		return -errno;
+	return 0;
+}
+
+int gmem_copy_linear(const struct guest_mem *mem, uint64_t gva, void *buf, size_t len, bool write,
+		     gmem_translate_fn translate, void *opaque)
+{
+	uint64_t gpa[GMEM_LINEAR_MAX / GMEM_PAGE_SIZE + 1];
+	size_t chunk[GMEM_LINEAR_MAX / GMEM_PAGE_SIZE + 1];
+	unsigned int pages = 0;
+	uint8_t *bytes = buf;
+
+	if (len > GMEM_LINEAR_MAX || gva + len < gva) /* no wrap past the top */
+		return -EFAULT;
+	for (uint64_t at = gva, left = len; left > 0; pages++) {
+		chunk[pages] = GMEM_PAGE_SIZE - (at & (GMEM_PAGE_SIZE - 1));
+		if (chunk[pages] > left)
+			chunk[pages] = left;
+		if (translate(opaque, at, write, &gpa[pages]) ||
+		    !gmem_ptr(mem, gpa[pages], chunk[pages]))
+			return -EFAULT;
+		at += chunk[pages];
+		left -= chunk[pages];
+	}
+	for (unsigned int i = 0; i < pages; i++) {
+		void *host = gmem_ptr(mem, gpa[i], chunk[i]);
+
+		if (write)
+			memcpy(host, bytes, chunk[i]);
+		else
+			memcpy(bytes, host, chunk[i]);
+		bytes += chunk[i];
+	}
 	return 0;
 }

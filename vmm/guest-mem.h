@@ -2,6 +2,7 @@
 #ifndef KDOM_GUEST_MEM_H
 #define KDOM_GUEST_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,29 @@ void *gmem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 /* Copy into / out of guest RAM through gmem_ptr().  0 or -EFAULT. */
 int gmem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len);
 int gmem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len);
+
+/*
+ * Give the host memory behind [gpa, gpa+len) back (punched out of the memfd):
+ * the range reads as zeros afterwards and is allocated again on its next
+ * touch.  0, -EFAULT when the range is not RAM, or -errno.
+ */
+int gmem_release(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+#define GMEM_PAGE_SIZE 4096ull
+#define GMEM_LINEAR_MAX (64u << 10) /* bytes one linear copy may span */
+
+/* Translate one guest linear address (the vCPU's paging): 0 and *gpa, or -EFAULT. */
+typedef int (*gmem_translate_fn)(void *opaque, uint64_t gva, bool write, uint64_t *gpa);
+
+/*
+ * Copy len bytes between buf and guest *linear* memory at gva, page by page
+ * through translate and the checked accessor.  Every page is translated
+ * and found to be RAM before a byte moves: 0, or -EFAULT when a page is
+ * unmapped, not writable (for a write), not RAM, or len exceeds
+ * GMEM_LINEAR_MAX.
+ */
+int gmem_copy_linear(const struct guest_mem *mem, uint64_t gva, void *buf, size_t len, bool write,
+		     gmem_translate_fn translate, void *opaque);
 
 /* Top of the low RAM region and, if any, the end of the high one (gpa). */
 static inline uint64_t gmem_low_end(const struct guest_mem *mem)

@@ -142,6 +142,20 @@ static void vcpu_handle_system_event(struct vcpu *vcpu)
 	}
 }
 
+/* A write to the trapped MSR (vm_trap_msr_write()); anything else KVM hands over gets #GP. */
+static void vcpu_handle_msr(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+
+	if (run->exit_reason == KVM_EXIT_X86_WRMSR && vm->msr_trap.fn &&
+	    run->msr.index == vm->msr_trap.index)
+		run->msr.error = vm->msr_trap.fn(vm->msr_trap.opaque, vcpu, run->msr.index,
+						 run->msr.data) != 0;
+	else
+		run->msr.error = 1;
+}
+
 /* Handle one exit; fatal ones stop the domain. */
 static void vcpu_handle_exit(struct vcpu *vcpu)
 {
@@ -161,6 +175,10 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
 		return;
 	case KVM_EXIT_SYSTEM_EVENT:
 		vcpu_handle_system_event(vcpu);
+		return;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		vcpu_handle_msr(vcpu);
 		return;
 	default:
 		break;
@@ -270,6 +288,58 @@ void vcpu_join(struct vcpu *vcpu)
 		pthread_join(vcpu->thread, NULL);
 		vcpu->thread_started = false;
 	}
+}
+
+int vcpu_regs(struct vcpu *vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	if (vcpu->vm->sync_regs) {
+		*regs = vcpu->run->s.regs.regs;
+		if (sregs)
+			*sregs = vcpu->run->s.regs.sregs;
+		return 0;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_REGS, regs) < 0 ||
+	    (sregs && ioctl(vcpu->fd, KVM_GET_SREGS, sregs) < 0))
+		return -errno;
+	return 0;
+}
+
+int vcpu_set_rax(struct vcpu *vcpu, uint64_t rax)
+{
+	struct kvm_regs regs;
+
+	if (vcpu->vm->sync_regs) {
+		/* The whole set goes back at the next KVM_RUN, RIP as the exit left it. */
+		vcpu->run->s.regs.regs.rax = rax;
+		vcpu->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+		return 0;
+	}
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	regs.rax = rax;
+	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+}
+
+/* KVM_TRANSLATE for gmem_copy_linear(): the vCPU's paging as it is now. */
+static int vcpu_translate(void *opaque, uint64_t gva, bool write, uint64_t *gpa)
+{
+	struct vcpu *vcpu = opaque;
+	struct kvm_translation tr = { .linear_address = gva };
+
+	if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) < 0 || !tr.valid || (write && !tr.writeable))
+		return -EFAULT;
+	*gpa = tr.physical_address;
+	return 0;
+}
+
+int vcpu_read_linear(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
+{
+	return gmem_copy_linear(&vcpu->vm->mem, gva, buf, len, false, vcpu_translate, vcpu);
+}
+
+int vcpu_write_linear(struct vcpu *vcpu, uint64_t gva, const void *buf, size_t len)
+{
+	return gmem_copy_linear(&vcpu->vm->mem, gva, (void *)buf, len, true, vcpu_translate, vcpu);
 }
 
 void vcpu_unmap(struct vcpu *vcpu)

@@ -22,6 +22,24 @@ void vcpu_kick(struct vcpu *vcpu);
 /* Deliver an NMI to the vCPU (it injects it itself before its next run).  Any thread. */
 void vcpu_inject_nmi(struct vcpu *vcpu);
 
+/*
+ * At an exit, from the vCPU's own thread: its registers (and segment state
+ * when sregs is not NULL), from the run area after vm_sync_regs(), else by
+ * ioctl.  0 or -errno.
+ */
+int vcpu_regs(struct vcpu *vcpu, struct kvm_regs *regs, struct kvm_sregs *sregs);
+
+/* At an exit: set rax for when the vCPU runs on (every other register as it was).  0 or -errno. */
+int vcpu_set_rax(struct vcpu *vcpu, uint64_t rax);
+
+/*
+ * At an exit: copy between buf and guest *linear* memory as the vCPU's
+ * paging maps it now (KVM_TRANSLATE through gmem_copy_linear()): 0, or
+ * -EFAULT with nothing copied.
+ */
+int vcpu_read_linear(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len);
+int vcpu_write_linear(struct vcpu *vcpu, uint64_t gva, const void *buf, size_t len);
+
 void vcpu_join(struct vcpu *vcpu);
 /* Unmap the run area; the fd is closed with the VM's (vm_destroy()). */
 void vcpu_unmap(struct vcpu *vcpu);

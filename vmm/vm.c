@@ -77,6 +77,57 @@ int vm_init(struct vm *vm, struct domain *domain, int kvm_fd)
 	return vm->stop_fd < 0 ? -errno : 0;
 }
 
+int vm_trap_msr_write(struct vm *vm, uint32_t index, vm_msr_write_fn fn, void *opaque)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_FILTER },
+	};
+	uint8_t deny = 0; /* bit clear: the access is denied, so it exits to us */
+	struct kvm_msr_filter filter = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { { .flags = KVM_MSR_FILTER_WRITE,
+			      .nmsrs = 1,
+			      .base = index,
+			      .bitmap = &deny } },
+	};
+
+	if (vm->msr_trap.fn)
+		return -EBUSY;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0 ||
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) <= 0) {
+		log_error("this KVM cannot pass MSR writes to user space "
+			  "(KVM_CAP_X86_USER_SPACE_MSR, KVM_CAP_X86_MSR_FILTER)");
+		return -EOPNOTSUPP;
+	}
+	int ret = vm_ioctl_checked(vm, KVM_ENABLE_CAP, (unsigned long)&cap,
+				   "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR)");
+	if (!ret)
+		ret = vm_ioctl_checked(vm, KVM_X86_SET_MSR_FILTER, (unsigned long)&filter,
+				       "KVM_X86_SET_MSR_FILTER");
+	if (ret)
+		return ret;
+	vm->msr_trap.index = index;
+	vm->msr_trap.fn = fn;
+	vm->msr_trap.opaque = opaque;
+	return 0;
+}
+
+int vm_sync_regs(struct vm *vm)
+{
+	const unsigned int wanted = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	int caps = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+
+	if (caps < 0 || (caps & wanted) != wanted) {
+		log_error("this KVM cannot hand registers over at exits (KVM_CAP_SYNC_REGS)");
+		return -EOPNOTSUPP;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].run->kvm_valid_regs = wanted;
+	vm->sync_regs = true;
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_params *params)
 {
 	uint64_t memory_mib = params->memory_mib;

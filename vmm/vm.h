@@ -48,6 +48,9 @@ struct vm_outcome {
 	char message[512];   /* a line for the user; empty for an orderly stop */
 };
 
+/* A trapped MSR write (vm_trap_msr_write()): 0 to accept it, -1 to raise #GP in the guest. */
+typedef int (*vm_msr_write_fn)(void *opaque, struct vcpu *vcpu, uint32_t index, uint64_t value);
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -73,6 +76,14 @@ struct vm {
 	unsigned int outside; /* vCPU threads waiting outside the VM (count as parked) */
 	struct vm_outcome outcome;
 	int stop_fd; /* eventfd: written once when the domain stops */
+
+	/* The one MSR whose writes exit to kdom (vm_trap_msr_write()); fn NULL: none. */
+	struct {
+		uint32_t index;
+		vm_msr_write_fn fn;
+		void *opaque;
+	} msr_trap;
+	bool sync_regs; /* each exit carries the registers (vm_sync_regs()) */
 };
 
 /* What vm_create() builds. */
@@ -101,6 +112,20 @@ int vm_init(struct vm *vm, struct domain *domain, int kvm_fd);
  * vCPUs, vCPU i given params->cpuid[i].  0 or -errno with the reason logged.
  */
 int vm_create(struct vm *vm, const struct vm_params *params);
+
+/*
+ * Make guest writes to MSR `index` exit to kdom and call fn from the vCPU's
+ * thread (KVM_CAP_X86_USER_SPACE_MSR and an MSR filter); reads and every
+ * other MSR stay KVM's.  Before vm_start().  0 or -errno (logged).
+ */
+int vm_trap_msr_write(struct vm *vm, uint32_t index, vm_msr_write_fn fn, void *opaque);
+
+/*
+ * Have every exit carry the vCPU's registers and segment state in its run
+ * area (KVM_CAP_SYNC_REGS), so that a device reading them at an exit needs
+ * no ioctl (vcpu_regs()).  Before vm_start().  0 or -errno (logged).
+ */
+int vm_sync_regs(struct vm *vm);
 
 /* Start one thread per vCPU.  0 or -errno. */
 int vm_start(struct vm *vm);

@@ -50,7 +50,7 @@ struct xen_guest_ops {
 /* One domain's Xen interface state, shared by its vCPUs. */
 struct xen_domain {
 	const struct domain *domain;
-	bool passthrough; /* RAM pinned for DMA: no decrease_reservation */
+	bool passthrough;   /* RAM pinned for DMA: no decrease_reservation */
 	uint64_t ram_pages; /* the domain's RAM in 4 KiB pages */
 	pthread_mutex_t lock;
 	uint8_t evtchn_state[XEN_EVTCHN_PORTS]; /* EVTCHNSTAT_*; port 0 stays reserved */

@@ -19,7 +19,7 @@
 struct hvm_start_info {
 	uint32_t magic;	  /* XEN_HVM_START_MAGIC_VALUE */
 	uint32_t version; /* XEN_HVM_START_INFO_VERSION */
-	uint32_t flags;	  /* SIF_*: none apply to a KVM guest */
+	uint32_t flags;	  /* SIF_* (kdom/xen.h): set with the Xen interface on */
 	uint32_t nr_modules;
 	uint64_t modlist_paddr; /* struct hvm_modlist_entry[nr_modules] */
 	uint64_t cmdline_paddr;

@@ -240,7 +240,7 @@ struct evtchn_close {
 };
 
 struct evtchn_status {
-	uint16_t dom;	 /* IN */
+	uint16_t dom; /* IN */
 	uint16_t pad;
 	uint32_t port;	 /* IN */
 	uint32_t status; /* OUT: EVTCHNSTAT_* */
@@ -265,11 +265,11 @@ struct evtchn_status {
 #define GNTTABOP_set_version 8
 
 struct gnttab_query_size {
-	uint16_t dom;	       /* IN */
+	uint16_t dom; /* IN */
 	uint16_t pad;
-	uint32_t nr_frames;     /* OUT */
+	uint32_t nr_frames;	/* OUT */
 	uint32_t max_nr_frames; /* OUT */
-	int16_t status;	       /* OUT: GNTST_* */
+	int16_t status;		/* OUT: GNTST_* */
 	uint16_t pad2;
 };
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/unit/unit.h"
 #include "vmm/guest-mem.h"
@@ -73,6 +74,101 @@ START_TEST(test_gmem_create_sizes)
 }
 END_TEST
 
+/*
+ * A fake paging for gmem_copy_linear(): linear page n maps to guest page
+ * map[n] (UINT64_MAX: not mapped), read-only where ro[n].
+ */
+struct fake_paging {
+	uint64_t map[8];
+	bool ro[8];
+	unsigned int calls;
+};
+
+static int fake_translate(void *opaque, uint64_t gva, bool write, uint64_t *gpa)
+{
+	struct fake_paging *p = opaque;
+	uint64_t page = gva / 4096;
+
+	p->calls++;
+	if (page >= 8 || p->map[page] == UINT64_MAX || (write && p->ro[page]))
+		return -EFAULT;
+	*gpa = p->map[page] * 4096 + gva % 4096;
+	return 0;
+}
+
+START_TEST(test_gmem_copy_linear)
+{
+	static uint8_t ram[16 * 4096];
+	struct fake_paging paging = {
+		/* linear 0 -> 5, 1 -> 2 (not contiguous), 2 unmapped, 3 -> 7 read-only, 4 -> beyond RAM */
+		.map = { 5, 2, UINT64_MAX, 7, 100, UINT64_MAX, UINT64_MAX, UINT64_MAX },
+		.ro = { [3] = true },
+	};
+	struct guest_mem mem;
+	uint8_t buf[64], pattern[64];
+
+	gmem_wrap(&mem, ram, sizeof(ram));
+	for (unsigned int i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(0xa0 + i);
+
+	/* A copy straddling linear pages 0 and 1 lands in guest pages 5 and 2. */
+	ck_assert_int_eq(
+		gmem_copy_linear(&mem, 4096 - 16, pattern, 64, true, fake_translate, &paging), 0);
+	ck_assert_mem_eq(ram + 5 * 4096 + 4096 - 16, pattern, 16);
+	ck_assert_mem_eq(ram + 2 * 4096, pattern + 16, 48);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(gmem_copy_linear(&mem, 4096 - 16, buf, 64, false, fake_translate, &paging),
+			 0);
+	ck_assert_mem_eq(buf, pattern, 64);
+
+	/* Into an unmapped page: nothing moves, not even the mapped part's bytes. */
+	memset(ram, 0, sizeof(ram));
+	ck_assert_int_eq(
+		gmem_copy_linear(&mem, 2 * 4096 - 8, pattern, 16, true, fake_translate, &paging),
+		-EFAULT);
+	ck_assert_int_eq(ram[2 * 4096 + 4096 - 8], 0);
+	/* Read-only: readable, not writable. */
+	ck_assert_int_eq(gmem_copy_linear(&mem, 3 * 4096, buf, 8, false, fake_translate, &paging),
+			 0);
+	ck_assert_int_eq(
+		gmem_copy_linear(&mem, 3 * 4096, pattern, 8, true, fake_translate, &paging),
+		-EFAULT);
+	ck_assert_int_eq(ram[7 * 4096], 0);
+	/* Mapped to a guest page that is not RAM. */
+	ck_assert_int_eq(gmem_copy_linear(&mem, 4 * 4096, buf, 8, false, fake_translate, &paging),
+			 -EFAULT);
+	/* Too long, and wrapping past the top, are refused before any translation. */
+	paging.calls = 0;
+	ck_assert_int_eq(
+		gmem_copy_linear(&mem, 0, buf, GMEM_LINEAR_MAX + 1, false, fake_translate, &paging),
+		-EFAULT);
+	ck_assert_int_eq(
+		gmem_copy_linear(&mem, UINT64_MAX - 3, buf, 8, false, fake_translate, &paging),
+		-EFAULT);
+	ck_assert_uint_eq(paging.calls, 0);
+	/* Zero bytes copy nothing and succeed. */
+	ck_assert_int_eq(gmem_copy_linear(&mem, 2 * 4096, buf, 0, false, fake_translate, &paging),
+			 0);
+}
+END_TEST
+
+START_TEST(test_gmem_release)
+{
+	struct guest_mem mem;
+	const char *err = NULL;
+	uint8_t *page;
+
+	ck_assert_int_eq(gmem_create(&mem, 4, &err), 0);
+	page = gmem_ptr(&mem, 8192, 4096);
+	memset(page, 0x77, 4096);
+	ck_assert_int_eq(gmem_release(&mem, 8192, 4096), 0);
+	for (unsigned int i = 0; i < 4096; i++)
+		ck_assert_int_eq(page[i], 0);
+	ck_assert_int_eq(gmem_release(&mem, mem.size, 4096), -EFAULT);
+	gmem_destroy(&mem);
+}
+END_TEST
+
 Suite *guest_mem_suite(void)
 {
 	Suite *suite = suite_create("guest-mem");
@@ -81,6 +177,8 @@ Suite *guest_mem_suite(void)
 	tcase_add_test(tc, test_gmem_bounds);
 	tcase_add_test(tc, test_gmem_high_region);
 	tcase_add_test(tc, test_gmem_create_sizes);
+	tcase_add_test(tc, test_gmem_copy_linear);
+	tcase_add_test(tc, test_gmem_release);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

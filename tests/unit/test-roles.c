@@ -5,6 +5,7 @@
 #include "hv-roles/policy.h"
 #include "hv-roles/roles.h"
 #include "kdom/abi.h"
+#include "kdom/xen.h"
 #include "tests/unit/unit.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -32,6 +33,9 @@ enum kind {
 #define N 0 /* bool no */
 #define OK 0
 #define EP (-EPERM)
+#define D0 (1u << XENFEAT_dom0) /* policy_xen_features */
+#define PR SIF_PRIVILEGED
+#define IN SIF_INITDOMAIN
 #define LEV POLICY_CPUID_LEVELED
 #define HOST POLICY_CPUID_HOST
 #define PNONE POLICY_PIT_NONE
@@ -341,33 +345,35 @@ END_TEST
  */
 struct rights_row {
 	enum kind kind;
-	int request;	     /* policy_may_request_management */
-	bool rights_pre;     /* policy_bootstrap_rights before finalization */
-	bool rights_post;    /* ... after */
-	bool all_pre_star;   /* policy_manages_all before finalization, grants "*" */
-	bool all_post_star;  /* ... after, grants "*" */
-	bool all_pre_t1;     /* ... before, grants "t1" */
-	bool all_post_t1;    /* ... after, grants "t1" */
-	int finalize;	     /* policy_may_finalize_launch */
-	bool launch_boot;    /* policy_launch_starts in a launch with a bootstrap domain */
-	bool launch_no_boot; /* ... in a launch without one */
-	bool told_exits;     /* policy_told_of_domain_exits */
+	int request;	       /* policy_may_request_management */
+	bool rights_pre;       /* policy_bootstrap_rights before finalization */
+	bool rights_post;      /* ... after */
+	bool all_pre_star;     /* policy_manages_all before finalization, grants "*" */
+	bool all_post_star;    /* ... after, grants "*" */
+	bool all_pre_t1;       /* ... before, grants "t1" */
+	bool all_post_t1;      /* ... after, grants "t1" */
+	int finalize;	       /* policy_may_finalize_launch */
+	bool launch_boot;      /* policy_launch_starts in a launch with a bootstrap domain */
+	bool launch_no_boot;   /* ... in a launch without one */
+	bool told_exits;       /* policy_told_of_domain_exits */
+	uint32_t xen_features; /* policy_xen_features: submap 0 */
+	uint32_t xen_sif;      /* policy_xen_start_flags */
 };
 
 /* clang-format off */
 static const struct rights_row rights_table[] = {
-	/* kind               request rpre rpost pre* post* pre-t1 post-t1 final lboot lnone told */
-	{ K_GUEST,            EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N },
-	{ K_HW,               EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N },
-	{ K_CTL,              OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y },
-	{ K_HW_CTL,           OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y },
-	{ K_BOOT,             OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
-	{ K_BOOT_HW,          OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
-	{ K_BOOT_CTL,         OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y },
-	{ K_BOOT_HW_CTL,      OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y },
-	{ K_LATE_DOM0_BEFORE, OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
-	{ K_LATE_DOM0_AFTER,  OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N },
-	{ K_LATE_HWDOM,       EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N },
+	/* kind               request rpre rpost pre* post* pre-t1 post-t1 final lboot lnone told feat  sif */
+	{ K_GUEST,            EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, 0,   0 },
+	{ K_HW,               EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, D0,  IN },
+	{ K_CTL,              OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y, 0,   PR },
+	{ K_HW_CTL,           OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y, D0,  PR | IN },
+	{ K_BOOT,             OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, 0,   0 },
+	{ K_BOOT_HW,          OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, D0,  IN },
+	{ K_BOOT_CTL,         OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y, 0,   PR },
+	{ K_BOOT_HW_CTL,      OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y, D0,  PR | IN },
+	{ K_LATE_DOM0_BEFORE, OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, D0,  IN },
+	{ K_LATE_DOM0_AFTER,  OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, 0,   0 },
+	{ K_LATE_HWDOM,       EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, D0,  IN },
 };
 /* clang-format on */
 _Static_assert(ARRAY_SIZE(rights_table) == ARRAY_SIZE(role_table), "one rights row per role row");
@@ -399,6 +405,8 @@ START_TEST(test_role_table_rights)
 	ck_assert_msg(policy_launch_starts(d, true) == row->launch_boot, "%s: launch boot", what);
 	ck_assert_msg(policy_launch_starts(d, false) == row->launch_no_boot, "%s: launch", what);
 	ck_assert_msg(policy_told_of_domain_exits(d) == row->told_exits, "%s: told", what);
+	ck_assert_msg(policy_xen_features(d) == row->xen_features, "%s: XENFEAT", what);
+	ck_assert_msg(policy_xen_start_flags(d) == row->xen_sif, "%s: SIF flags", what);
 }
 END_TEST
 

@@ -276,6 +276,12 @@ static int apply_driver_domain(void *target, const struct cfg *cfg, const struct
 	return cfg_flag(&((struct domain_config *)target)->driver_domain, s, err, errlen);
 }
 
+static int apply_xen(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
+		     size_t errlen)
+{
+	return cfg_flag(&((struct domain_config *)target)->xen, s, err, errlen);
+}
+
 /* A label names a tenant in the policy file: the same characters as a name. */
 static int apply_label(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
 		       size_t errlen)
@@ -375,6 +381,7 @@ static const struct cfg_key config_keys[] = {
 	{ "label", CFG_STRING, apply_label },
 	{ "pci", CFG_LIST, apply_pci },
 	{ "driver_domain", CFG_NUMBER, apply_driver_domain },
+	{ "xen", CFG_NUMBER, apply_xen },
 	{ "on_poweroff", CFG_STRING, apply_action },
 	{ "on_reboot", CFG_STRING, apply_action },
 	{ "on_crash", CFG_STRING, apply_action },

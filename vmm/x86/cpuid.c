@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 
 #include "kdom/abi.h"
+#include "kdom/xen.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 
@@ -616,6 +617,40 @@ static int cpuid_add_kdom_leaves(struct kvm_cpuid2 *table, const struct domain *
 	return 0;
 }
 
+/*
+ * Xen's leaves (include/kdom/xen.h) at XEN_CPUID_BASE: the signature, the
+ * version, one hypercall page installed through XEN_HYPERCALL_MSR, a time
+ * leaf of zeros, and the HVM leaf with the domid (and the vCPU id, which
+ * cpuid_for_vcpu() fills in).
+ */
+static int cpuid_add_xen_leaves(struct kvm_cpuid2 *table, const struct domain *domain)
+{
+	const uint32_t leaves[XEN_CPUID_LEAVES][4] = {
+		{ XEN_CPUID_BASE + XEN_CPUID_LEAVES - 1, XEN_CPUID_SIGNATURE_EBX,
+		  XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX },
+		{ XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR, 0, 0, 0 },
+		{ 1, XEN_HYPERCALL_MSR, 0, 0 },
+		{ 0, 0, 0, 0 },
+		{ XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT, 0, domain->domid,
+		  0 },
+	};
+
+	for (uint32_t i = 0; i < XEN_CPUID_LEAVES; i++) {
+		struct kvm_cpuid_entry2 *e = cpuid_add(table, XEN_CPUID_BASE + i, 0, false);
+
+		if (!e)
+			return -ENOSPC;
+		cpuid_set(e, leaves[i][0], leaves[i][1], leaves[i][2], leaves[i][3]);
+	}
+	return 0;
+}
+
+static bool cpuid_is_kdom_range(uint32_t function)
+{
+	return (function & 0xffffff00u) == KDOM_CPUID_BASE ||
+	       (function & 0xffffff00u) == XEN_CPUID_BASE;
+}
+
 struct kvm_cpuid2 *cpuid_build(const struct cpuid_request *req, char *err, size_t errlen)
 {
 	struct kvm_cpuid2 *table = calloc(1, cpuid_table_size());
@@ -628,8 +663,8 @@ struct kvm_cpuid2 *cpuid_build(const struct cpuid_request *req, char *err, size_
 	}
 	if (req->policy == POLICY_CPUID_HOST) {
 		for (uint32_t i = 0; i < sup->nent && i < CPUID_MAX_ENTRIES; i++) {
-			/* kdom's own range is filled below, whatever the host offered there. */
-			if ((sup->entries[i].function & 0xffffff00u) == KDOM_CPUID_BASE)
+			/* kdom's own ranges are filled below, whatever the host offered there. */
+			if (cpuid_is_kdom_range(sup->entries[i].function))
 				continue;
 			table->entries[table->nent++] = sup->entries[i];
 		}
@@ -657,7 +692,8 @@ struct kvm_cpuid2 *cpuid_build(const struct cpuid_request *req, char *err, size_
 		if (req->cpl0_emulated)
 			cpuid_hide_xsave(e);
 	}
-	if (cpuid_add_kdom_leaves(table, req->domain)) {
+	if (cpuid_add_kdom_leaves(table, req->domain) ||
+	    (req->xen && cpuid_add_xen_leaves(table, req->domain))) {
 		snprintf(err, errlen, "CPUID table full (%d entries)", CPUID_MAX_ENTRIES);
 		goto fail;
 	}
@@ -681,6 +717,8 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *table, unsigned int v
 			e->ebx = (e->ebx & 0x00ffffffu) | (vcpu_id << 24);
 		else if (e->function == 0xb || e->function == 0x1f)
 			e->edx = vcpu_id; /* x2APIC ID */
+		else if (e->function == XEN_CPUID_BASE + 4)
+			e->ebx = vcpu_id; /* XEN_HVM_CPUID_VCPU_ID_PRESENT */
 	}
 	return copy;
 }
@@ -701,7 +739,7 @@ void cpuid_sort(struct kvm_cpuid2 *table)
 
 struct kvm_cpuid2 *cpuid_build_domain(int kvm_fd, const struct domain *domain,
 				      const struct cpuid_override *override, unsigned int nr_vcpus,
-				      char *err, size_t errlen)
+				      bool xen, char *err, size_t errlen)
 {
 	struct cpuid_request req = {
 		.supported = cpuid_get_supported(kvm_fd),
@@ -710,6 +748,7 @@ struct kvm_cpuid2 *cpuid_build_domain(int kvm_fd, const struct domain *domain,
 		.domain = domain,
 		.nr_vcpus = nr_vcpus,
 		.cpl0_emulated = kvm_cpl0_emulated(),
+		.xen = xen,
 	};
 	struct kvm_cpuid2 *table;
 

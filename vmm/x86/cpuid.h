@@ -61,6 +61,7 @@ struct cpuid_request {
 	const struct domain *domain;
 	unsigned int nr_vcpus;
 	bool cpl0_emulated; /* hide CMPXCHG16B and the XSAVE family, whatever else says */
+	bool xen;	    /* the domain's Xen interface is on: Xen's leaves too */
 };
 
 /*
@@ -71,7 +72,8 @@ struct cpuid_request {
  * CPUID_BASELINE_NAME's features intersected with KVM's, its signature,
  * CPUID_LEVELED_BRAND, no cache descriptors, a topology of nr_vcpus cores.
  * Then the override, then the emulated-CPL0 hiding; the hypervisor bit is
- * set, KVM's 0x40000000 leaves stay and kdom's leaves are added.  An
+ * set, KVM's 0x40000000 leaves stay and kdom's leaves are added (and
+ * Xen's at XEN_CPUID_BASE when req->xen: include/kdom/xen.h).  An
  * override that sets a feature KVM does not support is refused.
  * malloc()ed table, or NULL with err.
  */
@@ -79,13 +81,13 @@ struct kvm_cpuid2 *cpuid_build(const struct cpuid_request *req, char *err, size_
 
 /*
  * The table a domain sees on this host: cpuid_build() with KVM's supported
- * leaves (from kvm_fd), the domain's policy_cpuid(), override (NULL: none)
- * and whether KVM emulates guest kernel mode.  kdom run, kdomd's domains
+ * leaves (from kvm_fd), the domain's policy_cpuid(), override (NULL: none),
+ * whether its Xen interface is on and whether KVM emulates guest kernel mode.  kdom run, kdomd's domains
  * and `kdom cpuid` all build it here.  malloc()ed table, or NULL with err.
  */
 struct kvm_cpuid2 *cpuid_build_domain(int kvm_fd, const struct domain *domain,
 				      const struct cpuid_override *override, unsigned int nr_vcpus,
-				      char *err, size_t errlen);
+				      bool xen, char *err, size_t errlen);
 
 /* A malloc()ed copy of the domain table for vCPU vcpu_id (APIC IDs), or NULL. */
 struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *table, unsigned int vcpu_id);

@@ -33,11 +33,12 @@ static_assert(LAYOUT_START_INFO + PVH_PAGE_SIZE <= LAYOUT_BOOT_PARAMS, "start_in
 
 /* The start_info page: hvm_start_info, the module list (the initrd) and the memory map. */
 static void pvh_fill_start_page(uint8_t page[PVH_PAGE_SIZE], const struct loader_mem_range *map,
-				int entries, uint64_t initrd_gpa, uint64_t initrd_size)
+				int entries, uint64_t initrd_gpa, const struct load_params *params)
 {
 	struct hvm_start_info info = {
 		.magic = XEN_HVM_START_MAGIC_VALUE,
 		.version = XEN_HVM_START_INFO_VERSION,
+		.flags = params->start_flags,
 		.cmdline_paddr = LAYOUT_CMDLINE,
 		.memmap_paddr = LAYOUT_START_INFO + PVH_MEMMAP_OFFSET,
 		.memmap_entries = (uint32_t)entries,
@@ -47,7 +48,7 @@ static void pvh_fill_start_page(uint8_t page[PVH_PAGE_SIZE], const struct loader
 	if (initrd_gpa) {
 		struct hvm_modlist_entry module = {
 			.paddr = initrd_gpa,
-			.size = initrd_size,
+			.size = params->initrd_size,
 		};
 
 		info.nr_modules = 1;
@@ -109,7 +110,7 @@ int loader_load_pvh(const struct guest_mem *mem, const struct load_params *param
 		return ret;
 
 	/* Everything is checked: from here on only writes that cannot fail. */
-	pvh_fill_start_page(page, map, entries, initrd_gpa, params->initrd_size);
+	pvh_fill_start_page(page, map, entries, initrd_gpa, params);
 	ret = loader_elf_copy(mem, &elf, err, errlen);
 	if (ret)
 		return ret;

@@ -26,6 +26,7 @@ struct load_params {
 	const uint8_t *initrd; /* may be NULL when initrd_size is 0 */
 	size_t initrd_size;    /* 0: no initrd */
 	const char *cmdline;   /* may be NULL: empty */
+	uint32_t start_flags;  /* PVH: hvm_start_info's SIF_* flags */
 };
 
 /*
