@@ -19,7 +19,7 @@
 /* Memory slots 0 and 1 are RAM (vm_create()); add_to_physmap's pages follow. */
 #define XEN_EXTRA_SLOT0 2
 
-_Static_assert(XEN_HYPERCALL_STUBS * XEN_HYPERCALL_STUB_SIZE == XEN_PAGE_SIZE, "one page");
+_Static_assert(XEN_HYPERCALL_STUBS *XEN_HYPERCALL_STUB_SIZE == XEN_PAGE_SIZE, "one page");
 _Static_assert(XEN_HYPERCALL_PORT <= 0xff, "the OUT takes the port as an 8-bit immediate");
 
 void xen_hypercall_page_fill(uint8_t page[4096])
@@ -289,7 +289,8 @@ int xen_device_create(struct xen_device *xd, struct vm *vm, struct console *cons
 	if (!ret)
 		ret = vm_trap_msr_write(vm, XEN_HYPERCALL_MSR, xen_msr_write, xd);
 	if (!ret)
-		ret = bus_register(&vm->pio, XEN_HYPERCALL_PORT, 1, xen_port_io, xd, "xen hypercall");
+		ret = bus_register(&vm->pio, XEN_HYPERCALL_PORT, 1, xen_port_io, xd,
+				   "xen hypercall");
 	if (ret)
 		log_error("cannot serve the Xen interface: %s", strerror(-ret));
 	return ret;
@@ -298,7 +299,8 @@ int xen_device_create(struct xen_device *xd, struct vm *vm, struct console *cons
 void xen_device_set_memory_map(struct xen_device *xd, const struct xen_e820_entry *map,
 			       unsigned int n)
 {
-	xd->nr_map = n < sizeof(xd->map) / sizeof(xd->map[0]) ? n : sizeof(xd->map) / sizeof(xd->map[0]);
+	xd->nr_map =
+		n < sizeof(xd->map) / sizeof(xd->map[0]) ? n : sizeof(xd->map) / sizeof(xd->map[0]);
 	memcpy(xd->map, map, xd->nr_map * sizeof(*map));
 }
 
@@ -306,7 +308,8 @@ void xen_device_destroy(struct xen_device *xd)
 {
 	for (unsigned int i = 0; i < XEN_EXTRA_PAGES && xd->extra[i].host; i++) {
 		if (xd->vm->vm_fd >= 0) /* the slot goes before its page */
-			vm_set_memory_slot(xd->vm, XEN_EXTRA_SLOT0 + i, xd->extra[i].gfn << 12, 0, NULL);
+			vm_set_memory_slot(xd->vm, XEN_EXTRA_SLOT0 + i, xd->extra[i].gfn << 12, 0,
+					   NULL);
 		munmap(xd->extra[i].host, XEN_PAGE_SIZE);
 		xd->extra[i].host = NULL;
 	}

@@ -9,7 +9,7 @@
 GUEST_DIR := $(BUILD)/guests
 GUEST_OBJ := $(GUEST_DIR)/obj
 
-GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci passthrough hwdev edu
+GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci passthrough hwdev edu hcbench
 
 GUEST_LIB_SRCS := \
 	tests/guests/lib/entry.S \
