@@ -28,10 +28,7 @@ static long stub_call(const uint8_t *stub)
 	register unsigned long a2 asm("rsi") = 0;
 	long ret;
 
-	asm volatile("call *%[stub]"
-		     : "=a"(ret), "+r"(a1), "+r"(a2)
-		     : [stub] "r"(stub)
-		     : "memory");
+	asm volatile("call *%[stub]" : "=a"(ret), "+r"(a1), "+r"(a2) : [stub] "r"(stub) : "memory");
 	return ret;
 }
 
