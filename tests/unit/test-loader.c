@@ -53,6 +53,29 @@ struct t_shdr {
 };
 static_assert(sizeof(struct t_shdr) == 64, "ELF64 section header");
 
+struct t_ehdr32 {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint32_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+static_assert(sizeof(struct t_ehdr32) == 52, "ELF32 header");
+
+struct t_phdr32 {
+	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
+};
+static_assert(sizeof(struct t_phdr32) == 32, "ELF32 program header");
+
+struct t_shdr32 {
+	uint32_t name, type, flags, addr, offset, size, link, info, addralign, entsize;
+};
+static_assert(sizeof(struct t_shdr32) == 40, "ELF32 section header");
+
+#define T_EM_386 3
+#define T_EM_X86_64 62
+
 struct t_start_info {
 	uint32_t magic, version, flags, nr_modules;
 	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
@@ -176,12 +199,17 @@ struct t_elf_spec {
 	uint32_t pvh_desc_size; /* 4 (default) or 8, or anything to test refusal */
 	bool gnu_property;	/* add a PT_NOTE aligned to 8, as GNU property notes are */
 	uint64_t pvh_entry;
+	unsigned int bits; /* the ELF class: 64 (also for 0) or 32 */
+	uint16_t machine;  /* e_machine; 0 for T_EM_X86_64 */
 };
 
 struct t_elf {
 	uint8_t *data;
 	size_t size;
-	size_t phoff;		    /* program header i at phoff + i * 56 */
+	unsigned int bits;	    /* 32 or 64 */
+	size_t phoff;		    /* program header i at phoff + i * phentsize */
+	size_t phentsize;	    /* 56 or 32 */
+	size_t shentsize;	    /* 64 or 40 */
 	unsigned int note_phdr;	    /* index of the PT_NOTE header */
 	size_t notes_off;	    /* first note */
 	size_t pvh_note_off;	    /* the Xen note */
@@ -225,22 +253,81 @@ static size_t put_notes(uint8_t *b, size_t off, const struct t_elf_spec *spec, s
 	return len;
 }
 
-static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
+/* Headers are filled in their ELF64 form and written in the image's class. */
+static void put_ehdr(uint8_t *b, unsigned int bits, const struct t_ehdr *eh)
 {
-	unsigned int nph =
-		spec->nseg + (spec->pvh_note && !spec->note_in_section) + spec->gnu_property;
-	size_t notes_len = 0, off, pvh_off = 0, property_off = 0;
-	struct t_ehdr eh = { 0 };
-	uint8_t *b;
+	struct t_ehdr32 eh32 = {
+		.type = eh->type,
+		.machine = eh->machine,
+		.version = eh->version,
+		.entry = (uint32_t)eh->entry,
+		.phoff = (uint32_t)eh->phoff,
+		.shoff = (uint32_t)eh->shoff,
+		.ehsize = sizeof(eh32),
+		.phentsize = eh->phentsize,
+		.phnum = eh->phnum,
+		.shentsize = eh->shentsize,
+		.shnum = eh->shnum,
+	};
 
-	memset(out, 0, sizeof(*out));
-	out->phoff = sizeof(eh);
-	out->notes_off = align_up(out->phoff + nph * sizeof(struct t_phdr), 8);
-	if (spec->pvh_note)
-		notes_len = put_notes(NULL, 0, spec, &pvh_off);
+	if (bits != 32) {
+		memcpy(b, eh, sizeof(*eh));
+		return;
+	}
+	memcpy(eh32.ident, eh->ident, sizeof(eh32.ident));
+	memcpy(b, &eh32, sizeof(eh32));
+}
+
+static void put_phdr(uint8_t *b, const struct t_elf *out, unsigned int i, const struct t_phdr *ph)
+{
+	struct t_phdr32 ph32 = {
+		.type = ph->type,
+		.offset = (uint32_t)ph->offset,
+		.vaddr = (uint32_t)ph->vaddr,
+		.paddr = (uint32_t)ph->paddr,
+		.filesz = (uint32_t)ph->filesz,
+		.memsz = (uint32_t)ph->memsz,
+		.flags = ph->flags,
+		.align = (uint32_t)ph->align,
+	};
+	uint8_t *at = b + out->phoff + i * out->phentsize;
+
+	if (out->bits == 32)
+		memcpy(at, &ph32, sizeof(ph32));
+	else
+		memcpy(at, ph, sizeof(*ph));
+}
+
+static void put_shdr(uint8_t *b, const struct t_elf *out, unsigned int i, const struct t_shdr *sh)
+{
+	struct t_shdr32 sh32 = {
+		.type = sh->type,
+		.offset = (uint32_t)sh->offset,
+		.size = (uint32_t)sh->size,
+		.addralign = (uint32_t)sh->addralign,
+	};
+	uint8_t *at = b + out->shoff + i * out->shentsize;
+
+	if (out->bits == 32)
+		memcpy(at, &sh32, sizeof(sh32));
+	else
+		memcpy(at, sh, sizeof(*sh));
+}
+
+/* Where everything goes in the file; fills out's offsets and size. */
+static void layout_elf(const struct t_elf_spec *spec, unsigned int nph, size_t notes_len,
+		       size_t *property_off, struct t_elf *out)
+{
+	size_t off;
+
+	out->bits = spec->bits == 32 ? 32 : 64;
+	out->phentsize = out->bits == 32 ? sizeof(struct t_phdr32) : sizeof(struct t_phdr);
+	out->shentsize = out->bits == 32 ? sizeof(struct t_shdr32) : sizeof(struct t_shdr);
+	out->phoff = out->bits == 32 ? sizeof(struct t_ehdr32) : sizeof(struct t_ehdr);
+	out->notes_off = align_up(out->phoff + nph * out->phentsize, 8);
 	off = align_up(out->notes_off + notes_len, 16);
 	if (spec->gnu_property) {
-		property_off = off;
+		*property_off = off;
 		off += 32;
 	}
 	for (unsigned int i = 0; i < spec->nseg; i++) {
@@ -249,88 +336,115 @@ static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
 	}
 	if (spec->note_in_section) {
 		out->shoff = align_up(off, 8);
-		off = out->shoff + 2 * sizeof(struct t_shdr);
+		off = out->shoff + 2 * out->shentsize;
 	}
 	out->size = off;
-	b = calloc(1, out->size);
-	ck_assert_ptr_nonnull(b);
-	out->data = b;
+}
+
+static void build_ehdr(const struct t_elf_spec *spec, unsigned int nph, struct t_elf *out)
+{
+	struct t_ehdr eh = { 0 };
 
 	memcpy(eh.ident, "\177ELF", 4);
-	eh.ident[4] = 2; /* ELFCLASS64 */
-	eh.ident[5] = 1; /* little-endian */
+	eh.ident[4] = out->bits == 32 ? 1 : 2; /* ELFCLASS32 or ELFCLASS64 */
+	eh.ident[5] = 1;		       /* little-endian */
 	eh.ident[6] = 1;
 	eh.type = 2; /* ET_EXEC */
-	eh.machine = 62;
+	eh.machine = spec->machine ? spec->machine : T_EM_X86_64;
 	eh.version = 1;
 	eh.entry = spec->entry;
 	eh.phoff = out->phoff;
 	eh.ehsize = sizeof(eh);
-	eh.phentsize = sizeof(struct t_phdr);
+	eh.phentsize = (uint16_t)out->phentsize;
 	eh.phnum = (uint16_t)nph;
 	if (spec->note_in_section) {
 		eh.shoff = out->shoff;
-		eh.shentsize = sizeof(struct t_shdr);
+		eh.shentsize = (uint16_t)out->shentsize;
 		eh.shnum = 2;
 	}
-	memcpy(b, &eh, sizeof(eh));
+	put_ehdr(out->data, out->bits, &eh);
+}
+
+/* 12-byte header + "GNU\0" ends 8-aligned: no padding before the descriptor. */
+static void build_gnu_property(uint8_t *b, size_t off, unsigned int index, const struct t_elf *out)
+{
+	struct t_phdr ph = {
+		.type = 4,
+		.offset = off,
+		.filesz = 32,
+		.align = 8,
+	};
+
+	put32(b, off, 4);
+	put32(b, off + 4, 16);
+	put32(b, off + 8, 5); /* NT_GNU_PROPERTY_TYPE_0 */
+	memcpy(b + off + 12, "GNU", 4);
+	put32(b, off + 16, 0xc0008002); /* x86 ISA needed */
+	put32(b, off + 20, 4);
+	put32(b, off + 24, 1);
+	put_phdr(b, out, index, &ph);
+}
+
+static void build_pvh_notes(const struct t_elf_spec *spec, size_t notes_len, struct t_elf *out)
+{
+	uint8_t *b = out->data;
+
+	put_notes(b, out->notes_off, spec, &out->pvh_note_off);
+	if (spec->note_in_section) {
+		struct t_shdr sh = {
+			.type = 7, /* SHT_NOTE */
+			.offset = out->notes_off,
+			.size = notes_len,
+			.addralign = 4,
+		};
+
+		put_shdr(b, out, 1, &sh);
+	} else {
+		struct t_phdr ph = {
+			.type = 4, /* PT_NOTE */
+			.offset = out->notes_off,
+			.filesz = notes_len,
+			.align = 4,
+		};
+
+		out->note_phdr = spec->nseg;
+		put_phdr(b, out, spec->nseg, &ph);
+	}
+}
+
+static void build_elf(const struct t_elf_spec *spec, struct t_elf *out)
+{
+	unsigned int nph =
+		spec->nseg + (spec->pvh_note && !spec->note_in_section) + spec->gnu_property;
+	size_t notes_len = 0, pvh_off = 0, property_off = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (spec->pvh_note)
+		notes_len = put_notes(NULL, 0, spec, &pvh_off);
+	layout_elf(spec, nph, notes_len, &property_off, out);
+	out->data = calloc(1, out->size);
+	ck_assert_ptr_nonnull(out->data);
+	build_ehdr(spec, nph, out);
 
 	for (unsigned int i = 0; i < spec->nseg; i++) {
 		struct t_phdr ph = {
 			.type = spec->seg[i].type ? spec->seg[i].type : 1,
 			.flags = 7,
 			.offset = out->seg_off[i],
-			.vaddr = 0xffffffff80000000ull + spec->seg[i].paddr,
+			.vaddr = (out->bits == 32 ? 0 : 0xffffffff80000000ull) + spec->seg[i].paddr,
 			.paddr = spec->seg[i].paddr,
 			.filesz = spec->seg[i].filesz,
 			.memsz = spec->seg[i].memsz,
 			.align = 0x1000,
 		};
 
-		memcpy(b + out->phoff + i * sizeof(ph), &ph, sizeof(ph));
-		fill_pattern(b + out->seg_off[i], spec->seg[i].filesz, i + 1);
+		put_phdr(out->data, out, i, &ph);
+		fill_pattern(out->data + out->seg_off[i], spec->seg[i].filesz, i + 1);
 	}
-	if (spec->gnu_property) {
-		/* 12-byte header + "GNU\0" ends 8-aligned: no padding before the descriptor. */
-		struct t_phdr ph = {
-			.type = 4,
-			.offset = property_off,
-			.filesz = 32,
-			.align = 8,
-		};
-
-		put32(b, property_off, 4);
-		put32(b, property_off + 4, 16);
-		put32(b, property_off + 8, 5); /* NT_GNU_PROPERTY_TYPE_0 */
-		memcpy(b + property_off + 12, "GNU", 4);
-		put32(b, property_off + 16, 0xc0008002); /* x86 ISA needed */
-		put32(b, property_off + 20, 4);
-		put32(b, property_off + 24, 1);
-		memcpy(b + out->phoff + (nph - 1) * sizeof(ph), &ph, sizeof(ph));
-	}
-	if (spec->pvh_note) {
-		put_notes(b, out->notes_off, spec, &out->pvh_note_off);
-		if (spec->note_in_section) {
-			struct t_shdr sh = {
-				.type = 7, /* SHT_NOTE */
-				.offset = out->notes_off,
-				.size = notes_len,
-				.addralign = 4,
-			};
-
-			memcpy(b + out->shoff + sizeof(sh), &sh, sizeof(sh));
-		} else {
-			struct t_phdr ph = {
-				.type = 4, /* PT_NOTE */
-				.offset = out->notes_off,
-				.filesz = notes_len,
-				.align = 4,
-			};
-
-			out->note_phdr = spec->nseg;
-			memcpy(b + out->phoff + spec->nseg * sizeof(ph), &ph, sizeof(ph));
-		}
-	}
+	if (spec->gnu_property)
+		build_gnu_property(out->data, property_off, nph - 1, out);
+	if (spec->pvh_note)
+		build_pvh_notes(spec, notes_len, out);
 }
 
 static void free_elf(struct t_elf *elf)
@@ -357,9 +471,81 @@ static struct t_elf_spec default_spec(bool pvh)
 	return spec;
 }
 
-static size_t phdr_field(const struct t_elf *elf, unsigned int i, size_t field)
+/* The same spec as an ELF32 image of the given machine. */
+static struct t_elf_spec elf32_spec(struct t_elf_spec spec, uint16_t machine)
 {
-	return elf->phoff + i * sizeof(struct t_phdr) + field;
+	spec.bits = 32;
+	spec.machine = machine;
+	return spec;
+}
+
+/* The image variants every ELF check runs on: ELF64, ELF32 i386, ELF32 x86-64. */
+struct t_variant {
+	unsigned int bits;
+	uint16_t machine;
+	const char *name;
+};
+
+static const struct t_variant variants[] = {
+	{ 64, T_EM_X86_64, "ELF64 x86-64" },
+	{ 32, T_EM_386, "ELF32 i386" },
+	{ 32, T_EM_X86_64, "ELF32 x86-64" },
+};
+
+#define T_VARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+static struct t_elf_spec variant_spec(const struct t_variant *v, bool pvh)
+{
+	struct t_elf_spec spec = default_spec(pvh);
+
+	spec.bits = v->bits;
+	spec.machine = v->machine;
+	return spec;
+}
+
+/* Header fields the tests corrupt, at their offsets and widths in either class. */
+enum t_field {
+	T_E_TYPE,
+	T_E_MACHINE,
+	T_E_PHOFF,
+	T_E_SHOFF,
+	T_E_PHENTSIZE,
+	T_E_PHNUM,
+	T_E_SHENTSIZE,
+	T_E_SHNUM,
+	T_P_OFFSET,
+	T_P_PADDR,
+	T_P_FILESZ,
+	T_P_MEMSZ,
+	T_S_OFFSET,
+	T_S_SIZE,
+};
+
+static const struct {
+	uint8_t off64, width64, off32, width32;
+} t_fields[] = {
+	[T_E_TYPE] = { 16, 2, 16, 2 },	    [T_E_MACHINE] = { 18, 2, 18, 2 },
+	[T_E_PHOFF] = { 32, 8, 28, 4 },	    [T_E_SHOFF] = { 40, 8, 32, 4 },
+	[T_E_PHENTSIZE] = { 54, 2, 42, 2 }, [T_E_PHNUM] = { 56, 2, 44, 2 },
+	[T_E_SHENTSIZE] = { 58, 2, 46, 2 }, [T_E_SHNUM] = { 60, 2, 48, 2 },
+	[T_P_OFFSET] = { 8, 8, 4, 4 },	    [T_P_PADDR] = { 24, 8, 12, 4 },
+	[T_P_FILESZ] = { 32, 8, 16, 4 },    [T_P_MEMSZ] = { 40, 8, 20, 4 },
+	[T_S_OFFSET] = { 24, 8, 16, 4 },    [T_S_SIZE] = { 32, 8, 20, 4 },
+};
+
+/* Write field (of program or section header index) into image, cut to its width. */
+static void set_field(uint8_t *image, const struct t_elf *elf, enum t_field field,
+		      unsigned int index, uint64_t value)
+{
+	bool is32 = elf->bits == 32;
+	size_t off = is32 ? t_fields[field].off32 : t_fields[field].off64;
+	size_t width = is32 ? t_fields[field].width32 : t_fields[field].width64;
+
+	if (field >= T_P_OFFSET && field <= T_P_MEMSZ)
+		off += elf->phoff + index * elf->phentsize;
+	else if (field >= T_S_OFFSET)
+		off += elf->shoff + index * elf->shentsize;
+	memcpy(image + off, &value, width); /* little-endian: the low bytes */
 }
 
 /* A minimal bzImage: boot sector and setup sectors with a setup header, then a body. */
@@ -485,16 +671,17 @@ static void expect_elf_refused(load_fn fn, const struct t_elf *elf, size_t off, 
 	free(copy);
 }
 
-static void expect_elf_refused64(load_fn fn, const struct t_elf *elf, size_t off, uint64_t value,
-				 const char *what)
+/* The same for one header field, written at its offset and width in the image's class. */
+static void expect_field_refused(load_fn fn, const struct t_elf *elf, enum t_field field,
+				 unsigned int index, uint64_t value, const char *what)
 {
-	expect_elf_refused(fn, elf, off, &value, 8, what);
-}
+	uint8_t *copy = malloc(elf->size);
 
-static void expect_elf_refused16(load_fn fn, const struct t_elf *elf, size_t off, uint16_t value,
-				 const char *what)
-{
-	expect_elf_refused(fn, elf, off, &value, 2, what);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, elf->data, elf->size);
+	set_field(copy, elf, field, index, value);
+	expect_refused(fn, copy, elf->size, what);
+	free(copy);
 }
 
 static void expect_elf_spec_refused(load_fn fn, const struct t_elf_spec *spec, const char *what)
@@ -647,6 +834,59 @@ START_TEST(test_pvh_without_initrd_or_cmdline)
 }
 END_TEST
 
+/* ELF32 PVH images, i386 and x86-64 code alike, load as ELF64 ones do. */
+static void check_elf32_pvh_loads(const struct t_elf_spec *spec, uint64_t entry)
+{
+	struct boot_setup boot;
+	struct t_start_info si;
+	struct t_elf elf;
+	struct tmem t;
+	char err[256];
+
+	build_elf(spec, &elf);
+	ck_assert_uint_eq(elf.data[4], 1); /* ELFCLASS32 */
+	tmem_init(&t, 16 * MiB);
+	memset(gmem_ptr(&t.mem, 0x100000, 0x1000), 0xcc, 0x1000);
+	struct load_params params = { .kernel = elf.data, .kernel_size = elf.size };
+	ck_assert_msg(loader_load(&t.mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(boot.mode, BOOT_PVH);
+	ck_assert_uint_eq(boot.entry, entry);
+	ck_assert_uint_eq(boot.boot_info, LAYOUT_START_INFO);
+	ck_assert(guest_equals(&t.mem, 0x100000, elf.data + elf.seg_off[0], 0x240));
+	for (uint64_t gpa = 0x100240; gpa < 0x101000; gpa++)
+		ck_assert_uint_eq(guest_read(&t.mem, gpa, 1), 0);
+	ck_assert(guest_equals(&t.mem, 0x180000, elf.data + elf.seg_off[1], 0x80));
+	ck_assert_int_eq(gmem_read(&t.mem, LAYOUT_START_INFO, &si, sizeof(si)), 0);
+	ck_assert_uint_eq(si.magic, 0x336ec578);
+	ck_assert_uint_eq(si.memmap_entries, 4);
+	tmem_check_guards(&t);
+	tmem_free(&t);
+	free_elf(&elf);
+}
+
+START_TEST(test_pvh_elf32_loads)
+{
+	static const uint16_t machines[] = { T_EM_386, T_EM_X86_64 };
+
+	for (unsigned int m = 0; m < 2; m++) {
+		struct t_elf_spec spec = elf32_spec(default_spec(true), machines[m]);
+
+		check_elf32_pvh_loads(&spec, 0x100040);
+		/* The note through the section headers, then an 8-byte descriptor. */
+		spec.note_in_section = true;
+		check_elf32_pvh_loads(&spec, 0x100040);
+		spec.note_in_section = false;
+		spec.pvh_desc_size = 8;
+		spec.pvh_entry = 0x180010;
+		check_elf32_pvh_loads(&spec, 0x180010);
+		/* A GNU property note, padded to 8, before the Xen one. */
+		spec = elf32_spec(default_spec(true), machines[m]);
+		spec.gnu_property = true;
+		check_elf32_pvh_loads(&spec, 0x100040);
+	}
+}
+END_TEST
+
 START_TEST(test_pvh_note_variants)
 {
 	struct t_elf_spec spec = default_spec(true);
@@ -695,29 +935,43 @@ START_TEST(test_pvh_note_variants)
 }
 END_TEST
 
+/* Notes, in a segment or a section, that reach outside the file; for every class. */
+static void expect_notes_refused(const struct t_variant *v)
+{
+	struct t_elf_spec spec = variant_spec(v, true);
+	uint32_t huge = 0xfffffff0;
+	struct t_elf elf;
+
+	build_elf(&spec, &elf);
+	expect_field_refused(loader_load, &elf, T_P_OFFSET, elf.note_phdr, elf.size,
+			     "note segment 2 lies outside the file");
+	expect_field_refused(loader_load, &elf, T_P_FILESZ, elf.note_phdr, elf.size,
+			     "note segment 2 lies outside the file");
+	expect_elf_refused(loader_load, &elf, elf.pvh_note_off + 4, &huge, 4,
+			   "runs past the end of its segment 2");
+	expect_elf_refused(loader_load, &elf, elf.pvh_note_off, &huge, 4,
+			   "runs past the end of its segment 2");
+	expect_elf_refused(loader_load, &elf, elf.notes_off + 4, &huge, 4,
+			   "runs past the end of its segment 2");
+	free_elf(&elf);
+
+	spec.note_in_section = true;
+	build_elf(&spec, &elf);
+	expect_field_refused(loader_load, &elf, T_S_OFFSET, 1, elf.size - 4,
+			     "note section 1 lies outside the file");
+	expect_field_refused(loader_load, &elf, T_S_SIZE, 1, UINT64_MAX,
+			     "note section 1 lies outside the file");
+	free_elf(&elf);
+}
+
 START_TEST(test_pvh_refused)
 {
 	struct t_elf_spec spec = default_spec(true);
-	struct t_elf elf, vmlinux;
+	struct t_elf vmlinux;
 	struct t_elf_spec plain = default_spec(false);
 
-	build_elf(&spec, &elf);
-	/* The note segment, then one note, reaching outside the file. */
-	expect_elf_refused64(loader_load, &elf, phdr_field(&elf, elf.note_phdr, 8), elf.size,
-			     "note segment 2 lies outside the file");
-	expect_elf_refused64(loader_load, &elf, phdr_field(&elf, elf.note_phdr, 32), elf.size,
-			     "note segment 2 lies outside the file");
-	{
-		uint32_t huge = 0xfffffff0;
-
-		expect_elf_refused(loader_load, &elf, elf.pvh_note_off + 4, &huge, 4,
-				   "runs past the end of its segment 2");
-		expect_elf_refused(loader_load, &elf, elf.pvh_note_off, &huge, 4,
-				   "runs past the end of its segment 2");
-		expect_elf_refused(loader_load, &elf, elf.notes_off + 4, &huge, 4,
-				   "runs past the end of its segment 2");
-	}
-	free_elf(&elf);
+	for (unsigned int v = 0; v < T_VARIANTS; v++)
+		expect_notes_refused(&variants[v]);
 
 	/* Entry points the image does not load, or that are not 32-bit. */
 	spec.pvh_entry = 0x200000;
@@ -737,20 +991,68 @@ START_TEST(test_pvh_refused)
 	expect_refused(loader_load_pvh, vmlinux.data, vmlinux.size,
 		       "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY");
 	free_elf(&vmlinux);
-
-	/* A note section outside the file. */
-	spec = default_spec(true);
-	spec.note_in_section = true;
-	build_elf(&spec, &elf);
-	expect_elf_refused64(loader_load, &elf, elf.shoff + 64 + 24, elf.size - 4,
-			     "note section 1 lies outside the file");
-	expect_elf_refused64(loader_load, &elf, elf.shoff + 64 + 32, UINT64_MAX,
-			     "note section 1 lies outside the file");
-	free_elf(&elf);
 }
 END_TEST
 
 /* ---- ELF checks common to PVH and vmlinux -------------------------------- */
+
+/* Identification and file header fields, refused alike through fn in every class. */
+static void expect_header_refused(load_fn fn, const struct t_elf *elf)
+{
+	bool is32 = elf->bits == 32;
+	char what[96];
+	uint8_t byte;
+
+	byte = 3;
+	expect_elf_refused(fn, elf, 4, &byte, 1, "ELF class 3 is not supported");
+	byte = 0;
+	expect_elf_refused(fn, elf, 4, &byte, 1, "ELF class 0 is not supported");
+	byte = 2;
+	expect_elf_refused(fn, elf, 5, &byte, 1, "data encoding 2");
+	byte = 0;
+	expect_elf_refused(fn, elf, 6, &byte, 1, "ELF version 0");
+	if (is32)
+		expect_field_refused(fn, elf, T_E_MACHINE, 0, 40,
+				     "ELF machine 40 is neither i386 (EM_386, 3) nor x86-64");
+	else
+		expect_field_refused(fn, elf, T_E_MACHINE, 0, T_EM_386,
+				     "ELF machine 3 is not x86-64");
+	expect_field_refused(fn, elf, T_E_TYPE, 0, 1, "ELF type 1 is not an executable");
+	expect_field_refused(fn, elf, T_E_PHNUM, 0, 0, "no program headers");
+	expect_field_refused(fn, elf, T_E_PHNUM, 0, 0xffff, "PN_XNUM");
+	snprintf(what, sizeof(what), "program header size %zu is smaller than %zu bytes",
+		 elf->phentsize - 1, elf->phentsize);
+	expect_field_refused(fn, elf, T_E_PHENTSIZE, 0, elf->phentsize - 1, what);
+	expect_field_refused(fn, elf, T_E_PHOFF, 0, elf->size,
+			     "ELF program header 0 lies outside the file");
+	expect_field_refused(fn, elf, T_E_PHOFF, 0, elf->size - elf->phentsize + 1,
+			     "ELF program header 0 lies outside the file");
+	expect_field_refused(fn, elf, T_E_PHOFF, 0, UINT64_MAX - 8,
+			     "ELF program header 0 lies outside the file");
+	/* A table longer than the file: the first header past the end is named. */
+	expect_field_refused(fn, elf, T_E_PHNUM, 0, 1000, "lies outside the file");
+	/* Truncated inside the ELF header, or even inside the identification. */
+	snprintf(what, sizeof(what), "the ELF%u header needs %zu", elf->bits, elf->phoff);
+	expect_refused(fn, elf->data, elf->phoff - 1, what);
+	expect_refused(fn, elf->data, 15, "the ELF identification needs 16");
+}
+
+/* Section headers pointing away. */
+static void expect_section_table_refused(load_fn fn, const struct t_elf *elf)
+{
+	uint8_t *copy = malloc(elf->size);
+
+	expect_field_refused(fn, elf, T_E_SHNUM, 0, 1, "section header size 0");
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, elf->data, elf->size);
+	set_field(copy, elf, T_E_SHENTSIZE, 0, elf->shentsize);
+	set_field(copy, elf, T_E_SHNUM, 0, 3);
+	set_field(copy, elf, T_E_SHOFF, 0, elf->size - elf->shentsize);
+	expect_refused(fn, copy, elf->size, "section header table lies outside the file");
+	set_field(copy, elf, T_E_SHOFF, 0, UINT64_MAX - elf->shentsize);
+	expect_refused(fn, copy, elf->size, "section header table lies outside the file");
+	free(copy);
+}
 
 START_TEST(test_elf_header_refused)
 {
@@ -763,101 +1065,105 @@ START_TEST(test_elf_header_refused)
 	expect_refused(loader_load_pvh, junk, sizeof(junk), "not an ELF image");
 	expect_refused(loader_load_linux, junk, sizeof(junk), "not a Linux kernel");
 
-	for (int pvh = 0; pvh <= 1; pvh++) {
-		struct t_elf_spec spec = default_spec(pvh);
-		struct t_elf elf;
-		uint8_t byte;
+	for (unsigned int v = 0; v < T_VARIANTS; v++) {
+		for (int pvh = 0; pvh <= 1; pvh++) {
+			struct t_elf_spec spec = variant_spec(&variants[v], pvh);
+			struct t_elf elf;
 
-		build_elf(&spec, &elf);
-		for (unsigned int f = 0; f < 3; f++) {
-			load_fn fn = fns[f];
-
-			if (fn == loader_load_pvh && !pvh)
-				continue;
-			byte = 1;
-			expect_elf_refused(fn, &elf, 4, &byte, 1, "ELF class 1 is not supported");
-			byte = 2;
-			expect_elf_refused(fn, &elf, 5, &byte, 1, "data encoding 2");
-			byte = 0;
-			expect_elf_refused(fn, &elf, 6, &byte, 1, "ELF version 0");
-			expect_elf_refused16(fn, &elf, 18, 3, "ELF machine 3 is not x86-64");
-			expect_elf_refused16(fn, &elf, 16, 1, "ELF type 1 is not an executable");
-			expect_elf_refused16(fn, &elf, 56, 0, "no program headers");
-			expect_elf_refused16(fn, &elf, 56, 0xffff, "PN_XNUM");
-			expect_elf_refused16(fn, &elf, 54, 32, "program header size 32");
-			expect_elf_refused64(fn, &elf, 32, elf.size,
-					     "ELF program header 0 lies outside the file");
-			expect_elf_refused64(fn, &elf, 32, elf.size - 55,
-					     "ELF program header 0 lies outside the file");
-			expect_elf_refused64(fn, &elf, 32, UINT64_MAX - 8,
-					     "ELF program header 0 lies outside the file");
-			/* A table longer than the file: the first header past the end is named. */
-			expect_elf_refused16(fn, &elf, 56, 1000, "lies outside the file");
-			/* Section headers pointing away. */
-			expect_elf_refused16(fn, &elf, 60, 1, "section header size 0");
-			{
-				uint8_t *copy = malloc(elf.size);
-
-				ck_assert_ptr_nonnull(copy);
-				memcpy(copy, elf.data, elf.size);
-				put16(copy, 58, 64);
-				put16(copy, 60, 3);
-				put64(copy, 40, elf.size - 64);
-				expect_refused(fn, copy, elf.size,
-					       "section header table lies outside the file");
-				put64(copy, 40, UINT64_MAX - 64);
-				expect_refused(fn, copy, elf.size,
-					       "section header table lies outside the file");
-				free(copy);
+			build_elf(&spec, &elf);
+			for (unsigned int f = 0; f < 3; f++) {
+				if (fns[f] == loader_load_pvh && !pvh)
+					continue;
+				expect_header_refused(fns[f], &elf);
+				expect_section_table_refused(fns[f], &elf);
 			}
-			/* Truncated inside the ELF header. */
-			expect_refused(fn, elf.data, 63, "needs 64");
+			free_elf(&elf);
 		}
+	}
+}
+END_TEST
+
+/* A vmlinux is ELF64: an ELF32 image without a PVH note is refused, whatever its machine. */
+START_TEST(test_vmlinux_elf32_refused)
+{
+	for (unsigned int v = 0; v < T_VARIANTS; v++) {
+		struct t_elf_spec spec = variant_spec(&variants[v], false);
+		struct t_elf elf;
+
+		if (variants[v].bits != 32)
+			continue;
+		build_elf(&spec, &elf);
+		expect_refused(
+			loader_load, elf.data, elf.size,
+			"ELF class 1 is not supported: kdom loads 64-bit (ELFCLASS64) images");
+		expect_refused(
+			loader_load_linux, elf.data, elf.size,
+			"ELF class 1 is not supported: kdom loads 64-bit (ELFCLASS64) images");
+		expect_refused(loader_load_pvh, elf.data, elf.size,
+			       "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY");
 		free_elf(&elf);
 	}
 }
 END_TEST
 
+/* Segment checks through fn (PVH or Linux), for the variant's class. */
+static void expect_segments_refused(load_fn fn, const struct t_variant *v, bool pvh)
+{
+	struct t_elf_spec spec = variant_spec(v, pvh);
+	struct t_elf elf;
+	char what[96];
+
+	build_elf(&spec, &elf);
+	/* filesz > memsz */
+	expect_field_refused(fn, &elf, T_P_MEMSZ, 1, 0x7f,
+			     "segment 1 has a file size 0x80 larger than its memory size 0x7f");
+	/* file bytes outside the file */
+	expect_field_refused(fn, &elf, T_P_OFFSET, 0, elf.size - 0x100,
+			     "loadable segment 0 lies outside the file");
+	expect_field_refused(fn, &elf, T_P_OFFSET, 0, UINT64_MAX - 0x10,
+			     "loadable segment 0 lies outside the file");
+	expect_field_refused(fn, &elf, T_P_FILESZ, 1, UINT64_MAX,
+			     "loadable segment 1 lies outside the file");
+	/* addresses: past the end of the class's address space, outside RAM, too low */
+	snprintf(what, sizeof(what), "plus memory size 0x80 overflows %u bits", elf.bits);
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, UINT64_MAX - 0x10, what);
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, 0x2000000,
+			     "segment 1 (0x2000000-0x2000080) is not in guest RAM");
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, 16 * MiB - 0x40,
+			     "is not in guest RAM (0x0-0x1000000)");
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, 0xc0000000, "is not in guest RAM");
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, 0xffffff80,
+			     "segment 1 (0xffffff80-0x100000000) is not in guest RAM");
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, 0x8000, "below 1 MiB");
+	expect_field_refused(fn, &elf, T_P_PADDR, 1, 0xfffc0, "below 1 MiB");
+	/* a huge bss */
+	expect_field_refused(fn, &elf, T_P_MEMSZ, 0, 0x10000000, "is not in guest RAM");
+	free_elf(&elf);
+
+	/* Nothing to load. */
+	spec.seg[0].type = 6;
+	spec.seg[1].type = 6;
+	expect_elf_spec_refused(fn, &spec, "no loadable (PT_LOAD) segment");
+}
+
 START_TEST(test_elf_segments_refused)
 {
-	for (int pvh = 0; pvh <= 1; pvh++) {
-		load_fn fn = pvh ? loader_load_pvh : loader_load_linux;
-		struct t_elf_spec spec = default_spec(pvh);
-		struct t_elf elf;
-
-		build_elf(&spec, &elf);
-		/* filesz > memsz */
-		expect_elf_refused64(
-			fn, &elf, phdr_field(&elf, 1, 40), 0x7f,
-			"segment 1 has a file size 0x80 larger than its memory size 0x7f");
-		/* file bytes outside the file */
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 0, 8), elf.size - 0x100,
-				     "loadable segment 0 lies outside the file");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 0, 8), UINT64_MAX - 0x10,
-				     "loadable segment 0 lies outside the file");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 32), UINT64_MAX,
-				     "loadable segment 1 lies outside the file");
-		/* addresses */
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 24), UINT64_MAX - 0x10,
-				     "overflows");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 24), 0x2000000,
-				     "segment 1 (0x2000000-0x2000080) is not in guest RAM");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 24), 16 * MiB - 0x40,
-				     "is not in guest RAM (0x0-0x1000000)");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 24), 0xc0000000,
-				     "is not in guest RAM");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 24), 0x8000, "below 1 MiB");
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 1, 24), 0xfffc0, "below 1 MiB");
-		/* a huge bss */
-		expect_elf_refused64(fn, &elf, phdr_field(&elf, 0, 40), 0x10000000,
-				     "is not in guest RAM");
-		free_elf(&elf);
-
-		/* Nothing to load. */
-		spec.seg[0].type = 6;
-		spec.seg[1].type = 6;
-		expect_elf_spec_refused(fn, &spec, "no loadable (PT_LOAD) segment");
+	for (unsigned int v = 0; v < T_VARIANTS; v++) {
+		/* A 32-bit image boots only as PVH; the vmlinux path refuses its class. */
+		if (variants[v].bits == 64)
+			expect_segments_refused(loader_load_linux, &variants[v], false);
+		expect_segments_refused(loader_load_pvh, &variants[v], true);
 	}
+
+	/* ELF32: a segment may not wrap at 4 GiB, even by one byte. */
+	struct t_elf_spec spec32 = elf32_spec(default_spec(true), T_EM_386);
+	struct t_elf elf;
+
+	build_elf(&spec32, &elf);
+	expect_field_refused(
+		loader_load, &elf, T_P_PADDR, 1, 0xffffff81,
+		"segment 1: address 0xffffff81 plus memory size 0x80 overflows 32 bits");
+	free_elf(&elf);
 
 	/* vmlinux: e_entry must be loaded. */
 	struct t_elf_spec spec = default_spec(false);
@@ -1281,6 +1587,16 @@ START_TEST(test_truncated_images)
 	build_elf(&section_note, &elf);
 	check_every_truncation(elf.data, elf.size);
 	free_elf(&elf);
+
+	/* ELF32, with the note in a segment and in a section. */
+	for (int in_section = 0; in_section <= 1; in_section++) {
+		struct t_elf_spec spec32 = elf32_spec(default_spec(true), T_EM_386);
+
+		spec32.note_in_section = in_section;
+		build_elf(&spec32, &elf);
+		check_every_truncation(elf.data, elf.size);
+		free_elf(&elf);
+	}
 }
 END_TEST
 
@@ -1475,11 +1791,13 @@ Suite *loader_suite(void)
 	tcase_add_test(tc, test_pvh_loads);
 	tcase_add_test(tc, test_pvh_without_initrd_or_cmdline);
 	tcase_add_test(tc, test_pvh_note_variants);
+	tcase_add_test(tc, test_pvh_elf32_loads);
 	tcase_add_test(tc, test_pvh_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("elf");
 	tcase_add_test(tc, test_elf_header_refused);
+	tcase_add_test(tc, test_vmlinux_elf32_refused);
 	tcase_add_test(tc, test_elf_segments_refused);
 	/* Over a hundred refused loads, each scanning 16 MiB for stray writes. */
 	tcase_set_timeout(tc, 120);

@@ -378,6 +378,13 @@ static int linux_load_vmlinux(const struct guest_mem *mem, const struct load_par
 	ret = loader_elf_parse(params->kernel, params->kernel_size, &elf, err, errlen);
 	if (ret)
 		return ret;
+	/* The 64-bit boot protocol enters e_entry in long mode: only an ELF64 kernel has one. */
+	if (elf.elf_class != LOADER_ELFCLASS64) {
+		snprintf(err, errlen,
+			 "ELF class %u is not supported: kdom loads 64-bit (ELFCLASS64) images",
+			 elf.elf_class);
+		return -ENOEXEC;
+	}
 	ret = loader_elf_check_placement(mem, &elf, err, errlen);
 	if (ret)
 		return ret;

@@ -20,17 +20,18 @@
 /* The IOAPIC and LAPIC live in 0xfec00000-0xfeffffff; the map says so. */
 #define APIC_AREA_END 0xff000000ull
 
-/* ---- ELF64 layouts (System V gABI), our own definitions ------------------ */
+/* ---- ELF layouts (System V gABI), our own definitions -------------------- */
 
 #define ELF_MAGIC "\177ELF"
+#define EI_NIDENT 16
 #define EI_CLASS 4
 #define EI_DATA 5
 #define EI_VERSION 6
-#define ELFCLASS64 2
 #define ELFDATA2LSB 1
 #define EV_CURRENT 1
 #define ET_EXEC 2
 #define ET_DYN 3
+#define EM_386 3
 #define EM_X86_64 62
 #define PN_XNUM 0xffff
 #define PT_LOAD 1
@@ -38,7 +39,7 @@
 #define SHT_NOTE 7
 
 struct elf64_ehdr {
-	uint8_t e_ident[16];
+	uint8_t e_ident[EI_NIDENT];
 	uint16_t e_type;
 	uint16_t e_machine;
 	uint32_t e_version;
@@ -60,6 +61,29 @@ static_assert(offsetof(struct elf64_ehdr, e_shoff) == 40, "e_shoff offset");
 static_assert(offsetof(struct elf64_ehdr, e_phentsize) == 54, "e_phentsize offset");
 static_assert(offsetof(struct elf64_ehdr, e_shnum) == 60, "e_shnum offset");
 
+struct elf32_ehdr {
+	uint8_t e_ident[EI_NIDENT];
+	uint16_t e_type;
+	uint16_t e_machine;
+	uint32_t e_version;
+	uint32_t e_entry;
+	uint32_t e_phoff;
+	uint32_t e_shoff;
+	uint32_t e_flags;
+	uint16_t e_ehsize;
+	uint16_t e_phentsize;
+	uint16_t e_phnum;
+	uint16_t e_shentsize;
+	uint16_t e_shnum;
+	uint16_t e_shstrndx;
+};
+static_assert(sizeof(struct elf32_ehdr) == 52, "ELF32 header is 52 bytes");
+static_assert(offsetof(struct elf32_ehdr, e_entry) == 24, "e_entry offset");
+static_assert(offsetof(struct elf32_ehdr, e_phoff) == 28, "e_phoff offset");
+static_assert(offsetof(struct elf32_ehdr, e_shoff) == 32, "e_shoff offset");
+static_assert(offsetof(struct elf32_ehdr, e_phentsize) == 42, "e_phentsize offset");
+static_assert(offsetof(struct elf32_ehdr, e_shnum) == 48, "e_shnum offset");
+
 struct elf64_phdr {
 	uint32_t p_type;
 	uint32_t p_flags;
@@ -73,6 +97,21 @@ struct elf64_phdr {
 static_assert(sizeof(struct elf64_phdr) == 56, "ELF64 program header is 56 bytes");
 static_assert(offsetof(struct elf64_phdr, p_paddr) == 24, "p_paddr offset");
 static_assert(offsetof(struct elf64_phdr, p_align) == 48, "p_align offset");
+
+/* p_flags moves behind the sizes in ELF32. */
+struct elf32_phdr {
+	uint32_t p_type;
+	uint32_t p_offset;
+	uint32_t p_vaddr;
+	uint32_t p_paddr;
+	uint32_t p_filesz;
+	uint32_t p_memsz;
+	uint32_t p_flags;
+	uint32_t p_align;
+};
+static_assert(sizeof(struct elf32_phdr) == 32, "ELF32 program header is 32 bytes");
+static_assert(offsetof(struct elf32_phdr, p_paddr) == 12, "p_paddr offset");
+static_assert(offsetof(struct elf32_phdr, p_align) == 28, "p_align offset");
 
 struct elf64_shdr {
 	uint32_t sh_name;
@@ -89,12 +128,65 @@ struct elf64_shdr {
 static_assert(sizeof(struct elf64_shdr) == 64, "ELF64 section header is 64 bytes");
 static_assert(offsetof(struct elf64_shdr, sh_offset) == 24, "sh_offset offset");
 
+struct elf32_shdr {
+	uint32_t sh_name;
+	uint32_t sh_type;
+	uint32_t sh_flags;
+	uint32_t sh_addr;
+	uint32_t sh_offset;
+	uint32_t sh_size;
+	uint32_t sh_link;
+	uint32_t sh_info;
+	uint32_t sh_addralign;
+	uint32_t sh_entsize;
+};
+static_assert(sizeof(struct elf32_shdr) == 40, "ELF32 section header is 40 bytes");
+static_assert(offsetof(struct elf32_shdr, sh_offset) == 16, "sh_offset offset");
+
 struct elf_note {
 	uint32_t n_namesz;
 	uint32_t n_descsz;
 	uint32_t n_type;
 };
 static_assert(sizeof(struct elf_note) == 12, "ELF note header is 12 bytes");
+
+/*
+ * Either class read into one form, so that every check below is written
+ * once: the file header, a program header and a section header, widened.
+ */
+struct elf_header {
+	unsigned int elf_class; /* LOADER_ELFCLASS32 or LOADER_ELFCLASS64 */
+	uint8_t ident_data, ident_version;
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	unsigned int phentsize, phnum, shentsize, shnum;
+};
+
+struct elf_segment {
+	uint32_t type;
+	uint64_t offset, paddr, filesz, memsz, align;
+};
+
+struct elf_section {
+	uint32_t type;
+	uint64_t offset, size, addralign;
+};
+
+/* What else differs between the classes. */
+struct elf_class_info {
+	const char *name; /* "ELF64", for messages */
+	unsigned int bits;
+	size_t ehdr_size, phdr_size, shdr_size;
+	uint64_t addr_end; /* segments end at or below this address */
+};
+
+static const struct elf_class_info elf_classes[] = {
+	[LOADER_ELFCLASS32] = { "ELF32", 32, sizeof(struct elf32_ehdr), sizeof(struct elf32_phdr),
+				sizeof(struct elf32_shdr), 1ull << 32 },
+	[LOADER_ELFCLASS64] = { "ELF64", 64, sizeof(struct elf64_ehdr), sizeof(struct elf64_phdr),
+				sizeof(struct elf64_shdr), UINT64_MAX },
+};
 
 /* ---- Small helpers ------------------------------------------------------- */
 
@@ -121,24 +213,242 @@ static void describe_ram(const struct guest_mem *mem, char *buf, size_t len)
 		snprintf(buf, len, "0x0-0x%" PRIx64, gmem_low_end(mem));
 }
 
-/* ---- ELF ----------------------------------------------------------------- */
+/* ---- ELF: reading either class ------------------------------------------- */
 
 bool loader_is_elf(const uint8_t *image, size_t size)
 {
 	return image && size >= 4 && memcmp(image, ELF_MAGIC, 4) == 0;
 }
 
-/* Callers have checked that program header i lies in the file. */
-static void elf_read_phdr(const struct loader_elf *elf, unsigned int i, struct elf64_phdr *ph)
+static const struct elf_class_info *class_info(unsigned int elf_class)
 {
-	memcpy(ph, elf->image + elf->phoff + (uint64_t)i * elf->phentsize, sizeof(*ph));
+	return &elf_classes[elf_class];
+}
+
+/*
+ * The two classes name their fields alike and differ in widths and order:
+ * one list of designated initializers widens either.
+ */
+#define ELF_HEADER_FIELDS(raw)                                                                  \
+	.type = (raw).e_type, .machine = (raw).e_machine, .version = (raw).e_version,           \
+	.entry = (raw).e_entry, .phoff = (raw).e_phoff, .shoff = (raw).e_shoff,                 \
+	.phentsize = (raw).e_phentsize, .phnum = (raw).e_phnum, .shentsize = (raw).e_shentsize, \
+	.shnum = (raw).e_shnum
+#define ELF_SEGMENT_FIELDS(raw)                                                 \
+	.type = (raw).p_type, .offset = (raw).p_offset, .paddr = (raw).p_paddr, \
+	.filesz = (raw).p_filesz, .memsz = (raw).p_memsz, .align = (raw).p_align
+#define ELF_SECTION_FIELDS(raw)                                                  \
+	.type = (raw).sh_type, .offset = (raw).sh_offset, .size = (raw).sh_size, \
+	.addralign = (raw).sh_addralign
+
+/* The magic, the class and a whole file header of that class; *eh gets it widened. */
+static int elf_read_header(const uint8_t *image, size_t size, struct elf_header *eh, char *err,
+			   size_t errlen)
+{
+	const struct elf_class_info *cls;
+
+	memset(eh, 0, sizeof(*eh));
+	if (!loader_is_elf(image, size)) {
+		snprintf(err, errlen, "not an ELF image (bad magic)");
+		return -ENOEXEC;
+	}
+	if (size < EI_NIDENT) {
+		snprintf(err, errlen,
+			 "ELF image is truncated: %zu bytes, but the ELF identification needs %d",
+			 size, EI_NIDENT);
+		return -ENOEXEC;
+	}
+	eh->elf_class = image[EI_CLASS];
+	if (eh->elf_class != LOADER_ELFCLASS32 && eh->elf_class != LOADER_ELFCLASS64) {
+		snprintf(err, errlen,
+			 "ELF class %u is not supported: kdom loads 32-bit (ELFCLASS32) and 64-bit "
+			 "(ELFCLASS64) images",
+			 eh->elf_class);
+		return -ENOEXEC;
+	}
+	cls = class_info(eh->elf_class);
+	if (size < cls->ehdr_size) {
+		snprintf(err, errlen,
+			 "ELF image is truncated: %zu bytes, but the %s header needs %zu", size,
+			 cls->name, cls->ehdr_size);
+		return -ENOEXEC;
+	}
+	if (eh->elf_class == LOADER_ELFCLASS32) {
+		struct elf32_ehdr raw;
+
+		memcpy(&raw, image, sizeof(raw));
+		*eh = (struct elf_header){ .elf_class = LOADER_ELFCLASS32, ELF_HEADER_FIELDS(raw) };
+	} else {
+		struct elf64_ehdr raw;
+
+		memcpy(&raw, image, sizeof(raw));
+		*eh = (struct elf_header){ .elf_class = LOADER_ELFCLASS64, ELF_HEADER_FIELDS(raw) };
+	}
+	eh->ident_data = image[EI_DATA];
+	eh->ident_version = image[EI_VERSION];
+	return 0;
+}
+
+/* Callers have checked that program header i lies in the file. */
+static void elf_read_phdr(const struct loader_elf *elf, unsigned int i, struct elf_segment *seg)
+{
+	const uint8_t *p = elf->image + elf->phoff + (uint64_t)i * elf->phentsize;
+
+	if (elf->elf_class == LOADER_ELFCLASS32) {
+		struct elf32_phdr ph;
+
+		memcpy(&ph, p, sizeof(ph));
+		*seg = (struct elf_segment){ ELF_SEGMENT_FIELDS(ph) };
+	} else {
+		struct elf64_phdr ph;
+
+		memcpy(&ph, p, sizeof(ph));
+		*seg = (struct elf_segment){ ELF_SEGMENT_FIELDS(ph) };
+	}
+}
+
+/* Callers have checked that section header i lies in the file. */
+static void elf_read_shdr(const struct loader_elf *elf, const struct elf_header *eh, unsigned int i,
+			  struct elf_section *sec)
+{
+	const uint8_t *p = elf->image + eh->shoff + (uint64_t)i * eh->shentsize;
+
+	if (elf->elf_class == LOADER_ELFCLASS32) {
+		struct elf32_shdr sh;
+
+		memcpy(&sh, p, sizeof(sh));
+		*sec = (struct elf_section){ ELF_SECTION_FIELDS(sh) };
+	} else {
+		struct elf64_shdr sh;
+
+		memcpy(&sh, p, sizeof(sh));
+		*sec = (struct elf_section){ ELF_SECTION_FIELDS(sh) };
+	}
+}
+
+/* ---- ELF: checks, written once for both classes --------------------------- */
+
+/* ELF64 must be x86-64; ELF32 may be i386 or x86-64 code in a 32-bit container. */
+static int elf_check_machine(const struct elf_header *eh, char *err, size_t errlen)
+{
+	if (eh->elf_class == LOADER_ELFCLASS64 && eh->machine != EM_X86_64) {
+		snprintf(err, errlen, "ELF machine %u is not x86-64 (EM_X86_64, 62)", eh->machine);
+		return -ENOEXEC;
+	}
+	if (eh->elf_class == LOADER_ELFCLASS32 && eh->machine != EM_386 &&
+	    eh->machine != EM_X86_64) {
+		snprintf(err, errlen,
+			 "ELF machine %u is neither i386 (EM_386, 3) nor x86-64 (EM_X86_64, 62)",
+			 eh->machine);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int elf_check_header(const struct elf_header *eh, char *err, size_t errlen)
+{
+	size_t phdr_size = class_info(eh->elf_class)->phdr_size;
+
+	if (eh->ident_data != ELFDATA2LSB) {
+		snprintf(err, errlen, "ELF data encoding %u is not little-endian (ELFDATA2LSB)",
+			 eh->ident_data);
+		return -ENOEXEC;
+	}
+	if (eh->ident_version != EV_CURRENT || eh->version != EV_CURRENT) {
+		snprintf(err, errlen, "ELF version %u is not 1 (EV_CURRENT)",
+			 eh->ident_version != EV_CURRENT ? eh->ident_version : eh->version);
+		return -ENOEXEC;
+	}
+	if (elf_check_machine(eh, err, errlen))
+		return -ENOEXEC;
+	if (eh->type != ET_EXEC && eh->type != ET_DYN) {
+		snprintf(err, errlen, "ELF type %u is not an executable (ET_EXEC or ET_DYN)",
+			 eh->type);
+		return -ENOEXEC;
+	}
+	if (eh->phnum == 0) {
+		snprintf(err, errlen, "ELF image has no program headers");
+		return -ENOEXEC;
+	}
+	if (eh->phnum == PN_XNUM) {
+		snprintf(err, errlen,
+			 "ELF image uses extended program header numbering (PN_XNUM), which kdom "
+			 "does not support");
+		return -ENOEXEC;
+	}
+	if (eh->phentsize < phdr_size) {
+		snprintf(err, errlen, "ELF program header size %u is smaller than %zu bytes",
+			 eh->phentsize, phdr_size);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* Every program header lies in the file; the first that does not is named. */
+static int elf_check_phdr_table(const struct elf_header *eh, size_t size, char *err, size_t errlen)
+{
+	size_t phdr_size = class_info(eh->elf_class)->phdr_size;
+
+	for (unsigned int i = 0; i < eh->phnum; i++) {
+		uint64_t offset;
+
+		if (__builtin_mul_overflow((uint64_t)i, eh->phentsize, &offset) ||
+		    __builtin_add_overflow(offset, eh->phoff, &offset) ||
+		    !range_in_file(offset, phdr_size, size)) {
+			snprintf(err, errlen,
+				 "ELF program header %u lies outside the file (table offset "
+				 "0x%" PRIx64 ", %u entries of %u bytes, file size 0x%zx)",
+				 i, eh->phoff, eh->phnum, eh->phentsize, size);
+			return -ENOEXEC;
+		}
+	}
+	return 0;
+}
+
+/* The PVH entry note's descriptor: a 4- or 8-byte address that must fit in 32 bits. */
+static int elf_read_pvh_entry(struct loader_elf *elf, const uint8_t *desc, uint32_t descsz,
+			      char *err, size_t errlen)
+{
+	uint64_t entry;
+
+	if (descsz == 4) {
+		uint32_t entry32;
+
+		memcpy(&entry32, desc, 4);
+		entry = entry32;
+	} else if (descsz == 8) {
+		memcpy(&entry, desc, 8);
+	} else {
+		snprintf(err, errlen,
+			 "PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) has a %u-byte descriptor; "
+			 "expected 4 or 8",
+			 descsz);
+		return -ENOEXEC;
+	}
+	if (entry > UINT32_MAX) {
+		snprintf(err, errlen,
+			 "PVH entry point 0x%" PRIx64
+			 " is above 4 GiB; it must be a 32-bit address",
+			 entry);
+		return -ENOEXEC;
+	}
+	elf->has_pvh_entry = true;
+	elf->pvh_entry = (uint32_t)entry;
+	return 0;
+}
+
+static bool elf_note_is_pvh_entry(const struct elf_note *note, const uint8_t *name)
+{
+	return note->n_type == XEN_ELFNOTE_PHYS32_ENTRY &&
+	       note->n_namesz == sizeof(XEN_ELFNOTE_OWNER) &&
+	       memcmp(name, XEN_ELFNOTE_OWNER, sizeof(XEN_ELFNOTE_OWNER)) == 0;
 }
 
 /*
  * Walk the notes in [offset, offset+len) of the file (already checked to
- * lie in it) and record a PVH entry note.  Notes are padded to 4 bytes
- * unless their container asks for 8 (GNU property notes do; Linux's Xen
- * notes use 4).
+ * lie in it) and record the first PVH entry note.  Notes are padded to 4
+ * bytes unless their container asks for 8 (GNU property notes do; Linux's
+ * Xen notes use 4).
  */
 static int elf_scan_notes(struct loader_elf *elf, uint64_t offset, uint64_t len, uint64_t align,
 			  const char *container, unsigned int index, char *err, size_t errlen)
@@ -150,6 +460,7 @@ static int elf_scan_notes(struct loader_elf *elf, uint64_t offset, uint64_t len,
 	while (len - pos >= sizeof(struct elf_note)) {
 		struct elf_note note;
 		uint64_t name_pos, desc_pos, next;
+		int ret;
 
 		memcpy(&note, base + pos, sizeof(note));
 		name_pos = pos + sizeof(note);
@@ -162,40 +473,39 @@ static int elf_scan_notes(struct loader_elf *elf, uint64_t offset, uint64_t len,
 				 offset + pos, note.n_namesz, note.n_descsz, container, index);
 			return -ENOEXEC;
 		}
-		if (note.n_type == XEN_ELFNOTE_PHYS32_ENTRY &&
-		    note.n_namesz == sizeof(XEN_ELFNOTE_OWNER) &&
-		    memcmp(base + name_pos, XEN_ELFNOTE_OWNER, sizeof(XEN_ELFNOTE_OWNER)) == 0 &&
-		    !elf->has_pvh_entry) {
-			uint64_t entry;
-
-			if (note.n_descsz == 4) {
-				uint32_t entry32;
-
-				memcpy(&entry32, base + desc_pos, 4);
-				entry = entry32;
-			} else if (note.n_descsz == 8) {
-				memcpy(&entry, base + desc_pos, 8);
-			} else {
-				snprintf(err, errlen,
-					 "PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) has a %u-byte "
-					 "descriptor; expected 4 or 8",
-					 note.n_descsz);
-				return -ENOEXEC;
-			}
-			if (entry > UINT32_MAX) {
-				snprintf(err, errlen,
-					 "PVH entry point 0x%" PRIx64 " is above 4 GiB; it must be "
-					 "a 32-bit address",
-					 entry);
-				return -ENOEXEC;
-			}
-			elf->has_pvh_entry = true;
-			elf->pvh_entry = (uint32_t)entry;
+		if (!elf->has_pvh_entry && elf_note_is_pvh_entry(&note, base + name_pos)) {
+			ret = elf_read_pvh_entry(elf, base + desc_pos, note.n_descsz, err, errlen);
+			if (ret)
+				return ret;
 		}
 		next = (desc_pos + note.n_descsz + align - 1) & ~(align - 1);
 		if (next > len)
 			break; /* the last note's padding may be cut off */
 		pos = next;
+	}
+	return 0;
+}
+
+/* A PT_LOAD segment: its file bytes fit its memory image, which fits the class's addresses. */
+static int elf_check_load_segment(const struct loader_elf *elf, unsigned int i,
+				  const struct elf_segment *seg, char *err, size_t errlen)
+{
+	const struct elf_class_info *cls = class_info(elf->elf_class);
+	uint64_t end;
+
+	if (seg->filesz > seg->memsz) {
+		snprintf(err, errlen,
+			 "ELF segment %u has a file size 0x%" PRIx64
+			 " larger than its memory size 0x%" PRIx64,
+			 i, seg->filesz, seg->memsz);
+		return -ENOEXEC;
+	}
+	if (__builtin_add_overflow(seg->paddr, seg->memsz, &end) || end > cls->addr_end) {
+		snprintf(err, errlen,
+			 "ELF segment %u: address 0x%" PRIx64 " plus memory size 0x%" PRIx64
+			 " overflows %u bits",
+			 i, seg->paddr, seg->memsz, cls->bits);
+		return -ENOEXEC;
 	}
 	return 0;
 }
@@ -207,49 +517,34 @@ static int elf_check_program_headers(struct loader_elf *elf, char *err, size_t e
 	elf->load_start = UINT64_MAX;
 	elf->load_end = 0;
 	for (unsigned int i = 0; i < elf->phnum; i++) {
-		struct elf64_phdr ph;
-		uint64_t end;
+		struct elf_segment seg;
 		int ret;
 
-		elf_read_phdr(elf, i, &ph);
-		if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
+		elf_read_phdr(elf, i, &seg);
+		if (seg.type != PT_LOAD && seg.type != PT_NOTE)
 			continue;
-		if (!range_in_file(ph.p_offset, ph.p_filesz, elf->size)) {
+		if (!range_in_file(seg.offset, seg.filesz, elf->size)) {
 			snprintf(err, errlen,
 				 "ELF %s segment %u lies outside the file (offset 0x%" PRIx64
 				 ", size 0x%" PRIx64 ", file size 0x%zx)",
-				 ph.p_type == PT_LOAD ? "loadable" : "note", i, ph.p_offset,
-				 ph.p_filesz, elf->size);
+				 seg.type == PT_LOAD ? "loadable" : "note", i, seg.offset,
+				 seg.filesz, elf->size);
 			return -ENOEXEC;
 		}
-		if (ph.p_type == PT_NOTE) {
-			ret = elf_scan_notes(elf, ph.p_offset, ph.p_filesz, ph.p_align, "segment",
-					     i, err, errlen);
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (ph.p_filesz > ph.p_memsz) {
-			snprintf(err, errlen,
-				 "ELF segment %u has a file size 0x%" PRIx64
-				 " larger than its memory size 0x%" PRIx64,
-				 i, ph.p_filesz, ph.p_memsz);
-			return -ENOEXEC;
-		}
-		if (__builtin_add_overflow(ph.p_paddr, ph.p_memsz, &end)) {
-			snprintf(err, errlen,
-				 "ELF segment %u: address 0x%" PRIx64 " plus memory size 0x%" PRIx64
-				 " overflows",
-				 i, ph.p_paddr, ph.p_memsz);
-			return -ENOEXEC;
-		}
-		if (ph.p_memsz == 0)
+		if (seg.type == PT_NOTE)
+			ret = elf_scan_notes(elf, seg.offset, seg.filesz, seg.align, "segment", i,
+					     err, errlen);
+		else
+			ret = elf_check_load_segment(elf, i, &seg, err, errlen);
+		if (ret)
+			return ret;
+		if (seg.type != PT_LOAD || seg.memsz == 0)
 			continue;
 		have_load = true;
-		if (ph.p_paddr < elf->load_start)
-			elf->load_start = ph.p_paddr;
-		if (end > elf->load_end)
-			elf->load_end = end;
+		if (seg.paddr < elf->load_start)
+			elf->load_start = seg.paddr;
+		if (seg.paddr + seg.memsz > elf->load_end)
+			elf->load_end = seg.paddr + seg.memsz;
 	}
 	if (!have_load) {
 		snprintf(err, errlen, "ELF image has no loadable (PT_LOAD) segment");
@@ -259,42 +554,43 @@ static int elf_check_program_headers(struct loader_elf *elf, char *err, size_t e
 }
 
 /* Section notes matter only to images without a PT_NOTE segment for the PVH note. */
-static int elf_check_sections(struct loader_elf *elf, const struct elf64_ehdr *eh, char *err,
+static int elf_check_sections(struct loader_elf *elf, const struct elf_header *eh, char *err,
 			      size_t errlen)
 {
+	size_t shdr_size = class_info(eh->elf_class)->shdr_size;
 	uint64_t table_size;
 
-	if (eh->e_shnum == 0)
+	if (eh->shnum == 0)
 		return 0;
-	if (eh->e_shentsize < sizeof(struct elf64_shdr)) {
+	if (eh->shentsize < shdr_size) {
 		snprintf(err, errlen, "ELF section header size %u is smaller than %zu bytes",
-			 eh->e_shentsize, sizeof(struct elf64_shdr));
+			 eh->shentsize, shdr_size);
 		return -ENOEXEC;
 	}
-	table_size = (uint64_t)eh->e_shnum * eh->e_shentsize;
-	if (!range_in_file(eh->e_shoff, table_size, elf->size)) {
+	table_size = (uint64_t)eh->shnum * eh->shentsize;
+	if (!range_in_file(eh->shoff, table_size, elf->size)) {
 		snprintf(err, errlen,
 			 "ELF section header table lies outside the file (offset 0x%" PRIx64
 			 ", %u entries of %u bytes, file size 0x%zx)",
-			 eh->e_shoff, eh->e_shnum, eh->e_shentsize, elf->size);
+			 eh->shoff, eh->shnum, eh->shentsize, elf->size);
 		return -ENOEXEC;
 	}
-	for (unsigned int i = 0; i < eh->e_shnum && !elf->has_pvh_entry; i++) {
-		struct elf64_shdr sh;
+	for (unsigned int i = 0; i < eh->shnum && !elf->has_pvh_entry; i++) {
+		struct elf_section sec;
 		int ret;
 
-		memcpy(&sh, elf->image + eh->e_shoff + (uint64_t)i * eh->e_shentsize, sizeof(sh));
-		if (sh.sh_type != SHT_NOTE)
+		elf_read_shdr(elf, eh, i, &sec);
+		if (sec.type != SHT_NOTE)
 			continue;
-		if (!range_in_file(sh.sh_offset, sh.sh_size, elf->size)) {
+		if (!range_in_file(sec.offset, sec.size, elf->size)) {
 			snprintf(err, errlen,
 				 "ELF note section %u lies outside the file (offset 0x%" PRIx64
 				 ", size 0x%" PRIx64 ", file size 0x%zx)",
-				 i, sh.sh_offset, sh.sh_size, elf->size);
+				 i, sec.offset, sec.size, elf->size);
 			return -ENOEXEC;
 		}
-		ret = elf_scan_notes(elf, sh.sh_offset, sh.sh_size, sh.sh_addralign, "section", i,
-				     err, errlen);
+		ret = elf_scan_notes(elf, sec.offset, sec.size, sec.addralign, "section", i, err,
+				     errlen);
 		if (ret)
 			return ret;
 	}
@@ -304,111 +600,57 @@ static int elf_check_sections(struct loader_elf *elf, const struct elf64_ehdr *e
 int loader_elf_parse(const uint8_t *image, size_t size, struct loader_elf *elf, char *err,
 		     size_t errlen)
 {
-	struct elf64_ehdr eh;
+	struct elf_header eh;
+	int ret;
 
 	memset(elf, 0, sizeof(*elf));
 	elf->image = image;
 	elf->size = size;
-	if (!loader_is_elf(image, size)) {
-		snprintf(err, errlen, "not an ELF image (bad magic)");
-		return -ENOEXEC;
-	}
-	if (size < sizeof(eh)) {
-		snprintf(err, errlen,
-			 "ELF image is truncated: %zu bytes, but the ELF64 header needs %zu", size,
-			 sizeof(eh));
-		return -ENOEXEC;
-	}
-	memcpy(&eh, image, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64) {
-		snprintf(err, errlen,
-			 "ELF class %u is not supported: kdom loads 64-bit (ELFCLASS64) images",
-			 eh.e_ident[EI_CLASS]);
-		return -ENOEXEC;
-	}
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB) {
-		snprintf(err, errlen, "ELF data encoding %u is not little-endian (ELFDATA2LSB)",
-			 eh.e_ident[EI_DATA]);
-		return -ENOEXEC;
-	}
-	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT) {
-		snprintf(err, errlen, "ELF version %u is not 1 (EV_CURRENT)",
-			 eh.e_ident[EI_VERSION] != EV_CURRENT ? eh.e_ident[EI_VERSION]
-							      : eh.e_version);
-		return -ENOEXEC;
-	}
-	if (eh.e_machine != EM_X86_64) {
-		snprintf(err, errlen, "ELF machine %u is not x86-64 (EM_X86_64, 62)", eh.e_machine);
-		return -ENOEXEC;
-	}
-	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
-		snprintf(err, errlen, "ELF type %u is not an executable (ET_EXEC or ET_DYN)",
-			 eh.e_type);
-		return -ENOEXEC;
-	}
-	if (eh.e_phnum == 0) {
-		snprintf(err, errlen, "ELF image has no program headers");
-		return -ENOEXEC;
-	}
-	if (eh.e_phnum == PN_XNUM) {
-		snprintf(err, errlen,
-			 "ELF image uses extended program header numbering (PN_XNUM), which kdom "
-			 "does not support");
-		return -ENOEXEC;
-	}
-	if (eh.e_phentsize < sizeof(struct elf64_phdr)) {
-		snprintf(err, errlen, "ELF program header size %u is smaller than %zu bytes",
-			 eh.e_phentsize, sizeof(struct elf64_phdr));
-		return -ENOEXEC;
-	}
-	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		uint64_t offset;
-
-		if (__builtin_mul_overflow((uint64_t)i, eh.e_phentsize, &offset) ||
-		    __builtin_add_overflow(offset, eh.e_phoff, &offset) ||
-		    !range_in_file(offset, sizeof(struct elf64_phdr), size)) {
-			snprintf(err, errlen,
-				 "ELF program header %u lies outside the file (table offset "
-				 "0x%" PRIx64 ", %u entries of %u bytes, file size 0x%zx)",
-				 i, eh.e_phoff, eh.e_phnum, eh.e_phentsize, size);
-			return -ENOEXEC;
-		}
-	}
-	elf->entry = eh.e_entry;
-	elf->phoff = eh.e_phoff;
-	elf->phnum = eh.e_phnum;
-	elf->phentsize = eh.e_phentsize;
-
-	int ret = elf_check_program_headers(elf, err, errlen);
+	ret = elf_read_header(image, size, &eh, err, errlen);
+	if (!ret)
+		ret = elf_check_header(&eh, err, errlen);
+	if (!ret)
+		ret = elf_check_phdr_table(&eh, size, err, errlen);
+	if (ret)
+		return ret;
+	elf->elf_class = eh.elf_class;
+	elf->machine = eh.machine;
+	elf->entry = eh.entry;
+	elf->phoff = eh.phoff;
+	elf->phnum = eh.phnum;
+	elf->phentsize = eh.phentsize;
+	ret = elf_check_program_headers(elf, err, errlen);
 	if (ret)
 		return ret;
 	return elf_check_sections(elf, &eh, err, errlen);
 }
 
+/* ---- ELF: placing and copying the loadable segments ----------------------- */
+
 int loader_elf_check_placement(const struct guest_mem *mem, const struct loader_elf *elf, char *err,
 			       size_t errlen)
 {
 	for (unsigned int i = 0; i < elf->phnum; i++) {
-		struct elf64_phdr ph;
+		struct elf_segment seg;
 		char ram[96];
 
-		elf_read_phdr(elf, i, &ph);
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		elf_read_phdr(elf, i, &seg);
+		if (seg.type != PT_LOAD || seg.memsz == 0)
 			continue;
 		/* Low memory holds kdom's boot structures and the legacy BIOS area. */
-		if (ph.p_paddr < LAYOUT_KERNEL_MIN) {
+		if (seg.paddr < LAYOUT_KERNEL_MIN) {
 			snprintf(err, errlen,
 				 "ELF segment %u at 0x%" PRIx64 " lies below 1 MiB (0x%x), where "
 				 "kdom keeps its boot structures",
-				 i, ph.p_paddr, LAYOUT_KERNEL_MIN);
+				 i, seg.paddr, LAYOUT_KERNEL_MIN);
 			return -EINVAL;
 		}
-		if (!gmem_ptr(mem, ph.p_paddr, ph.p_memsz)) {
+		if (!gmem_ptr(mem, seg.paddr, seg.memsz)) {
 			describe_ram(mem, ram, sizeof(ram));
 			snprintf(err, errlen,
 				 "ELF segment %u (0x%" PRIx64 "-0x%" PRIx64
 				 ") is not in guest RAM (%s)",
-				 i, ph.p_paddr, ph.p_paddr + ph.p_memsz, ram);
+				 i, seg.paddr, seg.paddr + seg.memsz, ram);
 			return -EINVAL;
 		}
 	}
@@ -418,10 +660,10 @@ int loader_elf_check_placement(const struct guest_mem *mem, const struct loader_
 bool loader_elf_loads(const struct loader_elf *elf, uint64_t gpa)
 {
 	for (unsigned int i = 0; i < elf->phnum; i++) {
-		struct elf64_phdr ph;
+		struct elf_segment seg;
 
-		elf_read_phdr(elf, i, &ph);
-		if (ph.p_type == PT_LOAD && gpa >= ph.p_paddr && gpa - ph.p_paddr < ph.p_memsz)
+		elf_read_phdr(elf, i, &seg);
+		if (seg.type == PT_LOAD && gpa >= seg.paddr && gpa - seg.paddr < seg.memsz)
 			return true;
 	}
 	return false;
@@ -431,22 +673,22 @@ int loader_elf_copy(const struct guest_mem *mem, const struct loader_elf *elf, c
 		    size_t errlen)
 {
 	for (unsigned int i = 0; i < elf->phnum; i++) {
-		struct elf64_phdr ph;
+		struct elf_segment seg;
 		uint8_t *dst;
 
-		elf_read_phdr(elf, i, &ph);
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		elf_read_phdr(elf, i, &seg);
+		if (seg.type != PT_LOAD || seg.memsz == 0)
 			continue;
-		dst = gmem_ptr(mem, ph.p_paddr, ph.p_memsz);
+		dst = gmem_ptr(mem, seg.paddr, seg.memsz);
 		if (!dst) {
 			snprintf(err, errlen,
 				 "ELF segment %u does not fit in guest RAM at 0x%" PRIx64, i,
-				 ph.p_paddr);
+				 seg.paddr);
 			return -EFAULT;
 		}
-		memcpy(dst, elf->image + ph.p_offset, ph.p_filesz);
+		memcpy(dst, elf->image + seg.offset, seg.filesz);
 		/* The bss: guest RAM need not be zero (a reboot reuses it). */
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		memset(dst + seg.filesz, 0, seg.memsz - seg.filesz);
 	}
 	return 0;
 }

@@ -30,9 +30,9 @@ struct load_params {
 };
 
 /*
- * Recognise the image (an ELF with a PVH entry note boots PVH, any other
- * ELF64 x86-64 as a Linux vmlinux, a "HdrS" image as a Linux bzImage),
- * place it and the boot structures (memory map, command line, initrd,
+ * Recognise the image (an ELF32 or ELF64 with a PVH entry note boots PVH,
+ * any other ELF64 x86-64 as a Linux vmlinux, a "HdrS" image as a Linux
+ * bzImage), place it and the boot structures (memory map, command line, initrd,
  * hvm_start_info or boot_params) in guest RAM, and fill *boot.
  * 0 on success; -EINVAL/-E2BIG/-ENOEXEC etc. with a human-readable reason in
  * err.  Everything is checked before the first write, so a refused image
@@ -74,11 +74,21 @@ struct loader_mem_range {
 int loader_build_memmap(const struct guest_mem *mem, struct loader_mem_range *map, size_t max,
 			char *err, size_t errlen);
 
-/* An ELF64 x86-64 image whose headers, segments and notes lie in the file. */
+/* e_ident[EI_CLASS] values. */
+#define LOADER_ELFCLASS32 1
+#define LOADER_ELFCLASS64 2
+
+/*
+ * An x86 ELF image whose headers, segments and notes lie in the file:
+ * ELFCLASS64 with EM_X86_64, or ELFCLASS32 with EM_386 or EM_X86_64 (a
+ * 64-bit kernel in a 32-bit container), read into this one form.
+ */
 struct loader_elf {
 	const uint8_t *image;
 	size_t size;
-	uint64_t entry; /* e_entry */
+	unsigned int elf_class; /* LOADER_ELFCLASS32 or LOADER_ELFCLASS64 */
+	unsigned int machine;	/* e_machine */
+	uint64_t entry;		/* e_entry */
 	uint64_t phoff;
 	unsigned int phnum;
 	unsigned int phentsize;
