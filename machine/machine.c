@@ -179,7 +179,7 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 		.start_flags = dc->xen ? policy_xen_start_flags(&m->domain) : 0,
 	};
 	uint8_t *kernel = NULL, *initrd = NULL;
-	struct boot_setup boot;
+	struct boot_setup boot = { 0 };
 	char err[512] = "";
 	int ret;
 
@@ -201,8 +201,16 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 		log_error("%s: %s", dc->kernel, err);
 		goto out;
 	}
-	if (m->xen_created)
+	if (m->xen_created) {
 		machine_xen_memory_map(m);
+		if (boot.linux_image)
+			log_warn("%s is a Linux kernel: with xen = 1 it takes kdom for Xen and "
+				 "expects "
+				 "event channels, a Xen clock, xenstore and grant tables, which "
+				 "kdom "
+				 "does not serve (docs/xen-abi.md)",
+				 dc->kernel);
+	}
 	ret = machine_write_mptable(m);
 	if (!ret)
 		ret = boot_regs_setup(m->vm.vcpus[0].fd, &m->vm.mem, &boot);

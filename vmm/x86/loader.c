@@ -473,6 +473,9 @@ static int elf_scan_notes(struct loader_elf *elf, uint64_t offset, uint64_t len,
 				 offset + pos, note.n_namesz, note.n_descsz, container, index);
 			return -ENOEXEC;
 		}
+		if (note.n_namesz == sizeof("Linux") &&
+		    memcmp(base + name_pos, "Linux", sizeof("Linux")) == 0)
+			elf->is_linux = true;
 		if (!elf->has_pvh_entry && elf_note_is_pvh_entry(&note, base + name_pos)) {
 			ret = elf_read_pvh_entry(elf, base + desc_pos, note.n_descsz, err, errlen);
 			if (ret)
@@ -821,9 +824,11 @@ int loader_load(const struct guest_mem *mem, const struct load_params *params,
 			kind = "Linux vmlinux";
 			ret = loader_load_linux(mem, params, boot, err, errlen);
 		}
+		boot->linux_image = elf.is_linux || !elf.has_pvh_entry;
 	} else if (loader_is_bzimage(params->kernel, params->kernel_size)) {
 		kind = "Linux bzImage";
 		ret = loader_load_linux(mem, params, boot, err, errlen);
+		boot->linux_image = true;
 	} else {
 		snprintf(err, errlen,
 			 "unrecognised kernel image: neither an ELF file nor a Linux bzImage (no "

@@ -18,6 +18,7 @@ struct boot_setup {
 	enum boot_mode mode;
 	uint64_t entry;	    /* gpa of the first instruction */
 	uint64_t boot_info; /* PVH: hvm_start_info gpa; Linux: boot_params gpa */
+	bool linux_image;   /* Linux's (bzImage, vmlinux, or an ELF with Linux's notes) */
 };
 
 struct load_params {
@@ -96,6 +97,7 @@ struct loader_elf {
 	uint64_t load_end;
 	bool has_pvh_entry; /* a XEN_ELFNOTE_PHYS32_ENTRY note was found */
 	uint32_t pvh_entry;
+	bool is_linux; /* a note owned by "Linux" (every Linux vmlinux has them) */
 };
 
 /* True when the image starts with the ELF magic. */
