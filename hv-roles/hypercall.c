@@ -18,8 +18,7 @@ static int64_t hypercall_xen_version(const struct domain *caller, struct kdom_hy
 			req->arg[1] = 0;
 			return 0;
 		}
-		/* As in the seed patch: XENFEAT_dom0 marks the hardware domain only. */
-		if (is_hardware_domain(caller))
+		if (policy_reports_dom0(caller))
 			submap |= 1u << KDOM_XENFEAT_DOM0;
 		req->arg[1] = submap;
 		return 0;

@@ -86,6 +86,16 @@ int policy_may_assign_pci(const struct domain *d, const struct policy_domain_con
 	return why ? -EPERM : 0;
 }
 
+/*
+ * XENFEAT_dom0 tells a Linux kernel to act as dom0 (drive the hardware):
+ * the hardware domain only, as in the seed patch; a control domain manages
+ * domains without owning devices.
+ */
+bool policy_reports_dom0(const struct domain *d)
+{
+	return is_hardware_domain(d);
+}
+
 /* Shutdown: only the hardware domain's poweroff/reboot/crash is the host's. */
 bool policy_shutdown_forwarded(const struct domain *d)
 {

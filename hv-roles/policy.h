@@ -73,6 +73,9 @@ int policy_may_assign_pci(const struct domain *d, const struct policy_domain_con
 			  const struct policy_host *host, const struct policy_pci_device *dev,
 			  const char **reason);
 
+/* Whether d is told it is Xen's dom0 (XENFEAT_dom0, on both hypercall interfaces). */
+bool policy_reports_dom0(const struct domain *d);
+
 /* Whether d's poweroff, reboot and crash act on the whole host. */
 bool policy_shutdown_forwarded(const struct domain *d);
 
