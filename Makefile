@@ -60,6 +60,12 @@ LIB_SRCS := \
 	devices/i8254.c \
 	devices/host-ports.c \
 	devices/pci.c \
+	devices/xen/ops.c \
+	devices/xen/ops-info.c \
+	devices/xen/ops-sched.c \
+	devices/xen/ops-memory.c \
+	devices/xen/ops-evtchn.c \
+	devices/xen/ops-control.c \
 	hv-roles/domain.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
@@ -110,7 +116,8 @@ UNIT_SRCS := \
 	tests/unit/vfio-sim.c \
 	tests/unit/test-pci-config.c \
 	tests/unit/test-vfio-kernel.c \
-	tests/unit/test-event-loop.c
+	tests/unit/test-event-loop.c \
+	tests/unit/test-xen-ops.c
 
 BENCH_SRCS := bench/kvm-floor.c
 
