@@ -57,11 +57,16 @@ LIB_SRCS := \
 	devices/post.c \
 	devices/hypercall-port.c \
 	devices/xen/hypercall.c \
-	devices/xen/ops.c \
 	devices/i8254-counter.c \
 	devices/i8254.c \
 	devices/host-ports.c \
 	devices/pci.c \
+	devices/xen/ops.c \
+	devices/xen/ops-info.c \
+	devices/xen/ops-sched.c \
+	devices/xen/ops-memory.c \
+	devices/xen/ops-evtchn.c \
+	devices/xen/ops-control.c \
 	hv-roles/domain.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
@@ -113,7 +118,8 @@ UNIT_SRCS := \
 	tests/unit/test-pci-config.c \
 	tests/unit/test-vfio-kernel.c \
 	tests/unit/test-event-loop.c \
-	tests/unit/test-xen-page.c
+	tests/unit/test-xen-page.c \
+	tests/unit/test-xen-ops.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -89,9 +89,12 @@ static void hypercall_op_describe(const struct kdom_hypercall *req, char *buf, s
 
 	if (req->op == KDOM_HC_DOMCTL && req->cmd == KDOM_DOMCTL_CREATEDOMAIN)
 		snprintf(buf, len, "create a domain");
-	else if (req->op == KDOM_HC_DOMCTL && req->cmd < sizeof(domctls) / sizeof(domctls[0]))
+	else if (req->op == KDOM_HC_DOMCTL && req->cmd < sizeof(domctls) / sizeof(domctls[0]) &&
+		 domctls[req->cmd])
 		snprintf(buf, len, "%s domain %llu", domctls[req->cmd],
 			 (unsigned long long)(req->arg[0] & 0xffffffff));
+	else if (req->op == KDOM_HC_DOMCTL)
+		snprintf(buf, len, "use domctl %u", req->cmd);
 	else if (req->op == KDOM_HC_SCHED_OP)
 		snprintf(buf, len, "shut down domain %llu",
 			 (unsigned long long)(req->arg[0] & 0xffffffff));

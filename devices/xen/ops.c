@@ -1,7 +1,9 @@
-/* Xen hypercall handlers (placeholder: the full set lands from the handlers' branch). */
+/* Xen hypercalls: per-domain state and the dispatch by hypercall number. */
 #include "devices/xen/ops.h"
 
 #include <string.h>
+
+#include "devices/xen/ops-internal.h"
 
 void xen_domain_init(struct xen_domain *xd, const struct domain *domain, uint64_t ram_pages,
 		     bool passthrough)
@@ -11,6 +13,10 @@ void xen_domain_init(struct xen_domain *xd, const struct domain *domain, uint64_
 	xd->ram_pages = ram_pages;
 	xd->passthrough = passthrough;
 	pthread_mutex_init(&xd->lock, NULL);
+	for (unsigned int port = 0; port < XEN_EVTCHN_PORTS; port++)
+		xd->evtchn_state[port] = EVTCHNSTAT_closed;
+	xd->shared_info_gfn = XEN_GFN_NONE;
+	xd->grant_gfn = XEN_GFN_NONE;
 }
 
 void xen_domain_destroy(struct xen_domain *xd)
@@ -21,30 +27,26 @@ void xen_domain_destroy(struct xen_domain *xd)
 int64_t xen_dispatch(struct xen_domain *xd, const struct xen_call *call,
 		     const struct xen_guest_ops *ops)
 {
-	char buf[XEN_CONSOLE_WRITE_MAX];
-	struct sched_shutdown sd;
-
-	(void)xd;
 	switch (call->op) {
-	case __HYPERVISOR_xen_version:
-		return call->arg[0] == XENVER_version ? XEN_VERSION_MAJOR << 16 | XEN_VERSION_MINOR
-						      : -XEN_ENOSYS;
 	case __HYPERVISOR_console_io:
-		if (call->arg[0] != CONSOLEIO_write || call->arg[1] > sizeof(buf))
-			return -XEN_EINVAL;
-		if (ops->read(ops->opaque, call->arg[2], buf, call->arg[1]))
-			return -XEN_EFAULT;
-		ops->console_write(ops->opaque, buf, call->arg[1]);
-		return 0;
+		return xen_console_io(xd, call, ops);
+	case __HYPERVISOR_xen_version:
+		return xen_version_op(xd, call, ops);
 	case __HYPERVISOR_sched_op:
-		if (call->arg[0] != SCHEDOP_shutdown)
-			return call->arg[0] == SCHEDOP_yield ? 0 : -XEN_ENOSYS;
-		if (ops->read(ops->opaque, call->arg[1], &sd, sizeof(sd)))
-			return -XEN_EFAULT;
-		if (sd.reason > SHUTDOWN_watchdog)
-			return -XEN_EINVAL;
-		ops->shutdown(ops->opaque, sd.reason);
-		return 0;
+		return xen_sched_op(xd, call, ops);
+	case __HYPERVISOR_hvm_op:
+		return xen_hvm_op(xd, call, ops);
+	case __HYPERVISOR_memory_op:
+		return xen_memory_op(xd, call, ops);
+	case __HYPERVISOR_event_channel_op:
+		return xen_event_channel_op(xd, call, ops);
+	case __HYPERVISOR_grant_table_op:
+		return xen_grant_table_op(xd, call, ops);
+	case __HYPERVISOR_domctl:
+		return xen_domctl_op(xd, call, ops);
+	case __HYPERVISOR_sysctl:
+		return xen_sysctl_op(xd, call, ops);
+	case __HYPERVISOR_vcpu_op: /* no per-vCPU areas or timers: guests fall back */
 	default:
 		return -XEN_ENOSYS;
 	}

@@ -31,7 +31,10 @@ struct xen_guest_ops {
 	 * toolstack runs the domain (`kdom run`).  Returns ret, fills req.
 	 */
 	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);
-	/* A management op refused by role: for the log. */
+	/*
+	 * A management op refused by role: for the log.  A domctl or sysctl
+	 * is refused before its structure is read: req->cmd is 0 then.
+	 */
 	void (*refused)(void *opaque, const struct kdom_hypercall *req);
 	/* Guest RAM, by guest frame number: */
 	/* A zeroed page appears at gfn (in RAM: cleared in place; else a new page mapped there). */
@@ -45,7 +48,8 @@ struct xen_guest_ops {
 	void *opaque;
 };
 
-#define XEN_EVTCHN_PORTS 64 /* 2-level ABI would allow more; kdom keeps a small table */
+#define XEN_EVTCHN_PORTS 64	/* 2-level ABI would allow more; kdom keeps a small table */
+#define XEN_GFN_NONE UINT64_MAX /* no page mapped (gfn 0 is a page like any other) */
 
 /* One domain's Xen interface state, shared by its vCPUs. */
 struct xen_domain {
@@ -55,8 +59,8 @@ struct xen_domain {
 	pthread_mutex_t lock;
 	uint8_t evtchn_state[XEN_EVTCHN_PORTS]; /* EVTCHNSTAT_*; port 0 stays reserved */
 	uint16_t evtchn_remote[XEN_EVTCHN_PORTS];
-	uint64_t shared_info_gfn; /* 0: not mapped */
-	uint64_t grant_gfn;	  /* grant frame 0; 0: not mapped */
+	uint64_t shared_info_gfn; /* XEN_GFN_NONE: not mapped */
+	uint64_t grant_gfn;	  /* grant frame 0; XEN_GFN_NONE: not mapped */
 };
 
 /* One call: the op, its arguments (truncated to 32 bits in 32-bit mode), who asks. */
@@ -67,8 +71,10 @@ struct xen_call {
 	unsigned int vcpu_id;
 };
 
+/* Fresh state for domain: every port closed but reserved port 0, nothing mapped. */
 void xen_domain_init(struct xen_domain *xd, const struct domain *domain, uint64_t ram_pages,
 		     bool passthrough);
+/* Release what xen_domain_init() set up (its lock). */
 void xen_domain_destroy(struct xen_domain *xd);
 
 /* Serve one call; the result for rax (0 or more, or -XEN_Exxx).  Never fails otherwise. */

@@ -111,7 +111,8 @@ struct xen_feature_info {
 
 /* platform_parameters: one xen_ulong_t (8 bytes in 64-bit mode, 4 in 32-bit). */
 
-#define XENFEAT_dom0 11 /* submap 0: the caller is the hardware domain */
+#define XENFEAT_dom0 11	     /* submap 0: the caller is the hardware domain */
+#define XENFEAT_NR_SUBMAPS 1 /* submap_idx 1 and up: -EINVAL */
 
 /* ---- sched_op (sched.h) ---------------------------------------------------- */
 #define SCHEDOP_yield 0
@@ -160,6 +161,13 @@ struct xen_hvm_param {
 #define XENMEM_add_to_physmap 7
 #define XENMEM_memory_map 9
 
+/*
+ * memory_op's cmd also carries where a preempted reservation op resumes:
+ * the op in the low MEMOP_EXTENT_SHIFT bits, the first extent above them.
+ */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
+
 /* struct xen_memory_reservation: extent_start is a pointer, nr_extents a long. */
 struct xen_memory_reservation64 {
 	uint64_t extent_start; /* xen_pfn_t (8 bytes) array */
@@ -181,6 +189,11 @@ struct xen_memory_reservation32 {
 
 #define XENMAPSPACE_shared_info 0
 #define XENMAPSPACE_grant_table 1
+#define XENMAPSPACE_gmfn 2
+#define XENMAPSPACE_gmfn_range 3
+#define XENMAPSPACE_gmfn_foreign 4
+#define XENMAPSPACE_dev_mmio 5
+#define XENMAPIDX_grant_table_status 0x80000000u /* in idx: a v2 status frame */
 
 struct xen_add_to_physmap64 {
 	uint16_t domid;
@@ -214,6 +227,8 @@ struct xen_e820_entry {
 	uint64_t size;
 	uint32_t type;
 } __attribute__((packed));
+
+#define XEN_E820_RAM 1
 
 /* ---- event_channel_op (event_channel.h) ------------------------------------ */
 #define EVTCHNOP_close 3
@@ -274,6 +289,101 @@ struct gnttab_query_size {
 };
 
 #define GNTST_okay 0
+#define GNTST_permission_denied (-8)
+
+/* ---- domctl and sysctl (domctl.h, sysctl.h) of Xen 4.18 -------------------- */
+/*
+ * The toolstack interfaces are versioned: a caller built for another
+ * interface gets -EACCES.  Xen 4.18's values: XEN_DOMCTL_INTERFACE_VERSION
+ * 0x16 (bumped in the 4.18 cycle for Xen commit 31c655497461, "domctl:
+ * Modify XEN_DOMCTL_getdomaininfo to fail if domid is not found"; 4.19
+ * moved to 0x17) and XEN_SYSCTL_INTERFACE_VERSION 0x15 (last bumped in
+ * 4.17, next in 4.21, as sysctl.h's "Last version bump" notes say).  Since that change getdomaininfo
+ * describes exactly the domain asked for (-ESRCH otherwise); iteration is
+ * sysctl getdomaininfolist's job.  The layouts are those of xen-4.18's
+ * public headers, x86: 64-bit fields are 8-byte aligned for 32-bit callers
+ * too (uint64_aligned_t), so one layout serves both; padding Xen leaves
+ * implicit is spelled out here.
+ */
+#define XEN_DOMCTL_INTERFACE_VERSION 0x00000016u
+#define XEN_SYSCTL_INTERFACE_VERSION 0x00000015u
+
+#define XEN_DOMCTL_createdomain 1
+#define XEN_DOMCTL_destroydomain 2
+#define XEN_DOMCTL_pausedomain 3
+#define XEN_DOMCTL_unpausedomain 4
+#define XEN_DOMCTL_getdomaininfo 5
+
+#define XEN_SYSCTL_getdomaininfolist 6
+
+#define XEN_DOMINF_dying (1u << 0)
+#define XEN_DOMINF_hvm_guest (1u << 1)
+#define XEN_DOMINF_shutdown (1u << 2)
+#define XEN_DOMINF_paused (1u << 3)
+#define XEN_DOMINF_blocked (1u << 4)
+#define XEN_DOMINF_running (1u << 5)
+#define XEN_DOMINF_shutdownshift 16 /* the SHUTDOWN_* code, with XEN_DOMINF_shutdown */
+#define XEN_DOMINF_shutdownmask 255u
+
+#define XEN_INVALID_MAX_VCPU_ID 0xffffffffu /* max_vcpu_id of a domain without vCPUs */
+
+/* arch-x86/xen.h */
+struct xen_arch_domainconfig {
+	uint32_t emulation_flags; /* XEN_X86_EMU_* */
+	uint32_t misc_flags;
+};
+
+struct xen_domctl_getdomaininfo {
+	uint16_t domain; /* OUT, also echoed in xen_domctl.domain */
+	uint16_t pad1;
+	uint32_t flags; /* XEN_DOMINF_* */
+	uint64_t tot_pages;
+	uint64_t max_pages;
+	uint64_t outstanding_pages;
+	uint64_t shr_pages;
+	uint64_t paged_pages;
+	uint64_t shared_info_frame;
+	uint64_t cpu_time; /* ns */
+	uint32_t nr_online_vcpus;
+	uint32_t max_vcpu_id;
+	uint32_t ssidref;
+	uint8_t handle[16]; /* the domain's UUID */
+	uint32_t cpupool;
+	uint8_t gpaddr_bits;
+	uint8_t pad2[7];
+	struct xen_arch_domainconfig arch_config;
+};
+
+struct xen_domctl {
+	uint32_t cmd;		    /* XEN_DOMCTL_* */
+	uint32_t interface_version; /* XEN_DOMCTL_INTERFACE_VERSION */
+	uint16_t domain;	    /* the target */
+	uint16_t pad[3];
+	union {
+		struct xen_domctl_getdomaininfo getdomaininfo;
+		uint8_t pad[128];
+		uint64_t align; /* Xen's members are 8-byte aligned */
+	} u;
+};
+
+struct xen_sysctl_getdomaininfolist {
+	uint16_t first_domain; /* IN */
+	uint16_t pad1;
+	uint32_t max_domains; /* IN: room in buffer */
+	uint64_t buffer;      /* IN: struct xen_domctl_getdomaininfo[] */
+	uint32_t num_domains; /* OUT */
+	uint32_t pad2;
+};
+
+struct xen_sysctl {
+	uint32_t cmd;		    /* XEN_SYSCTL_* */
+	uint32_t interface_version; /* XEN_SYSCTL_INTERFACE_VERSION */
+	union {
+		struct xen_sysctl_getdomaininfolist getdomaininfolist;
+		uint8_t pad[128];
+		uint64_t align;
+	} u;
+};
 
 /* ---- hvm_start_info flags (xen.h SIF_*, as Hyperlaunch sets them) ---------- */
 #define SIF_PRIVILEGED (1u << 0) /* a control domain */
@@ -289,6 +399,21 @@ _Static_assert(sizeof(struct xen_e820_entry) == 20, "e820 entry");
 _Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status");
 _Static_assert(sizeof(struct gnttab_query_size) == 16, "gnttab_query_size");
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param");
+_Static_assert(sizeof(struct xen_memory_map32) == 8, "memory_map (32-bit)");
+_Static_assert(sizeof(struct xen_compile_info) == 144, "xen_compile_info");
+_Static_assert(sizeof(struct xen_feature_info) == 8, "xen_feature_info");
+_Static_assert(sizeof(struct sched_remote_shutdown) == 8, "sched_remote_shutdown");
+_Static_assert(sizeof(struct evtchn_alloc_unbound) == 8, "evtchn_alloc_unbound");
+_Static_assert(sizeof(struct xen_domctl_getdomaininfo) == 112, "getdomaininfo");
+_Static_assert(__builtin_offsetof(struct xen_domctl_getdomaininfo, handle) == 76,
+	       "getdomaininfo handle");
+_Static_assert(__builtin_offsetof(struct xen_domctl_getdomaininfo, arch_config) == 104,
+	       "getdomaininfo arch_config");
+_Static_assert(__builtin_offsetof(struct xen_domctl, u) == 16, "xen_domctl header");
+_Static_assert(sizeof(struct xen_domctl) == 144, "xen_domctl");
+_Static_assert(sizeof(struct xen_sysctl_getdomaininfolist) == 24, "getdomaininfolist");
+_Static_assert(__builtin_offsetof(struct xen_sysctl, u) == 8, "xen_sysctl header");
+_Static_assert(sizeof(struct xen_sysctl) == 136, "xen_sysctl");
 #endif
 
 #endif /* KDOM_XEN_H */

@@ -21,6 +21,7 @@ Suite *pci_config_suite(void);
 Suite *vfio_kernel_suite(void);
 Suite *event_loop_suite(void);
 Suite *xen_page_suite(void);
+Suite *xen_ops_suite(void);
 
 /* How many fds this process has open: a test compares it before and after, for leaks. */
 int unit_count_fds(void);
