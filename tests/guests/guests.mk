@@ -4,7 +4,8 @@
 #
 # A guest is tests/guests/NAME/main.c plus GUEST_SRCS_NAME (extra .c/.S files
 # of its own), linked with the library in tests/guests/lib/.  Guest flags are
-# independent of HOST_CFLAGS and SANITIZE: these are never sanitized.
+# independent of HOST_CFLAGS and SANITIZE: these are never sanitized.  The
+# 32-bit guests (xen-hello32) have rules of their own below.
 
 GUEST_DIR := $(BUILD)/guests
 GUEST_OBJ := $(GUEST_DIR)/obj
