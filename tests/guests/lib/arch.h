@@ -24,7 +24,6 @@
 #define AP_SIPI_VECTOR (AP_TRAMPOLINE_ADDR >> 12)
 
 #define X86_EFLAGS_FIXED 0x2
-#define X86_EFLAGS_IOPL3 0x3000
 
 /* Offsets into struct cpu (lib.h checks them) and struct tss64. */
 #define CPU_SELF 0

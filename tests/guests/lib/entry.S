@@ -1,4 +1,4 @@
-/* Guest exception entry, run_user() and its SYSCALL return gate from CPL3, exception_catch(). */
+/* Guest exception entry, run_user() and its way back from CPL3, exception_catch(). */
 #include "arch.h"
 
 	.text
@@ -76,14 +76,21 @@ exception_common:
 
 /*
  * long run_user(long (*fn)(void *), void *arg)
+ * long run_user_iopl(long (*fn)(void *), void *arg, unsigned int iopl)
  *
- * Runs fn(arg) at CPL3 with IOPL 3 and IF clear in RFLAGS on this CPU's user
- * stack.  The TSS's RSP0 points just below our saved registers, so the
- * frame of a user-mode exception cannot overwrite them.  fn returns into
- * user_return_stub, whose SYSCALL brings its result back.
+ * Runs fn(arg) at CPL3 with IOPL 3 (or iopl) and IF clear in RFLAGS on
+ * this CPU's user stack.  The TSS's RSP0 points just below our saved
+ * registers, so the frame of a user-mode exception cannot overwrite them.
+ * fn returns into user_return_stub, whose #UD brings its result back.
  */
-	.globl run_user
+	.globl run_user, run_user_iopl
 run_user:
+	mov $3, %edx
+run_user_iopl:
+	and $3, %edx
+	shl $12, %edx			/* RFLAGS.IOPL */
+	or $X86_EFLAGS_FIXED, %edx
+	mov %rdx, %r8
 	push %rbx
 	push %rbp
 	push %r12
@@ -98,31 +105,30 @@ run_user:
 	movq $user_return_stub, (%rdx)	/* fn returns into the stub */
 	push $(USER_DS | 3)
 	push %rdx
-	push $(X86_EFLAGS_IOPL3 | X86_EFLAGS_FIXED)
+	push %r8
 	push $(USER_CS | 3)
 	push %rdi
 	mov %rsi, %rdi
 	iretq
 
-/* Runs at CPL3 (every page is user-accessible): hand fn's result to the gate. */
+/*
+ * Runs at CPL3 (every page is user-accessible): fn's result goes back in
+ * %rdi through the #UD at user_return_ud, which exception_dispatch() turns
+ * into a return to run_user_resume at CPL0.  An exception, because it
+ * comes back to CPL0 everywhere: PVM-style hosts, which run CPL3 natively,
+ * raise #UD for "int $n" from user mode, and after a SYSCALL go on running
+ * kernel code natively at what looks like CPL3 to the guest (privileged
+ * instructions fault) and to the monitor (Xen's hypercalls are refused).
+ */
 user_return_stub:
 	mov %rax, %rdi
-	syscall
+	.globl user_return_ud
+user_return_ud:
 	ud2
 
-/*
- * SYSCALL lands here (MSR_LSTAR) at CPL0, still on the user stack: drop
- * the CPL3 context and return from run_user().  SYSCALL rather than an INT
- * gate because PVM-style hosts, which run CPL3 natively, raise #UD for
- * "int $n" from user mode but support SYSCALL.
- */
-	.globl user_return_gate
-user_return_gate:
-	cmpq $0, %gs:CPU_USER_RETURN_RSP
-	je 1f
-	mov %rdi, %rax
-	mov %gs:CPU_USER_RETURN_RSP, %rsp
-	movq $0, %gs:CPU_USER_RETURN_RSP
+/* Back at CPL0 on run_user()'s stack, its saved registers on top, the result in %rax. */
+	.globl run_user_resume
+run_user_resume:
 	pop %r15
 	pop %r14
 	pop %r13
@@ -130,8 +136,6 @@ user_return_gate:
 	pop %rbp
 	pop %rbx
 	ret
-1:	and $~15, %rsp			/* SYSCALL at CPL0, outside run_user() */
-	call user_return_stray
 
 /*
  * exinfo_t exception_catch(void (*fn)(void *), void *arg)

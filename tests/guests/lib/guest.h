@@ -31,6 +31,12 @@
 extern const char test_title[];
 /* The test; the library reports the result when it returns. */
 void test_main(void);
+/*
+ * Optional: run on the boot CPU before the title is printed, at CPL0 with
+ * exceptions handled: where a guest chooses its console writer and its
+ * shutdown (a Xen guest, which speaks only Xen's interface, does).
+ */
+void test_setup(void);
 
 /* ---- Console: COM1, whole lines kept together across CPUs ------------------ */
 
@@ -44,8 +50,10 @@ int printf(const char *fmt, ...) __printf(1, 2);
 int vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-/* Write len bytes to COM1 under the console lock. */
+/* Write len bytes to COM1 (or the writer chosen below) under the console lock. */
 void console_write(const char *s, size_t len);
+/* Send all console output to write(s, len) instead of COM1; called under the console lock. */
+void console_set_writer(void (*write)(const char *s, size_t len));
 
 /* ---- Results (XTF order: SUCCESS < SKIP < ERROR < FAILURE, KDOM_RESULT_*) ---- */
 
@@ -65,6 +73,12 @@ int test_result(void);
 void __noreturn test_exit(void);
 /* The same, shutting down with a SHUTDOWN_* reason other than poweroff. */
 void __noreturn test_exit_reason(unsigned int reason);
+/*
+ * End the domain through shutdown(reason, result) instead of kdom's
+ * hypercall port (SCHEDOP_shutdown carrying the result); it may return
+ * only if the shutdown was refused.
+ */
+void test_set_shutdown(void (*shutdown)(unsigned int reason, int result));
 
 /*
  * Called on an NMI (kdom sends one with a toolstack shutdown request) in
@@ -158,7 +172,7 @@ exinfo_t exception_catch(void (*fn)(void *), void *arg);
 /*
  * Run fn(arg) at CPL3, natively even where CPL0 is emulated, on this CPU's
  * 16 KiB user stack, and return its return value (fn returns into a stub
- * whose SYSCALL comes back).  Port I/O is allowed (IOPL 3 and an all-zero
+ * whose #UD comes back).  Port I/O is allowed (IOPL 3 and an all-zero
  * TSS I/O bitmap, as PVM-style hosts keep the real IOPL at 0); interrupts
  * are meant to be off, though such hosts may run CPL3 with IF set.  Every
  * page is user-accessible, so fn may call anything that needs no
@@ -167,6 +181,13 @@ exinfo_t exception_catch(void (*fn)(void *), void *arg);
  * wraps the call.  Call at CPL0.
  */
 long run_user(long (*fn)(void *), void *arg);
+/* run_user() at IOPL iopl (0-3) instead of 3. */
+long run_user_iopl(long (*fn)(void *), void *arg, unsigned int iopl);
+/*
+ * Deny (or allow again) CPL3 access to port in the I/O bitmap all CPUs'
+ * TSSes share: below IOPL 3 an IN or OUT to it then raises #GP.
+ */
+void user_port_deny(uint16_t port, bool deny);
 
 /* ---- Time ----------------------------------------------------------------------- */
 

@@ -59,7 +59,6 @@ void idt_init(void);
 
 /* Called from entry.S. */
 void exception_dispatch(struct cpu_regs *regs);
-void __noreturn user_return_stray(void);
 void lib_main(uint32_t start_info_gpa);
 void ap_main(unsigned int index);
 
@@ -111,6 +110,8 @@ const struct mp_config *mp_find_config(void);
 
 /* Print the final result line (and summary) and shut down with the result. */
 void __noreturn test_exit_unexpected(const char *reason);
+/* End the domain with a SHUTDOWN_* reason and a KDOM_RESULT_*, the way test_set_shutdown() chose. */
+void test_shutdown(unsigned int reason, int result);
 
 extern uint64_t gdt[];
 extern char kernel_stacks[MAX_CPUS][KSTACK_SIZE];

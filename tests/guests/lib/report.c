@@ -96,6 +96,24 @@ void test_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* kdom's hypercall port, unless the guest chose another way (test_set_shutdown()). */
+static void shutdown_by_hypercall_port(unsigned int reason, int result)
+{
+	sched_shutdown(reason, result);
+}
+
+static void (*test_shutdown_fn)(unsigned int reason, int result) = shutdown_by_hypercall_port;
+
+void test_set_shutdown(void (*shutdown)(unsigned int reason, int result))
+{
+	test_shutdown_fn = shutdown;
+}
+
+void test_shutdown(unsigned int reason, int result)
+{
+	test_shutdown_fn(reason, result);
+}
+
 /* The last line the runner reads, then the shutdown carrying the same result. */
 static void __noreturn test_finish(unsigned int reason)
 {
@@ -103,7 +121,7 @@ static void __noreturn test_finish(unsigned int reason)
 		printf("Test result: SUCCESS\n");
 	else
 		printf("Test result: %s: %s\n", result_names[result], result_reason);
-	sched_shutdown(reason, result);
+	test_shutdown(reason, result);
 	cpu_halt_forever();
 }
 

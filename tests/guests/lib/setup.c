@@ -33,20 +33,10 @@ struct idt_entry {
 #define IDT_INTERRUPT_GATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define EXCEPTION_STUB_SIZE 16	/* entry.S aligns each stub to 16 bytes */
 
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_SFMASK 0xc0000084
-#define EFER_SCE (1u << 0)
-/* SYSCALL loads CS = KERNEL_CS and SS = KERNEL_CS + 8 = KERNEL_DS. */
-#define STAR_VALUE ((uint64_t)KERNEL_CS << 32)
-/* Flags SYSCALL clears: IF, DF, TF, AC and IOPL, so the gate runs like an interrupt gate. */
-#define SFMASK_VALUE 0x47700
-
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 
 extern const char exception_stubs[];
 extern const char irq_stubs[];
-extern const char user_return_gate[];
 
 static void idt_set(unsigned int vector, const void *handler, uint8_t type_attr)
 {
@@ -99,16 +89,26 @@ void cpu_init(unsigned int index)
 	wrmsr(MSR_GS_BASE, (uint64_t)cpu);
 	ltr(TSS_SELECTOR(index));
 	lidt(&idtr);
-	/* run_user()'s way back from CPL3 */
-	wrmsr(MSR_STAR, STAR_VALUE);
-	wrmsr(MSR_LSTAR, (uint64_t)user_return_gate);
-	wrmsr(MSR_SFMASK, SFMASK_VALUE);
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+}
+
+void user_port_deny(uint16_t port, bool deny)
+{
+	uint8_t bit = 1u << (port % 8);
+
+	if (deny)
+		tss_area.io_bitmap[port / 8] |= bit;
+	else
+		tss_area.io_bitmap[port / 8] &= ~bit;
 }
 
 unsigned int smp_processor_id(void)
 {
 	return this_cpu()->index;
+}
+
+/* Guests that need nothing before their title is printed do not define test_setup(). */
+void __attribute__((weak)) test_setup(void)
+{
 }
 
 /* The BSP's C entry, from head.S, on CPU 0's stack. */
@@ -117,6 +117,7 @@ void lib_main(uint32_t start_info_gpa)
 	idt_init();
 	cpu_init(0);
 	start_info_set(start_info_gpa);
+	test_setup();
 
 	printf("--- kdom test guest: %s ---\n", test_title);
 	test_main();

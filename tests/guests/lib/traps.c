@@ -9,6 +9,7 @@ struct extable_entry {
 /* Bounds of the .ex_table section (link.ld). */
 extern const struct extable_entry __start_ex_table[], __stop_ex_table[];
 extern const char exception_catch_resume[];
+extern const char user_return_ud[], run_user_resume[];
 
 static const char *const exception_names[32] = {
 	[X86_EXC_DE] = "#DE", [X86_EXC_DB] = "#DB", [X86_EXC_NMI] = "NMI", [X86_EXC_BP] = "#BP",
@@ -47,7 +48,7 @@ static void __noreturn exception_unexpected(struct cpu *cpu, const struct cpu_re
 
 	/* A fault while reporting a fault: say nothing more, just stop. */
 	if (cpu->exception_depth++) {
-		sched_shutdown(KDOM_SHUTDOWN_POWEROFF, KDOM_RESULT_ERROR);
+		test_shutdown(KDOM_SHUTDOWN_POWEROFF, KDOM_RESULT_ERROR);
 		cpu_halt_forever();
 	}
 	locked = console_lock_panic();
@@ -69,14 +70,25 @@ static void __noreturn exception_unexpected(struct cpu *cpu, const struct cpu_re
 	test_exit_unexpected(reason);
 }
 
-/* SYSCALL outside run_user() (entry.S): nothing to return to. */
-void user_return_stray(void)
+void (*nmi_handler)(void);
+
+/* The #UD by which code that run_user() ran hands back its result (entry.S). */
+static bool is_user_return(const struct cpu *cpu, const struct cpu_regs *regs)
 {
-	printf("SYSCALL at CPL0 outside run_user()\n");
-	test_exit_unexpected("SYSCALL outside run_user()");
+	return (regs->cs & 3) && regs->vector == X86_EXC_UD &&
+	       regs->rip == (uint64_t)user_return_ud && cpu->user_return_rsp;
 }
 
-void (*nmi_handler)(void);
+/* Make the exception return land at rip, at CPL0 on stack rsp, with rax = value. */
+static void resume_at_cpl0(struct cpu_regs *regs, const void *rip, uint64_t rsp, uint64_t value)
+{
+	regs->rip = (uint64_t)rip;
+	regs->rsp = rsp;
+	regs->cs = KERNEL_CS;
+	regs->ss = KERNEL_DS;
+	regs->rflags = X86_EFLAGS_FIXED;
+	regs->rax = value;
+}
 
 /* C side of exception_common (entry.S); may redirect the return by editing regs. */
 void exception_dispatch(struct cpu_regs *regs)
@@ -95,6 +107,11 @@ void exception_dispatch(struct cpu_regs *regs)
 
 	if (regs->vector == X86_EXC_PF)
 		cpu->last_cr2 = read_cr2();
+	if (is_user_return(cpu, regs)) {
+		resume_at_cpl0(regs, run_user_resume, cpu->user_return_rsp, regs->rdi);
+		cpu->user_return_rsp = 0;
+		return;
+	}
 
 	if (!(regs->cs & 3) && (fixup = extable_find(regs->rip))) {
 		regs->rip = fixup;
@@ -103,12 +120,7 @@ void exception_dispatch(struct cpu_regs *regs)
 	}
 	if (cpu->recover_rsp && regs->vector < 32) {
 		/* Back into exception_catch() at CPL0, whatever the fault's CPL was. */
-		regs->rip = (uint64_t)exception_catch_resume;
-		regs->rsp = cpu->recover_rsp;
-		regs->cs = KERNEL_CS;
-		regs->ss = KERNEL_DS;
-		regs->rflags = X86_EFLAGS_FIXED;
-		regs->rax = info;
+		resume_at_cpl0(regs, exception_catch_resume, cpu->recover_rsp, info);
 		return;
 	}
 	exception_unexpected(cpu, regs);
