@@ -270,6 +270,9 @@ static void xen_port_io(void *opaque, struct bus_access *access)
 
 		ret = xen_dispatch(&xd->state, &call, &ops);
 	}
+	log_debug("xen: vCPU %u: hypercall %u (0x%llx, 0x%llx, 0x%llx) = %lld", vcpu->id, call.op,
+		  (unsigned long long)call.arg[0], (unsigned long long)call.arg[1],
+		  (unsigned long long)call.arg[2], (long long)ret);
 	if (vcpu_set_rax(vcpu, call.long_mode ? (uint64_t)ret : (uint32_t)ret))
 		xen_complain(xd, "vCPU %u: cannot set a hypercall's result", vcpu->id);
 }

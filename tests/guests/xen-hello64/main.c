@@ -1,5 +1,6 @@
 /* xen-hello64: a 64-bit PVH guest that finds Xen's leaves and calls through the hypercall page. */
 #include "guest.h"
+#include "xen-hello64.h"
 #include "xen-hypercall.h"
 
 const char test_title[] = "xen-hello64: Xen's CPUID leaves, hypercall page and calls, 64-bit";
@@ -7,7 +8,9 @@ const char test_title[] = "xen-hello64: Xen's CPUID leaves, hypercall page and c
 /*
  * Command line (from the test): expect-dom0=0|1 (XENFEAT_dom0),
  * expect-sif=N (hvm_start_info flags: SIF_PRIVILEGED 1, SIF_INITDOMAIN 2),
- * expect-domid=N.
+ * expect-domid=N.  Or one of two other modes: do=STEP,... want=R,... see=D+D
+ * (domctl and sysctl through the page, manage.c), release=N (N pages
+ * given back with decrease_reservation, release.c).
  *
  * Only Xen's interface: once the hypercall page works, all output goes
  * through console_io and the domain ends with SCHEDOP_shutdown, poweroff
@@ -210,8 +213,14 @@ static void check_served_once(void)
 
 void test_main(void)
 {
-	uint64_t dom0, sif, domid;
+	uint64_t dom0, sif, domid, release;
 
+	if (xen_manage_mode())
+		return;
+	if (cmdline_get("release") && parse_u64(cmdline_get("release"), &release)) {
+		xen_check_release(release);
+		return;
+	}
 	if (!expectation("expect-dom0", &dom0) || !expectation("expect-sif", &sif) ||
 	    !expectation("expect-domid", &domid))
 		return;
