@@ -22,15 +22,15 @@ static long list_domains(char *seen, size_t len)
 	struct xen_sysctl s = {
 		.cmd = XEN_SYSCTL_getdomaininfolist,
 		.interface_version = XEN_SYSCTL_INTERFACE_VERSION,
-		.u.getdomaininfolist = { .first_domain = 0, .max_domains = LIST_MAX,
+		.u.getdomaininfolist = { .first_domain = 0,
+					 .max_domains = LIST_MAX,
 					 .buffer = (uint64_t)(uintptr_t)info },
 	};
 	long ret = xen_hypercall(__HYPERVISOR_sysctl, (unsigned long)&s, 0, 0, 0, 0);
 	size_t used = 0;
 
 	seen[0] = '\0';
-	for (uint32_t i = 0; ret == 0 && i < s.u.getdomaininfolist.num_domains && i < LIST_MAX;
-	     i++)
+	for (uint32_t i = 0; ret == 0 && i < s.u.getdomaininfolist.num_domains && i < LIST_MAX; i++)
 		used += snprintf(seen + used, len > used ? len - used : 0, "%s%u", i ? "+" : "",
 				 info[i].domain);
 	if (ret == 0 && !used)
@@ -56,7 +56,8 @@ static long run_step(const char *op, uint32_t domid, char *seen, size_t len)
 	if (!strcmp(op, "create"))
 		return domctl(XEN_DOMCTL_createdomain, domid, XEN_DOMCTL_INTERFACE_VERSION, &d);
 	if (!strcmp(op, "oldversion"))
-		return domctl(XEN_DOMCTL_getdomaininfo, domid, XEN_DOMCTL_INTERFACE_VERSION - 1, &d);
+		return domctl(XEN_DOMCTL_getdomaininfo, domid, XEN_DOMCTL_INTERFACE_VERSION - 1,
+			      &d);
 	test_error("unknown step '%s'", op);
 	return 0;
 }
@@ -103,7 +104,8 @@ static const char *nth(const char *list, unsigned int index, char *buf, size_t l
 
 bool xen_manage_mode(void)
 {
-	const char *steps = cmdline_get("do"), *wants = cmdline_get("want"), *see = cmdline_get("see");
+	const char *steps = cmdline_get("do"), *wants = cmdline_get("want"),
+		   *see = cmdline_get("see");
 	char step[32], want[16], seen[64] = "", later[64];
 	bool listed = false;
 
