@@ -68,6 +68,7 @@ LIB_SRCS := \
 	devices/xen/ops-evtchn.c \
 	devices/xen/ops-control.c \
 	hv-roles/domain.c \
+	hv-roles/domain-config.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
 	hv-roles/policy.c \

@@ -234,6 +234,7 @@ int run_admit_domain(const char *role, const struct host_config *host, struct do
 		.name = dc->name,
 		.hardware = dc->hardware,
 		.control = dc->control,
+		.uuid = dc->uuid_set ? dc->uuid : NULL,
 	};
 	char err[512] = "";
 
