@@ -24,6 +24,7 @@ Suite *vfio_kernel_suite(void);
 Suite *event_loop_suite(void);
 Suite *xen_page_suite(void);
 Suite *xen_ops_suite(void);
+Suite *xl_compat_suite(void);
 
 /* Send stderr to a temporary file, to read back what was logged. */
 struct capture {
