@@ -68,12 +68,16 @@ LIB_SRCS := \
 	devices/xen/ops-evtchn.c \
 	devices/xen/ops-control.c \
 	hv-roles/domain.c \
+	hv-roles/domain-config.c \
 	hv-roles/hypercall.c \
 	hv-roles/roles.c \
 	hv-roles/policy.c \
 	toolstack/config/xlcfg.c \
 	toolstack/config/domain-config.c \
 	toolstack/config/pci-spec.c \
+	toolstack/config/disk-spec.c \
+	toolstack/config/vif-spec.c \
+	toolstack/config/xl-keys.c \
 	toolstack/config/host-config.c \
 	control/protocol.c \
 	control/client.c \
@@ -119,7 +123,8 @@ UNIT_SRCS := \
 	tests/unit/test-vfio-kernel.c \
 	tests/unit/test-event-loop.c \
 	tests/unit/test-xen-page.c \
-	tests/unit/test-xen-ops.c
+	tests/unit/test-xen-ops.c \
+	tests/unit/test-xl-compat.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -185,6 +185,8 @@ int roles_admit(struct role_registry *reg, const struct role_request *req, struc
 	if (req->control)
 		roles |= DOMAIN_ROLE_CONTROL;
 	domain_init(out, domid, req->name, roles);
+	if (req->uuid)
+		memcpy(out->uuid, req->uuid, sizeof(out->uuid));
 
 	reg->hardware_moved = moves;
 	if (moves) {

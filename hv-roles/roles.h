@@ -36,10 +36,11 @@ struct role_registry {
 
 /* What a new domain's configuration asks for (domid, name, role keys). */
 struct role_request {
-	int64_t domid;	  /* 0..DOMAIN_DOMID_MAX, or ROLES_DOMID_ANY */
-	const char *name; /* 1..DOMAIN_NAME_MAX-1 characters */
-	bool hardware;	  /* `hardware = 1` */
-	bool control;	  /* `control = 1` */
+	int64_t domid;	     /* 0..DOMAIN_DOMID_MAX, or ROLES_DOMID_ANY */
+	const char *name;    /* 1..DOMAIN_NAME_MAX-1 characters */
+	bool hardware;	     /* `hardware = 1` */
+	bool control;	     /* `control = 1` */
+	const uint8_t *uuid; /* `uuid = "..."`: 16 bytes; NULL: a random one */
 };
 
 /* Empty the registry for a host whose config says `hardware_domid` (-1: unset); -EINVAL if out of range. */

@@ -346,6 +346,28 @@ static int machine_create_vm(struct machine *m, const struct domain_config *dc)
 	return ret;
 }
 
+/*
+ * The devices a config asks for that no device serves yet: `disk =` and
+ * `vif =` are parsed (toolstack/config/) and would be silently missing
+ * from the guest, so such a domain is refused before anything is built.
+ * The virtio block and network devices replace this check with their
+ * creation in machine_create_devices().
+ */
+static int machine_check_devices(const struct domain_config *dc)
+{
+	if (dc->nr_disks) {
+		log_error("disk %s%s: disk devices are not served yet", dc->disks[0].vdev,
+			  dc->nr_disks > 1 ? " and the others" : "");
+		return -EOPNOTSUPP;
+	}
+	if (dc->nr_vifs) {
+		log_error("vif 0 (bridge %s)%s: network devices are not served yet",
+			  dc->vifs[0].bridge, dc->nr_vifs > 1 ? " and the others" : "");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 int machine_build(struct machine *m, const struct domain *domain, const struct domain_config *dc,
 		  const struct host_config *host, const struct machine_options *options)
 {
@@ -356,7 +378,9 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	m->host = host;
 	m->domain = *domain;
 	m->options = *options;
-	ret = machine_open_pci(m, dc); /* the role rules refuse before anything is built */
+	ret = machine_check_devices(dc);
+	if (!ret)
+		ret = machine_open_pci(m, dc); /* the role rules refuse before anything is built */
 	if (!ret)
 		ret = machine_open_host_side(m, options);
 	if (!ret)

@@ -21,6 +21,10 @@ struct run_options {
 	const char *memory, *vcpus, *cmdline, *initrd, *console, *name, *role, *host_config;
 	const char *pci[DOMAIN_PCI_MAX];
 	unsigned int nr_pci;
+	const char *disks[DOMAIN_DISKS_MAX];
+	unsigned int nr_disks;
+	const char *vifs[DOMAIN_VIFS_MAX];
+	unsigned int nr_vifs;
 	bool stats;
 	bool xen;
 };
@@ -44,6 +48,11 @@ void cmd_run_usage(void)
 	       "      --role ROLE        hardware, control, bootstrap or guest (default)\n"
 	       "      --pci SPEC         pass a PCI device through: a host BDF (DDDD:BB:DD.F)\n"
 	       "                         or vfio-user:SOCKET (repeatable; see kdom(1))\n"
+	       "      --disk SPEC        a disk in xl's syntax, e.g. /srv/img,raw,xvda,rw\n"
+	       "                         (repeatable, at most %d; see kdom.cfg(5))\n"
+	       "      --vif SPEC         a network interface in xl's syntax, e.g.\n"
+	       "                         mac=00:16:3e:01:02:03,bridge=br0 (repeatable, at\n"
+	       "                         most %d; see kdom.cfg(5))\n"
 	       "      --host-config FILE host configuration (default $KDOM_HOST_CONFIG,\n"
 	       "                         else " HOST_CONFIG_DEFAULT_PATH " if it exists)\n"
 	       "      --xen              serve Xen's guest interface (config key xen = 1;\n"
@@ -54,85 +63,117 @@ void cmd_run_usage(void)
 	       "Exit status: 0 poweroff/SUCCESS, 1 test FAILURE, 2 test ERROR, 3 test SKIP,\n"
 	       "4 reboot, 5 crash (pvpanic), 6 triple fault, 7 KVM internal/emulation error,\n"
 	       "8 VM entry failure, 9 suspend, 10 watchdog, 125 kdom error, 128+N signal N.\n",
-	       DOMAIN_MEMORY_DEFAULT_MIB, DOMAIN_VCPUS_MAX);
+	       DOMAIN_MEMORY_DEFAULT_MIB, DOMAIN_VCPUS_MAX, DOMAIN_DISKS_MAX, DOMAIN_VIFS_MAX);
+}
+
+enum {
+	OPT_CONSOLE = 256,
+	OPT_NAME,
+	OPT_STATS,
+	OPT_ROLE,
+	OPT_HOST_CONFIG,
+	OPT_PCI,
+	OPT_XEN,
+	OPT_DISK,
+	OPT_VIF
+};
+
+static const struct option run_long_options[] = {
+	{ "memory", required_argument, NULL, 'm' },
+	{ "vcpus", required_argument, NULL, 'n' },
+	{ "cmdline", required_argument, NULL, 'c' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "host-config", required_argument, NULL, OPT_HOST_CONFIG },
+	{ "pci", required_argument, NULL, OPT_PCI },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "vif", required_argument, NULL, OPT_VIF },
+	{ "xen", no_argument, NULL, OPT_XEN },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A repeatable option's argument, at most max of them; 0 or -EINVAL (logged). */
+static int run_add_repeated(const char **list, unsigned int *count, unsigned int max,
+			    const char *what)
+{
+	if (*count == max) {
+		log_error("run: at most %u %s", max, what);
+		return -EINVAL;
+	}
+	list[(*count)++] = optarg;
+	return 0;
+}
+
+/* Options with an argument kept as text (checked once the config is read). */
+static const char **run_text_option(int opt, struct run_options *opts)
+{
+	switch (opt) {
+	case 'm':
+		return &opts->memory;
+	case 'n':
+		return &opts->vcpus;
+	case 'c':
+		return &opts->cmdline;
+	case 'i':
+		return &opts->initrd;
+	case OPT_CONSOLE:
+		return &opts->console;
+	case OPT_NAME:
+		return &opts->name;
+	case OPT_ROLE:
+		return &opts->role;
+	case OPT_HOST_CONFIG:
+		return &opts->host_config;
+	}
+	return NULL;
+}
+
+/* One option into opts: 0, 1 after --help, or -EINVAL. */
+static int run_parse_option(int opt, struct run_options *opts)
+{
+	const char **text = run_text_option(opt, opts);
+
+	if (text) {
+		*text = optarg;
+		return 0;
+	}
+	switch (opt) {
+	case OPT_STATS:
+		opts->stats = true;
+		return 0;
+	case OPT_XEN:
+		opts->xen = true;
+		return 0;
+	case OPT_PCI:
+		return run_add_repeated(opts->pci, &opts->nr_pci, DOMAIN_PCI_MAX, "--pci devices");
+	case OPT_DISK:
+		return run_add_repeated(opts->disks, &opts->nr_disks, DOMAIN_DISKS_MAX,
+					"--disk disks");
+	case OPT_VIF:
+		return run_add_repeated(opts->vifs, &opts->nr_vifs, DOMAIN_VIFS_MAX,
+					"--vif interfaces");
+	case 'h':
+		cmd_run_usage();
+		return 1;
+	}
+	fprintf(stderr, "Try 'kdom run --help'.\n");
+	return -EINVAL;
 }
 
 static int run_parse_options(int argc, char **argv, struct run_options *opts)
 {
-	enum {
-		OPT_CONSOLE = 256,
-		OPT_NAME,
-		OPT_STATS,
-		OPT_ROLE,
-		OPT_HOST_CONFIG,
-		OPT_PCI,
-		OPT_XEN
-	};
-	static const struct option long_options[] = {
-		{ "memory", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'n' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "host-config", required_argument, NULL, OPT_HOST_CONFIG },
-		{ "pci", required_argument, NULL, OPT_PCI },
-		{ "xen", no_argument, NULL, OPT_XEN },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
+	int opt, ret;
 
 	memset(opts, 0, sizeof(*opts));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "m:n:c:i:h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'm':
-			opts->memory = optarg;
-			break;
-		case 'n':
-			opts->vcpus = optarg;
-			break;
-		case 'c':
-			opts->cmdline = optarg;
-			break;
-		case 'i':
-			opts->initrd = optarg;
-			break;
-		case OPT_CONSOLE:
-			opts->console = optarg;
-			break;
-		case OPT_NAME:
-			opts->name = optarg;
-			break;
-		case OPT_STATS:
-			opts->stats = true;
-			break;
-		case OPT_ROLE:
-			opts->role = optarg;
-			break;
-		case OPT_HOST_CONFIG:
-			opts->host_config = optarg;
-			break;
-		case OPT_XEN:
-			opts->xen = true;
-			break;
-		case OPT_PCI:
-			if (opts->nr_pci == DOMAIN_PCI_MAX) {
-				log_error("run: at most %d --pci devices", DOMAIN_PCI_MAX);
-				return -EINVAL;
-			}
-			opts->pci[opts->nr_pci++] = optarg;
-			break;
-		case 'h':
-			cmd_run_usage();
-			return 1;
-		default:
-			fprintf(stderr, "Try 'kdom run --help'.\n");
-			return -EINVAL;
-		}
+	while ((opt = getopt_long(argc, argv, "m:n:c:i:h", run_long_options, NULL)) != -1) {
+		ret = run_parse_option(opt, opts);
+		if (ret)
+			return ret;
 	}
 	if (optind != argc - 1) {
 		log_error(optind == argc ? "run: no KERNEL or CONFIG given"
@@ -174,6 +215,24 @@ static bool run_target_is_config(const char *path)
 	return memchr(head, '\0', n) == NULL;
 }
 
+/* --disk and --vif, after the config's own disk = and vif =. */
+static int run_add_devices(const struct run_options *opts, struct domain_config *dc, char *err,
+			   size_t errlen)
+{
+	char warn[512];
+
+	for (unsigned int i = 0; i < opts->nr_disks; i++)
+		if (domain_config_add_disk(dc, opts->disks[i], err, errlen))
+			return -EINVAL;
+	for (unsigned int i = 0; i < opts->nr_vifs; i++) {
+		if (domain_config_add_vif(dc, opts->vifs[i], warn, sizeof(warn), err, errlen))
+			return -EINVAL;
+		if (warn[0])
+			log_warn("--vif '%s': %s", opts->vifs[i], warn);
+	}
+	return 0;
+}
+
 static int run_build_config(const struct run_options *opts, struct domain_config *dc)
 {
 	char err[512] = "";
@@ -212,6 +271,8 @@ static int run_build_config(const struct run_options *opts, struct domain_config
 	for (unsigned int i = 0; i < opts->nr_pci; i++)
 		if (domain_config_add_pci(dc, opts->pci[i], err, sizeof(err)))
 			goto fail;
+	if (run_add_devices(opts, dc, err, sizeof(err)))
+		goto fail;
 	if (opts->xen)
 		dc->xen = true;
 	if (domain_config_validate(dc, err, sizeof(err)))
@@ -234,6 +295,7 @@ int run_admit_domain(const char *role, const struct host_config *host, struct do
 		.name = dc->name,
 		.hardware = dc->hardware,
 		.control = dc->control,
+		.uuid = dc->uuid_set ? dc->uuid : NULL,
 	};
 	char err[512] = "";
 

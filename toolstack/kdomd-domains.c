@@ -288,6 +288,7 @@ int kd_create(struct kdomd *kd, const char *config, const char *config_path, int
 		.name = d->dc.name,
 		.hardware = d->dc.hardware,
 		.control = d->dc.control,
+		.uuid = d->dc.uuid_set ? d->dc.uuid : NULL,
 	};
 	ret = roles_admit(&kd->registry, &req, &d->dom, err, errlen);
 	if (ret)

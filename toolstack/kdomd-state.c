@@ -99,6 +99,7 @@ static void kd_recover_one(struct kdomd *kd, const char *path, json_t *rec,
 		.name = d->dc.name,
 		.hardware = json_is_true(json_object_get(rec, "hardware")),
 		.control = json_is_true(json_object_get(rec, "control")),
+		.uuid = d->dc.uuid_set ? d->dc.uuid : NULL,
 	};
 	if (roles_admit(&kd->registry, &req, &d->dom, err, sizeof(err))) {
 		log_error("ignoring the record %s: %s", path, err);

@@ -230,41 +230,6 @@ static void fake_finish(struct fake *f, struct pt_backend *b)
 
 /* ---- Test helpers ---------------------------------------------------------------- */
 
-/* Send stderr to a temporary file, to count the log lines. */
-struct capture {
-	int saved;
-	FILE *file;
-};
-
-static void capture_begin(struct capture *c)
-{
-	fflush(stderr);
-	c->file = tmpfile();
-	ck_assert_ptr_nonnull(c->file);
-	c->saved = dup(2);
-	ck_assert_int_ge(c->saved, 0);
-	ck_assert_int_eq(dup2(fileno(c->file), 2), 2);
-}
-
-/* Restore stderr; the number of lines written, the text in buf. */
-static int capture_end(struct capture *c, char *buf, size_t len)
-{
-	size_t n;
-	int lines = 0;
-	char *p;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	rewind(c->file);
-	n = fread(buf, 1, len - 1, c->file);
-	buf[n] = 0;
-	fclose(c->file);
-	for (p = buf; *p; p++)
-		lines += *p == '\n';
-	return lines;
-}
-
 /* Every operation of an ended device fails with -ENODEV. */
 static void assert_all_enodev(struct pt_backend *b)
 {

@@ -3,6 +3,8 @@
 #define KDOM_UNIT_H
 
 #include <check.h>
+#include <stddef.h>
+#include <stdio.h>
 
 Suite *guest_mem_suite(void);
 Suite *bus_suite(void);
@@ -22,6 +24,18 @@ Suite *vfio_kernel_suite(void);
 Suite *event_loop_suite(void);
 Suite *xen_page_suite(void);
 Suite *xen_ops_suite(void);
+Suite *xl_compat_suite(void);
+
+/* Send stderr to a temporary file, to read back what was logged. */
+struct capture {
+	int saved;
+	FILE *file;
+};
+
+void capture_begin(struct capture *c);
+
+/* Restore stderr; the number of lines written, the text in buf (len bytes, NUL-terminated). */
+int capture_end(struct capture *c, char *buf, size_t len);
 
 /* How many fds this process has open: a test compares it before and after, for leaks. */
 int unit_count_fds(void);

@@ -15,8 +15,9 @@ void domain_config_init(struct domain_config *dc);
 
 /*
  * Apply every setting of cfg to dc.  Unknown keys, wrong types and
- * out-of-range values are refused as "FILE:LINE: what is wrong".
- * 0 or -EINVAL.
+ * out-of-range values are refused as "FILE:LINE: what is wrong"; the keys
+ * of xl.cfg(5) kdom does not serve are logged as ignored ("FILE:LINE:
+ * 'KEY' ignored: why") or refused, as xl-keys.c's table says.  0 or -EINVAL.
  */
 int domain_config_apply(struct domain_config *dc, const struct cfg *cfg, char *err, size_t errlen);
 
@@ -47,6 +48,20 @@ int domain_config_set_string(char **field, const char *value);
 
 /* Add one pass-through device spec (checked with pci_spec_parse()).  0 or -EINVAL/-ENOMEM. */
 int domain_config_add_pci(struct domain_config *dc, const char *spec, char *err, size_t errlen);
+
+/*
+ * Add one disk (disk_spec_parse(): xl's DISKSPEC) or vif (vif_spec_parse():
+ * xl's vifspec; notes on what it ignores go to warn).  A second disk on the
+ * same guest disk number, an image given twice unless both are read-only,
+ * a MAC or vifname given twice, and more than DOMAIN_DISKS_MAX disks or
+ * DOMAIN_VIFS_MAX vifs are refused.  0 or -EINVAL/-ENOMEM with err.
+ */
+int domain_config_add_disk(struct domain_config *dc, const char *spec, char *err, size_t errlen);
+int domain_config_add_vif(struct domain_config *dc, const char *spec, char *warn, size_t warnlen,
+			  char *err, size_t errlen);
+
+/* `uuid = "..."`: RFC 4122's text form; the nil UUID asks for a random one.  0 or -EINVAL. */
+int domain_config_set_uuid(struct domain_config *dc, const char *text, char *err, size_t errlen);
 
 /* Free the strings; the struct may be initialized again. */
 void domain_config_free(struct domain_config *dc);

@@ -668,12 +668,40 @@ static const char *type_name(enum cfg_type type)
 		return "a string";
 	case CFG_LIST:
 		return "a list";
+	case CFG_ANY:
+		break;
 	}
 	return "a value";
 }
 
-int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, void *target,
-	      char *err, size_t errlen)
+static const struct cfg_key *cfg_key_find(const struct cfg_key *keys, size_t nkeys, const char *key)
+{
+	for (size_t k = 0; k < nkeys; k++)
+		if (!strcmp(keys[k].key, key))
+			return &keys[k];
+	return NULL;
+}
+
+/* Apply one setting through its key (NULL: ask other); 0 or -errno with the bare reason in msg. */
+static int cfg_apply_one(const struct cfg *cfg, const struct cfg_setting *s,
+			 const struct cfg_key *ck, cfg_other_fn *other, void *target, char *msg,
+			 size_t msglen)
+{
+	int ret;
+
+	if (!ck) {
+		ret = other ? other(target, cfg, s, msg, msglen) : -ENOENT;
+		if (ret == -ENOENT)
+			return config_error(msg, msglen, "unknown key '%.*s'", QUOTE_MAX, s->key);
+		return ret;
+	}
+	if (ck->type != CFG_ANY && s->value.type != ck->type)
+		return config_error(msg, msglen, "'%s' must be %s", ck->key, type_name(ck->type));
+	return ck->apply(target, cfg, s, msg, msglen);
+}
+
+int cfg_apply_other(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys,
+		    cfg_other_fn *other, void *target, char *err, size_t errlen)
 {
 	const char *filename = cfg->filename ? cfg->filename : "(config)";
 	char msg[512];
@@ -681,28 +709,33 @@ int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, v
 
 	for (size_t i = 0; i < cfg->nsettings; i++) {
 		const struct cfg_setting *s = &cfg->settings[i];
-		const struct cfg_key *ck = NULL;
 
-		for (size_t k = 0; k < nkeys; k++) {
-			if (!strcmp(keys[k].key, s->key)) {
-				ck = &keys[k];
-				break;
-			}
-		}
-		if (!ck)
-			return config_error(err, errlen, "%s:%d: unknown key '%.*s'", filename,
-					    s->line, QUOTE_MAX, s->key);
-		if (s->value.type != ck->type)
-			return config_error(err, errlen, "%s:%d: '%s' must be %s", filename,
-					    s->line, ck->key, type_name(ck->type));
 		msg[0] = '\0';
-		ret = ck->apply(target, cfg, s, msg, sizeof(msg));
+		ret = cfg_apply_one(cfg, s, cfg_key_find(keys, nkeys, s->key), other, target, msg,
+				    sizeof(msg));
 		if (ret) {
 			set_err(err, errlen, "%s:%d: %s", filename, s->line, msg);
 			return ret;
 		}
 	}
 	return 0;
+}
+
+int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, void *target,
+	      char *err, size_t errlen)
+{
+	return cfg_apply_other(cfg, keys, nkeys, NULL, target, err, errlen);
+}
+
+void cfg_warn(const struct cfg *cfg, const struct cfg_setting *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("%s:%d: %s", cfg->filename ? cfg->filename : "(config)", s->line, msg);
 }
 
 int cfg_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen)

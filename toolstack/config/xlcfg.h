@@ -6,15 +6,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmm/log.h"
 
 /* The config parsers' way out: the reason into (err, errlen), then -EINVAL. */
 #define config_error(err, errlen, ...) (set_err((err), (errlen), __VA_ARGS__), -EINVAL)
 
+/*
+ * Messages quote user input (specs, values) cut to CFG_QUOTE_MAX bytes:
+ * CFG_QUOTE(s) gives the arguments of a "%.*s%s" that quotes s.
+ */
+#define CFG_QUOTE_MAX 64
+#define CFG_QUOTE(s) CFG_QUOTE_MAX, (s), strlen(s) > CFG_QUOTE_MAX ? "..." : ""
+
 /* ---- Generic xl.cfg syntax ------------------------------------------------ */
 
-enum cfg_type { CFG_NUMBER, CFG_STRING, CFG_LIST };
+/* A value's type; CFG_ANY only in key tables, for a key that takes several. */
+enum cfg_type { CFG_NUMBER, CFG_STRING, CFG_LIST, CFG_ANY };
 
 struct cfg_value {
 	enum cfg_type type;
@@ -84,6 +93,22 @@ struct cfg_key {
  */
 int cfg_apply(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys, void *target,
 	      char *err, size_t errlen);
+
+/*
+ * The handler of the keys a table does not name: 0 (served or ignored),
+ * -ENOENT (an unknown key, which cfg_apply_other() reports as such), or
+ * another -errno with a message, like a key table's handler.
+ */
+typedef int cfg_other_fn(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+			 char *err, size_t errlen);
+
+/* cfg_apply(), with other (NULL: none) asked about each key the table does not name. */
+int cfg_apply_other(const struct cfg *cfg, const struct cfg_key *keys, size_t nkeys,
+		    cfg_other_fn *other, void *target, char *err, size_t errlen);
+
+/* Log a warning about setting s as "FILE:LINE: message". */
+void cfg_warn(const struct cfg *cfg, const struct cfg_setting *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* A 0/1 switch such as `control = 1`: 0, or -EINVAL with a message. */
 int cfg_flag(bool *field, const struct cfg_setting *s, char *err, size_t errlen);
