@@ -42,6 +42,7 @@ LIB_SRCS := \
 	vmm/kvm.c \
 	vmm/vm.c \
 	vmm/irq.c \
+	vmm/ioeventfd.c \
 	vmm/vcpu.c \
 	vmm/x86/boot-regs.c \
 	vmm/x86/cpuid.c \

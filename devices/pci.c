@@ -284,6 +284,15 @@ int pci_bus_alloc_mmio(struct pci_bus *bus, uint64_t size, bool above_4g, uint64
 	return ret;
 }
 
+bool pci_bus_window_contains(const struct pci_bus *bus, uint64_t gpa, uint64_t size)
+{
+	if (size == 0 || gpa + size < gpa)
+		return false;
+	if (gpa >= PCI_MMIO32_BASE && gpa + size <= PCI_MMIO32_END)
+		return true;
+	return gpa >= bus->mmio64_base && gpa + size <= bus->mmio64_end;
+}
+
 int pci_set_intx(struct pci_device *dev, int level)
 {
 	struct pci_bus *bus = dev->bus;

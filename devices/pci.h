@@ -79,6 +79,12 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev);
  */
 int pci_bus_alloc_mmio(struct pci_bus *bus, uint64_t size, bool above_4g, uint64_t *gpa);
 
+/*
+ * Whether [gpa, gpa + size) lies whole inside one of the bus's BAR
+ * windows: where a device may decode a BAR the guest moved.
+ */
+bool pci_bus_window_contains(const struct pci_bus *bus, uint64_t gpa, uint64_t size);
+
 /* Drive dev's INTx line (level; the IOAPIC pin is active low in the tables, KVM takes 1 = asserted). */
 int pci_set_intx(struct pci_device *dev, int level);
 
