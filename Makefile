@@ -62,6 +62,7 @@ LIB_SRCS := \
 	devices/i8254.c \
 	devices/host-ports.c \
 	devices/pci.c \
+	devices/virtio/queue.c \
 	devices/xen/ops.c \
 	devices/xen/ops-info.c \
 	devices/xen/ops-sched.c \
@@ -125,7 +126,8 @@ UNIT_SRCS := \
 	tests/unit/test-event-loop.c \
 	tests/unit/test-xen-page.c \
 	tests/unit/test-xen-ops.c \
-	tests/unit/test-xl-compat.c
+	tests/unit/test-xl-compat.c \
+	tests/unit/test-virtio-queue.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

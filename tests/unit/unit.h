@@ -25,6 +25,7 @@ Suite *event_loop_suite(void);
 Suite *xen_page_suite(void);
 Suite *xen_ops_suite(void);
 Suite *xl_compat_suite(void);
+Suite *virtio_queue_suite(void);
 
 /* Send stderr to a temporary file, to read back what was logged. */
 struct capture {

@@ -1,0 +1,142 @@
+/* Virtio 1.x over PCI as kdom's devices and the test guests' driver both see it: IDs, registers, rings. */
+#ifndef KDOM_VIRTIO_H
+#define KDOM_VIRTIO_H
+
+/*
+ * Shared by the monitor and the freestanding test guests: fixed-width
+ * types and macros only.  Every value is the virtio 1.x specification's
+ * ("Virtual I/O Device (VIRTIO) Version 1.2", OASIS): the PCI transport
+ * of section 4.1, the split virtqueue of 2.7, the entropy device of 5.4.
+ * All fields are little-endian.  kdom offers modern (non-transitional)
+ * devices only: no legacy I/O BAR, no packed rings.
+ */
+#include <stdint.h>
+
+/* ---- PCI identity (4.1.2) ------------------------------------------------ */
+#define VIRTIO_PCI_VENDOR_ID 0x1af4
+#define VIRTIO_PCI_DEVICE_ID_BASE 0x1040 /* + the virtio device ID */
+#define VIRTIO_PCI_REVISION 1		 /* non-transitional */
+
+/* Virtio device IDs (5). */
+#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG 4
+
+/* ---- Vendor capabilities (4.1.4) ----------------------------------------- */
+#define VIRTIO_PCI_CAP_VENDOR 0x09 /* PCI_CAP_ID_VNDR */
+#define VIRTIO_PCI_CAP_COMMON_CFG 1
+#define VIRTIO_PCI_CAP_NOTIFY_CFG 2
+#define VIRTIO_PCI_CAP_ISR_CFG 3
+#define VIRTIO_PCI_CAP_DEVICE_CFG 4
+#define VIRTIO_PCI_CAP_PCI_CFG 5
+
+/* struct virtio_pci_cap: byte offsets inside the capability. */
+#define VIRTIO_PCI_CAP_LEN 2
+#define VIRTIO_PCI_CAP_CFG_TYPE 3
+#define VIRTIO_PCI_CAP_BAR 4
+#define VIRTIO_PCI_CAP_OFFSET 8
+#define VIRTIO_PCI_CAP_LENGTH 12
+#define VIRTIO_PCI_CAP_SIZE 16
+/* The notify capability adds notify_off_multiplier ... */
+#define VIRTIO_PCI_NOTIFY_CAP_MULT 16
+#define VIRTIO_PCI_NOTIFY_CAP_SIZE 20
+/* ... the PCI configuration access capability a data window. */
+#define VIRTIO_PCI_CFG_CAP_DATA 16
+#define VIRTIO_PCI_CFG_CAP_SIZE 20
+
+/* ---- The common configuration structure (4.1.4.3) ------------------------- */
+#define VIRTIO_PCI_COMMON_DFSELECT 0x00	     /* le32 device_feature_select */
+#define VIRTIO_PCI_COMMON_DF 0x04	     /* le32 device_feature, read-only */
+#define VIRTIO_PCI_COMMON_GFSELECT 0x08	     /* le32 driver_feature_select */
+#define VIRTIO_PCI_COMMON_GF 0x0c	     /* le32 driver_feature */
+#define VIRTIO_PCI_COMMON_MSIX 0x10	     /* le16 config_msix_vector */
+#define VIRTIO_PCI_COMMON_NUMQ 0x12	     /* le16 num_queues, read-only */
+#define VIRTIO_PCI_COMMON_STATUS 0x14	     /* u8 device_status */
+#define VIRTIO_PCI_COMMON_CFGGENERATION 0x15 /* u8 config_generation, read-only */
+#define VIRTIO_PCI_COMMON_Q_SELECT 0x16	     /* le16 queue_select */
+#define VIRTIO_PCI_COMMON_Q_SIZE 0x18	     /* le16 queue_size */
+#define VIRTIO_PCI_COMMON_Q_MSIX 0x1a	     /* le16 queue_msix_vector */
+#define VIRTIO_PCI_COMMON_Q_ENABLE 0x1c	     /* le16 queue_enable */
+#define VIRTIO_PCI_COMMON_Q_NOFF 0x1e	     /* le16 queue_notify_off, read-only */
+#define VIRTIO_PCI_COMMON_Q_DESC 0x20	     /* le64 queue_desc */
+#define VIRTIO_PCI_COMMON_Q_AVAIL 0x28	     /* le64 queue_driver */
+#define VIRTIO_PCI_COMMON_Q_USED 0x30	     /* le64 queue_device */
+#define VIRTIO_PCI_COMMON_SIZE 0x38
+
+#define VIRTIO_MSI_NO_VECTOR 0xffff
+
+/* ISR status (4.1.4.5): read to clear. */
+#define VIRTIO_PCI_ISR_QUEUE 0x1
+#define VIRTIO_PCI_ISR_CONFIG 0x2
+
+/* ---- Device status (2.1) -------------------------------------------------- */
+#define VIRTIO_STATUS_ACKNOWLEDGE 0x01
+#define VIRTIO_STATUS_DRIVER 0x02
+#define VIRTIO_STATUS_DRIVER_OK 0x04
+#define VIRTIO_STATUS_FEATURES_OK 0x08
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+/* ---- Feature bits (6) ----------------------------------------------------- */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED 34
+
+/* ---- The split virtqueue (2.7) -------------------------------------------- */
+#define VIRTQ_SIZE_MAX 32768
+
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_INDIRECT 4
+
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY 1
+
+/* Alignment of the three parts (2.7). */
+#define VIRTQ_DESC_ALIGN 16
+#define VIRTQ_AVAIL_ALIGN 2
+#define VIRTQ_USED_ALIGN 4
+
+struct virtq_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+/* The driver area: flags, idx, ring[size], then used_event (with VIRTIO_F_EVENT_IDX). */
+struct virtq_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];
+};
+
+struct virtq_used_elem {
+	uint32_t id; /* the chain's head index (le32 for padding) */
+	uint32_t len;
+};
+
+/* The device area: flags, idx, ring[size], then avail_event (with VIRTIO_F_EVENT_IDX). */
+struct virtq_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct virtq_used_elem ring[];
+};
+
+/* Bytes of each part for a queue of size entries. */
+#define VIRTQ_DESC_BYTES(size) (16ull * (size))
+#define VIRTQ_AVAIL_BYTES(size) (6ull + 2ull * (size))
+#define VIRTQ_USED_BYTES(size) (6ull + 8ull * (size))
+
+/*
+ * With VIRTIO_F_EVENT_IDX: whether moving an index from old to new_idx
+ * crossed event, the other side's "tell me when you pass this" (2.7.7.2).
+ */
+static inline int virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+#endif
