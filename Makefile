@@ -63,6 +63,10 @@ LIB_SRCS := \
 	devices/host-ports.c \
 	devices/pci.c \
 	devices/virtio/queue.c \
+	devices/virtio/pci.c \
+	devices/virtio/pci-common.c \
+	devices/virtio/pci-irq.c \
+	devices/virtio/rng.c \
 	devices/xen/ops.c \
 	devices/xen/ops-info.c \
 	devices/xen/ops-sched.c \
@@ -127,7 +131,8 @@ UNIT_SRCS := \
 	tests/unit/test-xen-page.c \
 	tests/unit/test-xen-ops.c \
 	tests/unit/test-xl-compat.c \
-	tests/unit/test-virtio-queue.c
+	tests/unit/test-virtio-queue.c \
+	tests/unit/test-virtio-pci.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -16,4 +16,13 @@ uint8_t fake_vm_port_read(struct vm *vm, uint16_t port);
 /* One byte written to port through vm's port bus. */
 void fake_vm_port_write(struct vm *vm, uint16_t port, uint8_t value);
 
+/* A configuration cycle of len bytes to bus 0, slot, function 0 through ports 0xCF8/0xCFC. */
+uint32_t fake_vm_pci_read(struct vm *vm, unsigned int slot, unsigned int offset, uint32_t len);
+void fake_vm_pci_write(struct vm *vm, unsigned int slot, unsigned int offset, uint32_t len,
+		       uint32_t value);
+
+/* An access of len (1..8) bytes at gpa through vm's MMIO bus; unclaimed reads are all ones. */
+uint64_t fake_vm_mmio_read(struct vm *vm, uint64_t gpa, uint32_t len);
+void fake_vm_mmio_write(struct vm *vm, uint64_t gpa, uint32_t len, uint64_t value);
+
 #endif
