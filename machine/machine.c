@@ -451,7 +451,7 @@ void machine_teardown(struct machine *m)
 void machine_print_stats(struct machine *m)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	uint64_t pages = m->vm.mem.size / page, touched = 0;
+	uint64_t pages = m->vm.mem.size / page, touched = 0, exits_io = 0, exits_mmio = 0;
 	unsigned char *vec = malloc(pages);
 	struct rusage usage;
 
@@ -461,6 +461,10 @@ void machine_print_stats(struct machine *m)
 		for (uint64_t i = 0; i < pages; i++)
 			touched += vec[i] & 1;
 	free(vec);
+	for (unsigned int i = 0; i < m->vm.nr_vcpus; i++) {
+		exits_io += m->vm.vcpus[i].exits_io;
+		exits_mmio += m->vm.vcpus[i].exits_mmio;
+	}
 	getrusage(RUSAGE_SELF, &usage);
 	uint64_t peak_kib = usage.ru_maxrss, guest_kib = touched * page / 1024;
 	fprintf(stderr,
@@ -468,6 +472,8 @@ void machine_print_stats(struct machine *m)
 		"kdom beyond guest pages %lld KiB\n",
 		(unsigned long long)peak_kib, (unsigned long long)guest_kib,
 		(long long)peak_kib - (long long)guest_kib);
+	fprintf(stderr, "kdom: stats: vCPU exits to kdom: %llu port I/O, %llu MMIO\n",
+		(unsigned long long)exits_io, (unsigned long long)exits_mmio);
 }
 
 void machine_report_outcome(const struct vm_outcome *outcome)

@@ -89,7 +89,7 @@ void machine_teardown(struct machine *m);
 /* Log how a domain ended: orderly stops say nothing, fatal ones one line. */
 void machine_report_outcome(const struct vm_outcome *outcome);
 
-/* Print peak memory use and guest pages touched to stderr. */
+/* Print peak memory use, guest pages touched and the vCPUs' exits to kdom to stderr. */
 void machine_print_stats(struct machine *m);
 
 #endif

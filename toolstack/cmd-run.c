@@ -57,7 +57,7 @@ void cmd_run_usage(void)
 	       "                         else " HOST_CONFIG_DEFAULT_PATH " if it exists)\n"
 	       "      --xen              serve Xen's guest interface (config key xen = 1;\n"
 	       "                         see docs/xen-abi.md)\n"
-	       "      --stats            print peak memory use at exit\n"
+	       "      --stats            print peak memory use and vCPU exits at exit\n"
 	       "  -h, --help             show this help\n"
 	       "\n"
 	       "Exit status: 0 poweroff/SUCCESS, 1 test FAILURE, 2 test ERROR, 3 test SKIP,\n"

@@ -105,6 +105,7 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool write = run->io.direction == KVM_EXIT_IO_OUT;
 
+	vcpu->exits_io++;
 	/* A REP string instruction hands over several elements in one exit. */
 	for (uint32_t i = 0; i < run->io.count; i++) {
 		if (!bus_dispatch(&vcpu->vm->pio, run->io.port, data, run->io.size, write, vcpu))
@@ -119,6 +120,7 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	uint32_t len = run->mmio.len <= sizeof(run->mmio.data) ? run->mmio.len : 0;
 
+	vcpu->exits_mmio++;
 	if (!len || !bus_dispatch(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
 				  run->mmio.is_write, vcpu))
 		log_debug("vCPU %u: unclaimed MMIO %s 0x%llx size %u", vcpu->id,

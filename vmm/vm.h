@@ -24,6 +24,8 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	bool nmi_pending; /* vcpu_inject_nmi(): the thread injects it before its next run */
+	/* Exits served in user space, by kind (kdom run --stats); read after vm_join(). */
+	uint64_t exits_io, exits_mmio;
 };
 
 /* Why a domain stopped; vm_outcome_exit_code() maps it to `kdom run`'s status. */
