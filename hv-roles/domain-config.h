@@ -104,6 +104,7 @@ struct domain_config {
 	unsigned int nr_pci;
 	bool driver_domain; /* `driver_domain = 1`: may receive devices though not hardware */
 	bool xen;	    /* `xen = 1`: Xen's guest interface (docs/xen-abi.md) */
+	bool virtio_rng;    /* `virtio_rng = 1`: a virtio entropy device (docs/devices.md) */
 	/* on_poweroff, on_reboot, on_crash, on_watchdog (kdomd); xl's defaults */
 	enum domain_action on[DOMAIN_SHUTDOWN_COUNT];
 	bool uuid_set;	  /* `uuid = "..."` given: the domain's UUID; else a random one */

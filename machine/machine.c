@@ -141,6 +141,10 @@ static int machine_create_devices(struct machine *m, const struct domain_config 
 		ret = i8254_create(&m->pit, vm, m->host_ports);
 		m->pit_created = !ret;
 	}
+	if (!ret && dc->virtio_rng) {
+		m->rng_created = true; /* virtio_rng_destroy() undoes a partial create */
+		ret = virtio_rng_create(&m->rng, vm, &m->pci, &m->events);
+	}
 	if (ret)
 		log_error("cannot create the platform devices: %s", strerror(-ret));
 	return ret;
@@ -429,6 +433,8 @@ void machine_teardown(struct machine *m)
 	}
 	if (m->pit_created)
 		i8254_destroy(&m->pit);
+	if (m->rng_created)
+		virtio_rng_destroy(&m->rng);
 	machine_release_pci(m);
 	if (m->xen_created)
 		xen_device_destroy(&m->xen);
@@ -444,6 +450,7 @@ void machine_teardown(struct machine *m)
 	if (m->console_opened)
 		console_close(&m->console);
 	m->vm_created = m->pit_created = m->console_opened = m->xen_created = false;
+	m->rng_created = false;
 	m->host_ports = NULL;
 	m->signal_fd = -1;
 }

@@ -13,6 +13,7 @@
 #include "devices/post.h"
 #include "devices/pvpanic.h"
 #include "devices/uart.h"
+#include "devices/virtio/rng.h"
 #include "devices/xen/hypercall.h"
 #include "hv-roles/domain-config.h"
 #include "hv-roles/domain.h"
@@ -61,6 +62,8 @@ struct machine {
 	struct host_ports *host_ports; /* the hardware domain's host PIT, or NULL */
 	struct i8254 pit;	       /* kdom's PIT, when host_ports is set */
 	bool pit_created;
+	struct virtio_rng rng; /* with `virtio_rng = 1` */
+	bool rng_created;
 	/* Pass-through: back ends opened (and allowed) before the VM, devices after. */
 	struct pt_backend *pci_backends[DOMAIN_PCI_MAX];
 	struct pt_device *pci_devices[DOMAIN_PCI_MAX];

@@ -27,6 +27,7 @@ struct run_options {
 	unsigned int nr_vifs;
 	bool stats;
 	bool xen;
+	bool virtio_rng;
 };
 
 void cmd_run_usage(void)
@@ -57,6 +58,8 @@ void cmd_run_usage(void)
 	       "                         else " HOST_CONFIG_DEFAULT_PATH " if it exists)\n"
 	       "      --xen              serve Xen's guest interface (config key xen = 1;\n"
 	       "                         see docs/xen-abi.md)\n"
+	       "      --virtio-rng       a virtio entropy device on the PCI bus (config key\n"
+	       "                         virtio_rng = 1; see docs/devices.md)\n"
 	       "      --stats            print peak memory use and vCPU exits at exit\n"
 	       "  -h, --help             show this help\n"
 	       "\n"
@@ -75,7 +78,8 @@ enum {
 	OPT_PCI,
 	OPT_XEN,
 	OPT_DISK,
-	OPT_VIF
+	OPT_VIF,
+	OPT_VIRTIO_RNG
 };
 
 static const struct option run_long_options[] = {
@@ -92,6 +96,7 @@ static const struct option run_long_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "vif", required_argument, NULL, OPT_VIF },
 	{ "xen", no_argument, NULL, OPT_XEN },
+	{ "virtio-rng", no_argument, NULL, OPT_VIRTIO_RNG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -147,6 +152,9 @@ static int run_parse_option(int opt, struct run_options *opts)
 		return 0;
 	case OPT_XEN:
 		opts->xen = true;
+		return 0;
+	case OPT_VIRTIO_RNG:
+		opts->virtio_rng = true;
 		return 0;
 	case OPT_PCI:
 		return run_add_repeated(opts->pci, &opts->nr_pci, DOMAIN_PCI_MAX, "--pci devices");
@@ -275,6 +283,8 @@ static int run_build_config(const struct run_options *opts, struct domain_config
 		goto fail;
 	if (opts->xen)
 		dc->xen = true;
+	if (opts->virtio_rng)
+		dc->virtio_rng = true;
 	if (domain_config_validate(dc, err, sizeof(err)))
 		goto fail;
 	return 0;

@@ -903,6 +903,21 @@ START_TEST(test_domain_role_keys)
 }
 END_TEST
 
+/* `virtio_rng = 1` asks for the entropy device; off by default. */
+START_TEST(test_domain_virtio_rng_key)
+{
+	struct domain_config dc;
+	char err[ERRLEN];
+
+	domain_config_init(&dc);
+	ck_assert(!dc.virtio_rng);
+	ck_assert_int_eq(apply_text(&dc, "virtio_rng = 1\n", err), 0);
+	ck_assert(dc.virtio_rng);
+	domain_config_free(&dc);
+	check_apply_error("virtio_rng = 2\n", "t.cfg:1: 'virtio_rng' must be 0 or 1, not 2");
+}
+END_TEST
+
 /* `pci =`: each spec kept as text (canonical BDF) and parsed, for pass-through to read. */
 START_TEST(test_domain_pci_key)
 {
@@ -1071,6 +1086,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_domain_cmdline_extra);
 	tcase_add_test(tc, test_domain_load);
 	tcase_add_test(tc, test_domain_role_keys);
+	tcase_add_test(tc, test_domain_virtio_rng_key);
 	tcase_add_test(tc, test_domain_pci_key);
 	tcase_add_test(tc, test_domain_cpuid_key);
 	tcase_add_test(tc, test_host_config);

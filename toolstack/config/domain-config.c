@@ -300,6 +300,12 @@ static int apply_xen(void *target, const struct cfg *cfg, const struct cfg_setti
 	return cfg_flag(&((struct domain_config *)target)->xen, s, err, errlen);
 }
 
+static int apply_virtio_rng(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+			    char *err, size_t errlen)
+{
+	return cfg_flag(&((struct domain_config *)target)->virtio_rng, s, err, errlen);
+}
+
 /* A label names a tenant in the policy file: the same characters as a name. */
 static int apply_label(void *target, const struct cfg *cfg, const struct cfg_setting *s, char *err,
 		       size_t errlen)
@@ -639,6 +645,7 @@ static const struct cfg_key config_keys[] = {
 	{ "pci", CFG_LIST, apply_pci },
 	{ "driver_domain", CFG_NUMBER, apply_driver_domain },
 	{ "xen", CFG_NUMBER, apply_xen },
+	{ "virtio_rng", CFG_NUMBER, apply_virtio_rng },
 	{ "on_poweroff", CFG_STRING, apply_action },
 	{ "on_reboot", CFG_STRING, apply_action },
 	{ "on_crash", CFG_STRING, apply_action },
