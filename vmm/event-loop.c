@@ -7,7 +7,7 @@
 
 #include "vmm/log.h"
 
-#define EVENT_LOOP_RING_ENTRIES 64
+#define EVENT_LOOP_RING_ENTRIES 128
 
 /* A completion names its slot and the slot's generation, so stale ones are told apart. */
 static uint64_t event_tag(const struct event_loop *loop, unsigned int id)
@@ -32,6 +32,7 @@ static void event_arm(struct event_loop *loop, unsigned int id)
 
 	io_uring_prep_poll_add(sqe, loop->sources[id].fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, event_tag(loop, id));
+	loop->sources[id].armed = true;
 }
 
 int event_loop_init(struct event_loop *loop)
@@ -71,6 +72,7 @@ int event_loop_add(struct event_loop *loop, int fd, const char *name, event_hand
 		s->fd = fd;
 		s->handler = handler;
 		s->opaque = opaque;
+		s->paused = false;
 		event_arm(loop, id);
 		return id;
 	}
@@ -92,6 +94,34 @@ void event_loop_remove(struct event_loop *loop, int id)
 	io_uring_sqe_set_data64(sqe, UINT64_MAX);
 	s->fd = -1;
 	s->generation++;
+	s->armed = s->paused = false;
+}
+
+static struct event_source *event_source_live(struct event_loop *loop, int id)
+{
+	if (id < 0 || id >= EVENT_LOOP_MAX_SOURCES || loop->sources[id].fd < 0)
+		return NULL;
+	return &loop->sources[id];
+}
+
+/* A paused source's poll stays in the ring; its completion is dropped, not re-armed. */
+void event_loop_pause(struct event_loop *loop, int id)
+{
+	struct event_source *s = event_source_live(loop, id);
+
+	if (s)
+		s->paused = true;
+}
+
+void event_loop_resume(struct event_loop *loop, int id)
+{
+	struct event_source *s = event_source_live(loop, id);
+
+	if (!s)
+		return;
+	s->paused = false;
+	if (!s->armed)
+		event_arm(loop, id);
 }
 
 int event_loop_run(struct event_loop *loop, const volatile sig_atomic_t *stop)
@@ -119,9 +149,13 @@ int event_loop_run(struct event_loop *loop, const volatile sig_atomic_t *stop)
 			continue; /* the last poll of a source since removed */
 		int fd = s->fd;
 
+		s->armed = false;
+		if (s->paused)
+			continue; /* event_loop_resume() arms it again */
 		if (s->handler(loop, fd, res, s->opaque))
 			event_loop_remove(loop, id);
-		else if (s->fd == fd && s->generation == (uint32_t)(tag >> 32))
+		else if (s->fd == fd && s->generation == (uint32_t)(tag >> 32) && !s->armed &&
+			 !s->paused)
 			event_arm(loop, id);
 	}
 	return 0;

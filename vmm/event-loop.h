@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EVENT_LOOP_MAX_SOURCES 32
+#define EVENT_LOOP_MAX_SOURCES 64
 
 struct event_loop;
 
@@ -23,6 +23,8 @@ struct event_source {
 	uint32_t generation; /* told apart from a removed source's last completion */
 	event_handler_fn handler;
 	void *opaque;
+	bool armed;  /* a poll for it is in the ring */
+	bool paused; /* its handler is not called until event_loop_resume() */
 };
 
 struct event_loop {
@@ -43,6 +45,15 @@ int event_loop_add(struct event_loop *loop, int fd, const char *name, event_hand
 
 /* Stop watching a source; a completion already on its way is ignored. */
 void event_loop_remove(struct event_loop *loop, int id);
+
+/*
+ * Stop calling a source's handler, keeping its slot (a device with nowhere
+ * to put what its fd has to offer), until event_loop_resume(), which
+ * watches the fd again at once.  From the loop's thread (its handlers) or
+ * before the loop runs.
+ */
+void event_loop_pause(struct event_loop *loop, int id);
+void event_loop_resume(struct event_loop *loop, int id);
 
 /* Dispatch events until *stop reads true (checked after every event).  0 or -errno. */
 int event_loop_run(struct event_loop *loop, const volatile sig_atomic_t *stop);

@@ -272,6 +272,11 @@ int virtq_pop(struct virtq *vq, struct virtq_chain **chain)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
 {
 	struct virtq_used_elem *elem = &vq->used->ring[vq->used_idx & (vq->size - 1)];

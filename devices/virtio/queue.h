@@ -88,6 +88,12 @@ int virtq_enable(struct virtq *vq, bool event_idx, bool indirect);
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain **chain);
 
+/*
+ * Give back the chain the last virtq_pop() took, unused (a device that
+ * found nothing to put in it): the next virtq_pop() takes it again.
+ */
+void virtq_unpop(struct virtq *vq);
+
 /* Return chain to the driver with written bytes (at most its writable bytes) filled in. */
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
 
