@@ -52,6 +52,7 @@ LIB_SRCS := \
 	vmm/x86/loader-linux.c \
 	vmm/console.c \
 	vmm/event-loop.c \
+	vmm/tap.c \
 	devices/uart.c \
 	devices/i8042.c \
 	devices/pvpanic.c \
@@ -67,6 +68,7 @@ LIB_SRCS := \
 	devices/virtio/pci-common.c \
 	devices/virtio/pci-irq.c \
 	devices/virtio/rng.c \
+	devices/virtio/net.c \
 	devices/xen/ops.c \
 	devices/xen/ops-info.c \
 	devices/xen/ops-sched.c \

@@ -114,6 +114,27 @@ static void machine_release_pci(struct machine *m)
 	m->nr_pci = 0;
 }
 
+/* vif i's device on the tap opened for it, with its MAC (mac=, else one from the UUID). */
+static int machine_create_vif(struct machine *m, const struct domain_config *dc, unsigned int i)
+{
+	const struct vif_spec *vif = &dc->vifs[i];
+	struct tap *tap = &m->taps[i];
+	uint8_t mac[6];
+	int ret;
+
+	if (vif->mac_set)
+		memcpy(mac, vif->mac, sizeof(mac));
+	else
+		vif_spec_generate_mac(mac, m->domain.uuid, i);
+	m->nr_nets = i + 1; /* virtio_net_destroy() undoes a partial create */
+	ret = virtio_net_create(&m->nets[i], &m->vm, &m->pci, &m->events, tap, mac, tap->mtu);
+	if (!ret)
+		log_info("vif %u: %s on bridge %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u", i,
+			 tap->ifname, vif->bridge, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			 tap->mtu);
+	return ret;
+}
+
 static int machine_create_devices(struct machine *m, const struct domain_config *dc)
 {
 	struct vm *vm = &m->vm;
@@ -145,6 +166,8 @@ static int machine_create_devices(struct machine *m, const struct domain_config 
 		m->rng_created = true; /* virtio_rng_destroy() undoes a partial create */
 		ret = virtio_rng_create(&m->rng, vm, &m->pci, &m->events);
 	}
+	for (unsigned int i = 0; !ret && i < dc->nr_vifs; i++)
+		ret = machine_create_vif(m, dc, i);
 	if (ret)
 		log_error("cannot create the platform devices: %s", strerror(-ret));
 	return ret;
@@ -351,11 +374,11 @@ static int machine_create_vm(struct machine *m, const struct domain_config *dc)
 }
 
 /*
- * The devices a config asks for that no device serves yet: `disk =` and
- * `vif =` are parsed (toolstack/config/) and would be silently missing
- * from the guest, so such a domain is refused before anything is built.
- * The virtio block and network devices replace this check with their
- * creation in machine_create_devices().
+ * The devices a config asks for that no device serves yet: `disk =` is
+ * parsed (toolstack/config/) and would be silently missing from the
+ * guest, so such a domain is refused before anything is built.  The
+ * virtio block device replaces this check with its creation in
+ * machine_create_devices().
  */
 static int machine_check_devices(const struct domain_config *dc)
 {
@@ -364,10 +387,33 @@ static int machine_check_devices(const struct domain_config *dc)
 			  dc->nr_disks > 1 ? " and the others" : "");
 		return -EOPNOTSUPP;
 	}
-	if (dc->nr_vifs) {
-		log_error("vif 0 (bridge %s)%s: network devices are not served yet",
-			  dc->vifs[0].bridge, dc->nr_vifs > 1 ? " and the others" : "");
-		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * Each vif's tap (vifname=, else vifDOMID.INDEX), with its MTU, on its
+ * bridge and up, before the VM exists: a missing bridge or a name in use
+ * ends the build here.
+ */
+static int machine_open_vifs(struct machine *m, const struct domain_config *dc)
+{
+	char name[TAP_IFNAME_MAX], err[256] = "";
+	int ret;
+
+	for (unsigned int i = 0; i < dc->nr_vifs; i++) {
+		const struct vif_spec *vif = &dc->vifs[i];
+
+		if (vif->ifname[0])
+			snprintf(name, sizeof(name), "%s", vif->ifname);
+		else
+			snprintf(name, sizeof(name), "vif%u.%u", (uint16_t)m->domain.domid,
+				 (uint8_t)i);
+		m->nr_taps = i + 1; /* tap_close() undoes a partial open */
+		ret = tap_open(&m->taps[i], name, vif->bridge, vif->mtu, err, sizeof(err));
+		if (ret) {
+			log_error("vif %u: %s", i, err);
+			return ret;
+		}
 	}
 	return 0;
 }
@@ -385,6 +431,8 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	ret = machine_check_devices(dc);
 	if (!ret)
 		ret = machine_open_pci(m, dc); /* the role rules refuse before anything is built */
+	if (!ret)
+		ret = machine_open_vifs(m, dc);
 	if (!ret)
 		ret = machine_open_host_side(m, options);
 	if (!ret)
@@ -435,6 +483,11 @@ void machine_teardown(struct machine *m)
 		i8254_destroy(&m->pit);
 	if (m->rng_created)
 		virtio_rng_destroy(&m->rng);
+	for (unsigned int i = 0; i < m->nr_nets; i++)
+		virtio_net_destroy(&m->nets[i]);
+	for (unsigned int i = 0; i < m->nr_taps; i++)
+		tap_close(&m->taps[i]); /* the interface leaves its bridge and disappears */
+	m->nr_nets = m->nr_taps = 0;
 	machine_release_pci(m);
 	if (m->xen_created)
 		xen_device_destroy(&m->xen);
@@ -453,6 +506,19 @@ void machine_teardown(struct machine *m)
 	m->rng_created = false;
 	m->host_ports = NULL;
 	m->signal_fd = -1;
+}
+
+static void machine_print_vif_stats(const struct virtio_net *net)
+{
+	const struct virtio_net_stats *st = &net->stats;
+
+	fprintf(stderr,
+		"kdom: stats: %s: received %llu packets (%llu bytes), %llu dropped; "
+		"sent %llu packets (%llu bytes), %llu dropped\n",
+		net->tap->ifname, (unsigned long long)st->rx_packets,
+		(unsigned long long)st->rx_bytes, (unsigned long long)st->rx_dropped,
+		(unsigned long long)st->tx_packets, (unsigned long long)st->tx_bytes,
+		(unsigned long long)st->tx_dropped);
 }
 
 void machine_print_stats(struct machine *m)
@@ -481,6 +547,8 @@ void machine_print_stats(struct machine *m)
 		(long long)peak_kib - (long long)guest_kib);
 	fprintf(stderr, "kdom: stats: vCPU exits to kdom: %llu port I/O, %llu MMIO\n",
 		(unsigned long long)exits_io, (unsigned long long)exits_mmio);
+	for (unsigned int i = 0; i < m->nr_nets; i++)
+		machine_print_vif_stats(&m->nets[i]);
 }
 
 void machine_report_outcome(const struct vm_outcome *outcome)

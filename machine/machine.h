@@ -13,6 +13,7 @@
 #include "devices/post.h"
 #include "devices/pvpanic.h"
 #include "devices/uart.h"
+#include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/xen/hypercall.h"
 #include "hv-roles/domain-config.h"
@@ -20,6 +21,7 @@
 #include "hv-roles/host-config.h"
 #include "vmm/console.h"
 #include "vmm/event-loop.h"
+#include "vmm/tap.h"
 #include "vmm/vm.h"
 
 struct host_ports;
@@ -64,6 +66,11 @@ struct machine {
 	bool pit_created;
 	struct virtio_rng rng; /* with `virtio_rng = 1` */
 	bool rng_created;
+	/* Network interfaces (`vif =`): taps opened before the VM, their devices after. */
+	struct tap taps[DOMAIN_VIFS_MAX];
+	unsigned int nr_taps;
+	struct virtio_net nets[DOMAIN_VIFS_MAX];
+	unsigned int nr_nets;
 	/* Pass-through: back ends opened (and allowed) before the VM, devices after. */
 	struct pt_backend *pci_backends[DOMAIN_PCI_MAX];
 	struct pt_device *pci_devices[DOMAIN_PCI_MAX];
@@ -92,7 +99,7 @@ void machine_teardown(struct machine *m);
 /* Log how a domain ended: orderly stops say nothing, fatal ones one line. */
 void machine_report_outcome(const struct vm_outcome *outcome);
 
-/* Print peak memory use, guest pages touched and the vCPUs' exits to kdom to stderr. */
+/* Print peak memory use, guest pages touched, the vCPUs' exits to kdom and each vif's packets to stderr. */
 void machine_print_stats(struct machine *m);
 
 #endif

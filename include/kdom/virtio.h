@@ -6,9 +6,10 @@
  * Shared by the monitor and the freestanding test guests: fixed-width
  * types and macros only.  Every value is the virtio 1.x specification's
  * ("Virtual I/O Device (VIRTIO) Version 1.2", OASIS): the PCI transport
- * of section 4.1, the split virtqueue of 2.7, the entropy device of 5.4.
- * All fields are little-endian.  kdom offers modern (non-transitional)
- * devices only: no legacy I/O BAR, no packed rings.
+ * of section 4.1, the split virtqueue of 2.7, the network device of
+ * 5.1, the entropy device of 5.4.  All fields are little-endian.  kdom
+ * offers modern (non-transitional) devices only: no legacy I/O BAR, no
+ * packed rings.
  */
 #include <stdint.h>
 
@@ -21,6 +22,60 @@
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
+
+/* ---- The network device (5.1) ------------------------------------------- */
+/* Feature bits (5.1.3). */
+#define VIRTIO_NET_F_CSUM 0	  /* the device completes partial checksums the driver sends */
+#define VIRTIO_NET_F_GUEST_CSUM 1 /* the driver takes packets with partial checksums */
+#define VIRTIO_NET_F_MTU 3	  /* config mtu is valid */
+#define VIRTIO_NET_F_MAC 5	  /* config mac is valid */
+#define VIRTIO_NET_F_GUEST_TSO4 7 /* the driver takes TCPv4 segments up to 64 KiB */
+#define VIRTIO_NET_F_GUEST_TSO6 8 /* the same for TCPv6 */
+#define VIRTIO_NET_F_GUEST_ECN 9  /* ... with ECN */
+#define VIRTIO_NET_F_GUEST_UFO 10 /* ... UDP fragmentation */
+#define VIRTIO_NET_F_HOST_TSO4 11 /* the device segments TCPv4 the driver sends */
+#define VIRTIO_NET_F_HOST_TSO6 12 /* the same for TCPv6 */
+#define VIRTIO_NET_F_HOST_ECN 13  /* ... with ECN */
+#define VIRTIO_NET_F_HOST_UFO 14  /* ... UDP fragmentation */
+#define VIRTIO_NET_F_MRG_RXBUF 15 /* a received packet may span several chains */
+#define VIRTIO_NET_F_STATUS 16	  /* config status is valid */
+#define VIRTIO_NET_F_CTRL_VQ 17	  /* a control queue */
+#define VIRTIO_NET_F_MQ 22	  /* several queue pairs */
+
+/* Queues: receive queue 0, transmit queue 1 (one pair, no control queue). */
+#define VIRTIO_NET_RXQ 0
+#define VIRTIO_NET_TXQ 1
+
+/* Device configuration (5.1.4): byte offsets. */
+#define VIRTIO_NET_CONFIG_MAC 0	      /* u8 mac[6] */
+#define VIRTIO_NET_CONFIG_STATUS 6    /* le16 status */
+#define VIRTIO_NET_CONFIG_MAX_PAIRS 8 /* le16 max_virtqueue_pairs */
+#define VIRTIO_NET_CONFIG_MTU 10      /* le16 mtu */
+#define VIRTIO_NET_CONFIG_SIZE 12
+#define VIRTIO_NET_S_LINK_UP 1
+
+/*
+ * The header before every packet in both directions (5.1.6): with
+ * VIRTIO_F_VERSION_1 always these 12 bytes, num_buffers included.
+ */
+struct virtio_net_hdr_v1 {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;     /* bytes of Ethernet, IP and TCP/UDP headers */
+	uint16_t gso_size;    /* bytes of payload per segment */
+	uint16_t csum_start;  /* where checksumming starts */
+	uint16_t csum_offset; /* where the checksum goes, from csum_start */
+	uint16_t num_buffers; /* chains the packet took (1 without MRG_RXBUF) */
+};
+
+#define VIRTIO_NET_HDR_SIZE 12
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* checksum from csum_start still to compute */
+#define VIRTIO_NET_HDR_F_DATA_VALID 2 /* the checksum was verified */
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_UDP 3
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+#define VIRTIO_NET_HDR_GSO_ECN 0x80
 
 /* ---- Vendor capabilities (4.1.4) ----------------------------------------- */
 #define VIRTIO_PCI_CAP_VENDOR 0x09 /* PCI_CAP_ID_VNDR */
