@@ -134,7 +134,8 @@ UNIT_SRCS := \
 	tests/unit/test-xen-ops.c \
 	tests/unit/test-xl-compat.c \
 	tests/unit/test-virtio-queue.c \
-	tests/unit/test-virtio-pci.c
+	tests/unit/test-virtio-pci.c \
+	tests/unit/test-virtio-net.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -23,8 +23,8 @@
  * the address, the link status and the MTU.  Guest offloads follow the
  * tap (net_features()).  No MRG_RXBUF: a packet takes one receive chain.
  */
-#define NET_FEATURES                                                                         \
-	(NET_BIT(VIRTIO_NET_F_CSUM) | NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                      \
+#define NET_FEATURES                                                                               \
+	(NET_BIT(VIRTIO_NET_F_CSUM) | NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                            \
 	 NET_BIT(VIRTIO_NET_F_HOST_TSO6) | NET_BIT(VIRTIO_NET_F_MAC) | NET_BIT(VIRTIO_NET_F_MTU) | \
 	 NET_BIT(VIRTIO_NET_F_STATUS))
 
@@ -182,7 +182,8 @@ static int net_rx_packet(struct virtio_net *net, struct virtq *vq, struct virtq_
 		return net_fail(vq, "receive chain at head %u has %u device-readable buffers",
 				chain->head, chain->nr_readable);
 	if (chain->writable_bytes < VIRTIO_NET_HDR_SIZE)
-		return net_fail(vq, "receive chain at head %u holds %llu bytes, less than the header",
+		return net_fail(vq,
+				"receive chain at head %u holds %llu bytes, less than the header",
 				chain->head, (unsigned long long)chain->writable_bytes);
 	for (unsigned int i = 0; i < chain->nr_bufs; i++)
 		net->iov[n++] = (struct iovec){ chain->bufs[i].host, chain->bufs[i].len };
@@ -192,9 +193,12 @@ static int net_rx_packet(struct virtio_net *net, struct virtq *vq, struct virtq_
 	while (len < 0 && errno == EINTR);
 	if (len < 0)
 		return net_rx_error(net, errno);
-	if ((uint64_t)len > chain->writable_bytes || len < VIRTIO_NET_HDR_SIZE) {
-		net_warn(net, "dropped a received packet of %zd bytes: the driver's buffer holds %llu",
-			 len, (unsigned long long)chain->writable_bytes);
+	if (len < VIRTIO_NET_HDR_SIZE)
+		return NET_RX_DROPPED; /* no header: not a tap's packet */
+	if ((uint64_t)len > chain->writable_bytes) {
+		net_warn(net,
+			 "dropped a received packet larger than the driver's buffer of %llu bytes",
+			 (unsigned long long)chain->writable_bytes);
 		return NET_RX_DROPPED;
 	}
 	net_iov_copy(net->iov, n, &hdr, sizeof(hdr), false);
@@ -260,13 +264,14 @@ static int net_tx_chain(void *opaque, struct virtq *vq, struct virtq_chain *chai
 	ssize_t sent;
 
 	if (chain->readable_bytes < VIRTIO_NET_HDR_SIZE)
-		return net_fail(vq, "transmit chain at head %u holds %llu bytes, less than the header",
+		return net_fail(vq,
+				"transmit chain at head %u holds %llu bytes, less than the header",
 				chain->head, (unsigned long long)chain->readable_bytes);
 	frame = chain->readable_bytes - VIRTIO_NET_HDR_SIZE;
 	if (frame > VIRTIO_NET_FRAME_MAX) {
 		net->stats.tx_dropped++;
-		net_warn(net, "dropped a packet of %llu bytes, more than %u", (unsigned long long)frame,
-			 VIRTIO_NET_FRAME_MAX);
+		net_warn(net, "dropped a packet of %llu bytes, more than %u",
+			 (unsigned long long)frame, VIRTIO_NET_FRAME_MAX);
 		return 0;
 	}
 	for (unsigned int i = 0; i < chain->nr_readable; i++)
@@ -276,8 +281,8 @@ static int net_tx_chain(void *opaque, struct virtq *vq, struct virtq_chain *chai
 	while (sent < 0 && errno == EINTR);
 	if (sent < 0) {
 		net->stats.tx_dropped++;
-		net_warn(net, "the tap refused a packet of %llu bytes: %s", (unsigned long long)frame,
-			 strerror(errno));
+		net_warn(net, "the tap refused a packet of %llu bytes: %s",
+			 (unsigned long long)frame, strerror(errno));
 		return 0;
 	}
 	net->stats.tx_packets++;

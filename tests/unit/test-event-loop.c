@@ -1,4 +1,4 @@
-/* Unit tests for the event loop: registered handlers, re-arming, removal and stale completions. */
+/* Unit tests for the event loop: registered handlers, re-arming, removal, pausing and stale completions. */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
@@ -108,6 +108,56 @@ START_TEST(test_event_loop_refuses_bad_sources)
 }
 END_TEST
 
+/* A paused source keeps its slot and is not called; resumed, it sees what came meanwhile. */
+START_TEST(test_event_loop_pause_resume)
+{
+	volatile sig_atomic_t stop = 0;
+	struct event_loop loop;
+	struct probe a = { .remove_id = -1, .stop = &stop, .stop_after = 1 };
+	struct probe b = { .remove_id = -1, .stop = &stop, .stop_after = 1 };
+	int pa[2], pb[2], id_a, id_b;
+
+	ck_assert_int_eq(pipe(pa), 0);
+	ck_assert_int_eq(pipe(pb), 0);
+	ck_assert_int_eq(event_loop_init(&loop), 0);
+	id_a = event_loop_add(&loop, pa[0], "a", probe_handler, &a);
+	id_b = event_loop_add(&loop, pb[0], "b", probe_handler, &b);
+	event_loop_pause(&loop, id_a);
+	ck_assert_int_eq(write(pa[1], "x", 1), 1);
+	ck_assert_int_eq(write(pb[1], "y", 1), 1);
+	ck_assert_int_eq(event_loop_run(&loop, &stop), 0);
+	ck_assert_int_eq(a.calls, 0);
+	ck_assert_int_eq(b.calls, 1);
+	/* Resumed: called for the byte that waited. */
+	stop = 0;
+	event_loop_resume(&loop, id_a);
+	ck_assert_int_eq(event_loop_run(&loop, &stop), 0);
+	ck_assert_int_eq(a.calls, 1);
+	/* Paused with its poll in the ring: the completion is dropped until it resumes. */
+	stop = 0;
+	b.stop_after = 2;
+	event_loop_pause(&loop, id_a);
+	ck_assert_int_eq(write(pa[1], "z", 1), 1);
+	ck_assert_int_eq(write(pb[1], "w", 1), 1);
+	ck_assert_int_eq(event_loop_run(&loop, &stop), 0);
+	ck_assert_int_eq(a.calls, 1);
+	stop = 0;
+	a.stop_after = 2;
+	event_loop_resume(&loop, id_a);
+	event_loop_resume(&loop, id_a); /* twice: still one poll */
+	ck_assert_int_eq(event_loop_run(&loop, &stop), 0);
+	ck_assert_int_eq(a.calls, 2);
+	event_loop_pause(&loop, -1); /* ignored */
+	event_loop_resume(&loop, EVENT_LOOP_MAX_SOURCES);
+	event_loop_remove(&loop, id_b);
+	event_loop_exit(&loop);
+	for (int i = 0; i < 2; i++) {
+		close(pa[i]);
+		close(pb[i]);
+	}
+}
+END_TEST
+
 Suite *event_loop_suite(void)
 {
 	Suite *suite = suite_create("event-loop");
@@ -115,6 +165,7 @@ Suite *event_loop_suite(void)
 
 	tcase_add_test(tc, test_event_loop_rearms_and_removes);
 	tcase_add_test(tc, test_event_loop_refuses_bad_sources);
+	tcase_add_test(tc, test_event_loop_pause_resume);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
