@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -53,6 +55,7 @@ static int tap_create(struct tap *tap, const char *ifname, char *err, size_t err
 		return ret;
 	}
 	snprintf(tap->ifname, sizeof(tap->ifname), "%s", ifr.ifr_name);
+	tap->ifindex = (int)if_nametoindex(tap->ifname);
 	if (ioctl(tap->fd, TUNSETVNETHDRSZ, &hdr_size)) {
 		ret = -errno;
 		set_err(err, errlen, "tap %s: TUNSETVNETHDRSZ: %s", ifname, strerror(-ret));
@@ -65,8 +68,8 @@ static int tap_create(struct tap *tap, const char *ifname, char *err, size_t err
 }
 
 /* The interface's MTU (the bridge's when mtu is 0) and its host-side MAC. */
-static int tap_set_link(struct tap *tap, int sock, const char *bridge, unsigned int mtu,
-			char *err, size_t errlen)
+static int tap_set_link(struct tap *tap, int sock, const char *bridge, unsigned int mtu, char *err,
+			size_t errlen)
 {
 	struct ifreq ifr = { 0 };
 	int ret;
@@ -99,7 +102,7 @@ static int tap_set_link(struct tap *tap, int sock, const char *bridge, unsigned 
 /* On the bridge, then up. */
 static int tap_join(struct tap *tap, int sock, const char *bridge, char *err, size_t errlen)
 {
-	struct ifreq ifr = { .ifr_ifindex = (int)if_nametoindex(tap->ifname) };
+	struct ifreq ifr = { .ifr_ifindex = tap->ifindex };
 	int ret = tap_ifreq(sock, SIOCBRADDIF, bridge, &ifr);
 
 	if (ret) {
@@ -126,8 +129,8 @@ int tap_open(struct tap *tap, const char *ifname, const char *bridge, unsigned i
 	memset(tap, 0, sizeof(*tap));
 	tap->fd = -1;
 	if (!if_nametoindex(bridge)) {
-		set_err(err, errlen, "bridge %s does not exist (ip link add %s type bridge)", bridge,
-			bridge);
+		set_err(err, errlen, "bridge %s does not exist (ip link add %s type bridge)",
+			bridge, bridge);
 		return -ENODEV;
 	}
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -148,8 +151,7 @@ int tap_open(struct tap *tap, const char *ifname, const char *bridge, unsigned i
 	return ret;
 }
 
-void tap_wrap(struct tap *tap, int fd, const char *ifname, unsigned int mtu,
-	      unsigned int offloads)
+void tap_wrap(struct tap *tap, int fd, const char *ifname, unsigned int mtu, unsigned int offloads)
 {
 	memset(tap, 0, sizeof(*tap));
 	tap->fd = fd;
@@ -163,9 +165,53 @@ int tap_set_offloads(struct tap *tap, unsigned int offloads)
 	return ioctl(tap->fd, TUNSETOFFLOAD, (unsigned long)offloads) ? -errno : 0;
 }
 
+/*
+ * RTM_DELLINK for ifindex.  Closing the fd alone would leave the interface
+ * until the last reference to the file goes, and an io_uring poll may
+ * hold one until the ring's asynchronous teardown.  0 or -errno.
+ */
+static int tap_delete_link(int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_DELLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+			.nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int ret = 0;
+
+	if (sock < 0)
+		return -errno;
+	if (send(sock, &req, sizeof(req), 0) < 0)
+		ret = -errno;
+	else if (recv(sock, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack))
+		ret = -EIO;
+	else if (ack.nh.nlmsg_type == NLMSG_ERROR)
+		ret = ack.err.error;
+	close(sock);
+	return ret;
+}
+
 void tap_close(struct tap *tap)
 {
+	int ret;
+
+	if (tap->ifindex > 0) {
+		ret = tap_delete_link(tap->ifindex);
+		if (ret && ret != -ENODEV)
+			log_warn("cannot delete interface %s: %s", tap->ifname, strerror(-ret));
+	}
 	if (tap->fd >= 0)
 		close(tap->fd);
 	tap->fd = -1;
+	tap->ifindex = 0;
 }

@@ -13,13 +13,15 @@
 
 /*
  * One tap interface.  Every packet read from or written to fd starts with
- * the 12-byte virtio_net_hdr_v1 (IFF_VNET_HDR, TUNSETVNETHDRSZ 12).  The
- * interface lives as long as fd: closing it removes the interface, and
- * with it its place on the bridge.
+ * the 12-byte virtio_net_hdr_v1 (IFF_VNET_HDR, TUNSETVNETHDRSZ 12).
+ * tap_close() deletes the interface (and with it its place on the bridge)
+ * at once, whoever still holds the file: its name is free again for the
+ * next domain, a reboot's among them.
  */
 struct tap {
 	int fd; /* non-blocking; -1 when closed */
 	char ifname[TAP_IFNAME_MAX];
+	int ifindex;	       /* the interface tap_open() created; 0 for none */
 	unsigned int mtu;      /* the interface's */
 	unsigned int offloads; /* TAP_OFFLOAD_* the kernel lets this tap hand over */
 };
@@ -39,13 +41,12 @@ int tap_open(struct tap *tap, const char *ifname, const char *bridge, unsigned i
  * socket pair in the unit tests): offloads as given, no interface of its
  * own.  tap_close() closes fd.
  */
-void tap_wrap(struct tap *tap, int fd, const char *ifname, unsigned int mtu,
-	      unsigned int offloads);
+void tap_wrap(struct tap *tap, int fd, const char *ifname, unsigned int mtu, unsigned int offloads);
 
 /* Let the tap hand over packets with these offloads (a subset of tap->offloads).  0 or -errno. */
 int tap_set_offloads(struct tap *tap, unsigned int offloads);
 
-/* Close the tap: the interface leaves its bridge and disappears.  Safe when never opened. */
+/* Delete the interface tap_open() created and close fd.  Safe when never opened. */
 void tap_close(struct tap *tap);
 
 #endif

@@ -27,9 +27,9 @@ struct virtio_net {
 	struct virtio_device_ops ops; /* this device's: its features follow its tap */
 	struct tap *tap;	      /* borrowed: the caller opened it and closes it */
 	struct event_loop *loop;
-	int tap_watch;	 /* the tap's event-loop source, or -1 */
-	bool rx_served;	 /* the receive queue was served since the tap last woke the loop */
-	bool rx_stopped; /* the tap failed: nothing is received any more */
+	int tap_watch;	       /* the tap's event-loop source, or -1 */
+	bool rx_served;	       /* the receive queue was served since the tap last woke the loop */
+	bool rx_stopped;       /* the tap failed: nothing is received any more */
 	unsigned int offloads; /* TAP_OFFLOAD_* the tap hands over now */
 	uint8_t config[VIRTIO_NET_CONFIG_SIZE];
 	struct iovec iov[VIRTIO_NET_QUEUE_SIZE + 1]; /* one chain's buffers, and the overflow */

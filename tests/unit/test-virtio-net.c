@@ -189,20 +189,18 @@ START_TEST(test_virtio_net_identity)
 							    VIRTIO_NET_CONFIG_MAC + i,
 						    1),
 				  test_mac[i]);
-	ck_assert_uint_eq(fake_vm_mmio_read(&f.vm,
-					    f.bar + VIRTIO_PCI_DEVICE_OFFSET +
-						    VIRTIO_NET_CONFIG_STATUS,
-					    2),
-			  VIRTIO_NET_S_LINK_UP);
-	ck_assert_uint_eq(fake_vm_mmio_read(&f.vm,
-					    f.bar + VIRTIO_PCI_DEVICE_OFFSET +
-						    VIRTIO_NET_CONFIG_MAX_PAIRS,
-					    2),
-			  1);
-	ck_assert_uint_eq(fake_vm_mmio_read(&f.vm,
-					    f.bar + VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_NET_CONFIG_MTU,
-					    2),
-			  MTU);
+	ck_assert_uint_eq(
+		fake_vm_mmio_read(&f.vm,
+				  f.bar + VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_NET_CONFIG_STATUS, 2),
+		VIRTIO_NET_S_LINK_UP);
+	ck_assert_uint_eq(
+		fake_vm_mmio_read(
+			&f.vm, f.bar + VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_NET_CONFIG_MAX_PAIRS, 2),
+		1);
+	ck_assert_uint_eq(
+		fake_vm_mmio_read(&f.vm, f.bar + VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_NET_CONFIG_MTU,
+				  2),
+		MTU);
 	nfix_destroy(&f);
 	/* A tap that hands over offloads: the guest offloads are offered too. */
 	nfix_init(&f, TAP_ALL_OFFLOADS, false);
@@ -250,10 +248,10 @@ START_TEST(test_virtio_net_receive)
 	start(&f, BASE_FEATURES);
 	hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	peer_send(&f, &hdr, 100, 0xcd);
-	desc(&f, VIRTIO_NET_RXQ)[2] = (struct virtq_desc){ BUF_GPA, 4,
-							   VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3 };
-	desc(&f, VIRTIO_NET_RXQ)[3] = (struct virtq_desc){ BUF_GPA + 4, 1514, VIRTQ_DESC_F_WRITE,
-							   0 };
+	desc(&f, VIRTIO_NET_RXQ)[2] =
+		(struct virtq_desc){ BUF_GPA, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3 };
+	desc(&f, VIRTIO_NET_RXQ)[3] =
+		(struct virtq_desc){ BUF_GPA + 4, 1514, VIRTQ_DESC_F_WRITE, 0 };
 	offer(&f, VIRTIO_NET_RXQ, 2);
 	virtio_pci_service_queue(&f.net.vp, VIRTIO_NET_RXQ);
 	ck_assert_uint_eq(used(&f, VIRTIO_NET_RXQ)->idx, 1);
@@ -297,7 +295,8 @@ START_TEST(test_virtio_net_receive_drops)
 	virtio_pci_service_queue(&f.net.vp, VIRTIO_NET_RXQ);
 	ck_assert_int_eq(capture_end(&cap, log, sizeof(log)), 1);
 	ck_assert_msg(
-		strstr(log, "dropped a received packet larger than the driver's buffer of 200 bytes"),
+		strstr(log,
+		       "dropped a received packet larger than the driver's buffer of 200 bytes"),
 		"%s", log);
 	ck_assert_uint_eq(used(&f, VIRTIO_NET_RXQ)->idx, 1);
 	ck_assert_uint_eq(used(&f, VIRTIO_NET_RXQ)->ring[0].len, 162);
@@ -347,8 +346,12 @@ START_TEST(test_virtio_net_malformed)
 		struct virtq_desc desc;
 		const char *why;
 	} cases[] = {
-		{ VIRTIO_NET_RXQ, { BUF_GPA, 64, 0, 0 }, "receive chain at head 0 has 1 device-readable" },
-		{ VIRTIO_NET_RXQ, { BUF_GPA, 11, VIRTQ_DESC_F_WRITE, 0 }, "holds 11 bytes, less than" },
+		{ VIRTIO_NET_RXQ,
+		  { BUF_GPA, 64, 0, 0 },
+		  "receive chain at head 0 has 1 device-readable" },
+		{ VIRTIO_NET_RXQ,
+		  { BUF_GPA, 11, VIRTQ_DESC_F_WRITE, 0 },
+		  "holds 11 bytes, less than" },
 		{ VIRTIO_NET_TXQ, { BUF_GPA, 8, 0, 0 }, "transmit chain at head 0 holds 8 bytes" },
 		{ VIRTIO_NET_TXQ, { BUF_GPA, 64, VIRTQ_DESC_F_WRITE, 0 }, "holds 0 bytes" },
 	};
