@@ -273,6 +273,8 @@ void pci_cfg_write16(unsigned int slot, unsigned int fn, unsigned int offset, ui
 void pci_cfg_write8(unsigned int slot, unsigned int fn, unsigned int offset, uint8_t value);
 /* The lowest slot whose function 0 is vendor:device; whether there is one. */
 bool pci_find(uint16_t vendor, uint16_t device, unsigned int *slot);
+/* The same for the nth such slot (0: the lowest), in slot order. */
+bool pci_find_nth(uint16_t vendor, uint16_t device, unsigned int nth, unsigned int *slot);
 /* The offset of capability id in slot's function 0's list, or 0 (a looping list ends). */
 unsigned int pci_find_capability(unsigned int slot, uint8_t id);
 /*

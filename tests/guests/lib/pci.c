@@ -93,19 +93,24 @@ unsigned int pci_find_capability(unsigned int slot, uint8_t id)
 	return 0;
 }
 
-bool pci_find(uint16_t vendor, uint16_t device, unsigned int *slot)
+bool pci_find_nth(uint16_t vendor, uint16_t device, unsigned int nth, unsigned int *slot)
 {
 	for (unsigned int s = 0; s < PCI_SLOTS; s++) {
 		uint32_t id = pci_cfg_read32(s, 0, 0);
 
 		if ((id & 0xffff) == PCI_VENDOR_NONE)
 			continue;
-		if ((id & 0xffff) == vendor && id >> 16 == device) {
+		if ((id & 0xffff) == vendor && id >> 16 == device && nth-- == 0) {
 			*slot = s;
 			return true;
 		}
 	}
 	return false;
+}
+
+bool pci_find(uint16_t vendor, uint16_t device, unsigned int *slot)
+{
+	return pci_find_nth(vendor, device, 0, slot);
 }
 
 uint64_t pci_bar_size(unsigned int slot, unsigned int bar, bool *is64)

@@ -79,10 +79,16 @@ static void virtio_take_msix(struct virtio_dev *dev, unsigned int pos)
 
 bool virtio_find(uint16_t device_id, struct virtio_dev *dev)
 {
+	return virtio_find_nth(device_id, 0, dev);
+}
+
+bool virtio_find_nth(uint16_t device_id, unsigned int nth, struct virtio_dev *dev)
+{
 	uint8_t pos;
 
 	memset(dev, 0, sizeof(*dev));
-	if (!pci_find(VIRTIO_PCI_VENDOR_ID, VIRTIO_PCI_DEVICE_ID_BASE + device_id, &dev->slot))
+	if (!pci_find_nth(VIRTIO_PCI_VENDOR_ID, VIRTIO_PCI_DEVICE_ID_BASE + device_id, nth,
+			  &dev->slot))
 		return false;
 	virtio_read_bars(dev);
 	pci_cfg_write16(dev->slot, 0, PCI_COMMAND,

@@ -44,6 +44,8 @@ uint64_t virtio_queue_bytes(uint16_t size);
  * Whether it was found with common, notify and ISR structures.
  */
 bool virtio_find(uint16_t device_id, struct virtio_dev *dev);
+/* The same for the nth such device (0: the lowest slot), for guests with several. */
+bool virtio_find_nth(uint16_t device_id, unsigned int nth, struct virtio_dev *dev);
 
 /* The common configuration structure's registers (offsets VIRTIO_PCI_COMMON_*). */
 uint8_t virtio_read8(const struct virtio_dev *dev, unsigned int offset);
