@@ -80,7 +80,7 @@ struct machine {
 /*
  * Build domain (already admitted to its roles) from dc on host, in the one
  * order: pass-through back ends (the role rules refuse before anything is
- * built), console, signals, event loop, PIT choice, VM, devices, pass-through
+ * built), the vifs' taps (a missing bridge refuses), console, signals, event loop, PIT choice, VM, devices, pass-through
  * devices, kernel, vCPUs started (or parked when options->paused).  0 or
  * -errno, the reason logged; machine_teardown() is due either way.
  */

@@ -18,8 +18,8 @@ const char test_title[] = "virtio-net: two NICs on one host bridge";
  */
 
 #define QSIZE 16
-#define RX_BUF 2048	    /* a 1514-byte frame and the header */
-#define RX_BUF_BIG 8192	    /* nic1's: a 3054-byte TCP segment whole */
+#define RX_BUF 2048	      /* a 1514-byte frame and the header */
+#define RX_BUF_BIG 8192	      /* nic1's: a 3054-byte TCP segment whole */
 #define ETHERTYPE_TEST 0x88b5 /* IEEE's local experimental ethertype */
 #define ETHERTYPE_IPV4 0x0800
 #define ETH_HLEN 14
@@ -35,10 +35,10 @@ const char test_title[] = "virtio-net: two NICs on one host bridge";
 #define TX_VECTOR 0x62
 
 #define BIT(n) (1ull << (n))
-#define BASE_FEATURES                                                          \
+#define BASE_FEATURES                                                                 \
 	(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) | \
 	 BIT(VIRTIO_NET_F_MTU))
-#define NIC0_FEATURES                                                                      \
+#define NIC0_FEATURES                                                       \
 	(BASE_FEATURES | BIT(VIRTIO_F_EVENT_IDX) | BIT(VIRTIO_NET_F_CSUM) | \
 	 BIT(VIRTIO_NET_F_HOST_TSO4))
 #define GUEST_OFFLOADS (BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4))
@@ -61,7 +61,10 @@ static uint8_t nic1_bufs[QSIZE * RX_BUF_BIG] __attribute__((aligned(4096)));
 static uint8_t tx_hdr[HDR] __attribute__((aligned(64)));
 static uint8_t tx_frame[4096] __attribute__((aligned(4096)));
 static struct nic nics[2] = {
-	{ .name = "nic0", .rx_mem = queue_mem[0], .tx_mem = queue_mem[1], .bufs = nic0_bufs,
+	{ .name = "nic0",
+	  .rx_mem = queue_mem[0],
+	  .tx_mem = queue_mem[1],
+	  .bufs = nic0_bufs,
 	  .msix = true },
 	{ .name = "nic1", .rx_mem = queue_mem[2], .tx_mem = queue_mem[3], .bufs = nic1_bufs },
 };
@@ -295,8 +298,8 @@ static uint16_t config16(const struct nic *n, unsigned int offset)
 
 static void format_mac(char *buf, size_t size, const uint8_t *mac)
 {
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
 }
 
 static void check_identity(struct nic *n)
