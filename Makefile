@@ -38,6 +38,7 @@ HOST_LIBS := -luring -lpthread $(shell pkg-config --libs jansson)
 LIB_SRCS := \
 	vmm/log.c \
 	vmm/guest-mem.c \
+	vmm/host-memory.c \
 	vmm/bus.c \
 	vmm/kvm.c \
 	vmm/vm.c \

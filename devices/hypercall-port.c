@@ -7,6 +7,7 @@
 #include "devices/hypercall-port.h"
 #include "hv-roles/hypercall.h"
 #include "kdom/abi.h"
+#include "vmm/host-memory.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -67,6 +68,24 @@ static uint32_t hypercall_port_control_request(void *opaque)
 	struct hypercall_port *hp = opaque;
 
 	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_ACQUIRE);
+}
+
+void hypercall_port_memory_extent(struct vm *vm, bool host, uint64_t *bytes, uint64_t *max_pfn)
+{
+	const struct guest_mem *mem = &vm->mem;
+
+	if (host && host_memory_extent(bytes, max_pfn) == 0)
+		return;
+	/* Its own (or, should the host's not be readable, nothing more than its own). */
+	*bytes = mem->size;
+	*max_pfn = (gmem_high_end(mem) ? gmem_high_end(mem) : gmem_low_end(mem)) >> 12;
+}
+
+static void hypercall_port_extent(void *opaque, bool host, uint64_t *bytes, uint64_t *max_pfn)
+{
+	struct hypercall_port *hp = opaque;
+
+	hypercall_port_memory_extent(hp->vm, host, bytes, max_pfn);
 }
 
 static int64_t hypercall_port_manage(void *opaque, struct kdom_hypercall *req)
@@ -156,6 +175,7 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 	struct hypercall_ops ops = {
 		.shutdown = hypercall_port_shutdown,
 		.control_request = hypercall_port_control_request,
+		.memory_extent = hypercall_port_extent,
 		.manage = hp->manage ? hypercall_port_manage : NULL,
 		.refused = hypercall_port_refused,
 		.opaque = hp,

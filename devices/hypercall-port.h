@@ -2,6 +2,7 @@
 #ifndef KDOM_DEVICES_HYPERCALL_PORT_H
 #define KDOM_DEVICES_HYPERCALL_PORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -25,6 +26,8 @@ int hypercall_port_create(struct hypercall_port *hp, struct vm *vm);
  * times at most.
  */
 void hypercall_port_guest_shutdown(struct vm *vm, uint32_t reason, uint32_t result);
+/* The memory extent a domain is told: the host's when host (and readable), else its own. */
+void hypercall_port_memory_extent(struct vm *vm, bool host, uint64_t *bytes, uint64_t *max_pfn);
 void hypercall_port_log_refusal(struct hypercall_port *hp, const struct kdom_hypercall *req);
 
 #endif

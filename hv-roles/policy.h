@@ -116,6 +116,13 @@ bool policy_told_of_domain_exits(const struct domain *d);
 /* 0 if d's management hypercalls may reach the toolstack at all, else -EPERM. */
 int policy_may_request_management(const struct domain *d);
 
+/*
+ * Whether d is told the host's memory extent (its RAM and highest frame:
+ * KDOM_KDOMOP_GET_MEMORY_EXTENT, XENMEM_maximum_ram_page) rather than its
+ * own: the hardware domain, as Xen's max_page and machphys rule.
+ */
+bool policy_sees_host_memory(const struct domain *d);
+
 /* Xen feature submap 0 for d (XENVER_get_features): XENFEAT_dom0 for the hardware domain. */
 uint32_t policy_xen_features(const struct domain *d);
 

@@ -64,6 +64,14 @@ struct kdom_hypercall {
  * last asked (ret), reset by asking: Xen's VIRQ_DOM_EXC, read by polling.
  */
 #define KDOM_KDOMOP_GET_DOM_EXC 2
+/*
+ * The memory extent the caller may know (the seed's XENMEM_machphys_mapping
+ * and max_page rule): the hardware domain is told the host's, arg[0] = the
+ * host's RAM in bytes, arg[1] = its highest page frame + 1, arg[2] = 1;
+ * every other domain its own, arg[0] = its RAM in bytes, arg[1] = the frame
+ * above its highest RAM, arg[2] = 0.  ret 0.
+ */
+#define KDOM_KDOMOP_GET_MEMORY_EXTENT 3
 
 /* xen_version sub-ops (public/version.h) */
 #define KDOM_XENVER_VERSION 0	   /* ret = major << 16 | minor */
