@@ -344,6 +344,8 @@ static int machine_create_vm(struct machine *m, const struct domain_config *dc)
 		/* vm_create() starts with vm_init(), so vm_destroy() may run */
 		m->vm_created = true;
 		ret = vm_create(&m->vm, &params);
+		if (!ret)
+			irq_set_budget(&m->vm, policy_irq_budget(&m->domain, &policy_host));
 	}
 	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
 		free(vcpu_cpuid[i]);

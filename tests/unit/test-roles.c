@@ -358,7 +358,7 @@ struct rights_row {
 	bool told_exits;       /* policy_told_of_domain_exits */
 	uint32_t xen_features; /* policy_xen_features: submap 0 */
 	uint32_t xen_sif;      /* policy_xen_start_flags */
-	bool host_memory;      /* policy_sees_host_memory */
+	bool host_memory;      /* policy_sees_host_memory; also: policy_irq_budget's larger one */
 };
 
 /* clang-format off */
@@ -388,6 +388,7 @@ START_TEST(test_role_table_rights)
 	const struct policy_subject star = { .dom = d, .manages = manages_star, .nr_manages = 1 };
 	const struct policy_subject t1 = { .dom = d, .manages = manages_t1, .nr_manages = 1 };
 	const char *reason = "unset";
+	const struct policy_host budgets = { .hwdom_irq_budget = 300, .domain_irq_budget = 7 };
 
 	ck_assert_msg(row->kind == role_table[_i].kind, "rights_table row %d is not %s", _i, what);
 	ck_assert_msg(policy_may_request_management(d) == row->request, "%s: request", what);
@@ -409,6 +410,8 @@ START_TEST(test_role_table_rights)
 	ck_assert_msg(policy_xen_features(d) == row->xen_features, "%s: XENFEAT", what);
 	ck_assert_msg(policy_xen_start_flags(d) == row->xen_sif, "%s: SIF flags", what);
 	ck_assert_msg(policy_sees_host_memory(d) == row->host_memory, "%s: host memory", what);
+	ck_assert_msg(policy_irq_budget(d, &budgets) == (row->host_memory ? 300u : 7u),
+		      "%s: interrupt budget", what);
 }
 END_TEST
 
