@@ -71,8 +71,12 @@ struct kdom_hypercall {
 /*
  * kdom_op sub-ops.  GET_CONTROL_REQUEST: arg[0] = 1 when the toolstack asks
  * the domain to shut down (`kdom shutdown` / `kdom reboot`), arg[1] = the
- * SHUTDOWN_* reason it asks for; kdom also sends the domain's vCPU 0 an NMI
- * when the request is made.  (Xen guests read xenstore's control/shutdown.)
+ * SHUTDOWN_* reason it asks for.  The first call registers the guest as one
+ * that reads requests: from then on kdom also sends its vCPU 0 an NMI when a
+ * request is made.  A guest that never asked gets the ACPI power button
+ * instead (and still finds the request here if it asks later), so a guest
+ * that handles requests makes this call at boot.  (Xen guests read
+ * xenstore's control/shutdown.)
  */
 #define KDOM_KDOMOP_GET_CONTROL_REQUEST 0
 /* The bootstrap domain is done building the launch: its management rights end. */
