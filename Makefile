@@ -122,7 +122,8 @@ UNIT_SRCS := \
 	tests/unit/test-vfio-kernel.c \
 	tests/unit/test-event-loop.c \
 	tests/unit/test-xen-page.c \
-	tests/unit/test-xen-ops.c
+	tests/unit/test-xen-ops.c \
+	tests/unit/test-acpi.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

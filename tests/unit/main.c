@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(runner, event_loop_suite());
 	srunner_add_suite(runner, xen_page_suite());
 	srunner_add_suite(runner, xen_ops_suite());
+	srunner_add_suite(runner, acpi_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

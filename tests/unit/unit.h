@@ -22,6 +22,7 @@ Suite *vfio_kernel_suite(void);
 Suite *event_loop_suite(void);
 Suite *xen_page_suite(void);
 Suite *xen_ops_suite(void);
+Suite *acpi_suite(void);
 
 /* How many fds this process has open: a test compares it before and after, for leaks. */
 int unit_count_fds(void);
