@@ -48,6 +48,8 @@ LIB_SRCS := \
 	vmm/x86/boot-regs.c \
 	vmm/x86/cpuid.c \
 	vmm/x86/mptable.c \
+	vmm/x86/aml.c \
+	vmm/x86/acpi.c \
 	vmm/x86/loader.c \
 	vmm/x86/loader-pvh.c \
 	vmm/x86/loader-linux.c \
@@ -58,6 +60,7 @@ LIB_SRCS := \
 	devices/pvpanic.c \
 	devices/post.c \
 	devices/hypercall-port.c \
+	devices/acpi-pm.c \
 	devices/xen/hypercall.c \
 	devices/i8254-counter.c \
 	devices/i8254.c \
@@ -133,7 +136,8 @@ UNIT_SRCS := \
 	tests/unit/test-xen-ops.c \
 	tests/unit/test-xl-compat.c \
 	tests/unit/test-virtio-queue.c \
-	tests/unit/test-virtio-pci.c
+	tests/unit/test-virtio-pci.c \
+	tests/unit/test-acpi.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -63,11 +63,23 @@ static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t resu
 	hypercall_port_guest_shutdown(hp->vm, reason, result);
 }
 
+/*
+ * The guest reads the request: the first time registers it as one that
+ * does.  Sequentially consistent, as the toolstack's side (record, then
+ * look at reads_requests): one of the two sees the other's store, so a
+ * request is never left with neither an NMI nor an answer here.
+ */
 static uint32_t hypercall_port_control_request(void *opaque)
 {
 	struct hypercall_port *hp = opaque;
 
-	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&hp->reads_requests, true, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_SEQ_CST);
+}
+
+bool hypercall_port_reads_requests(struct hypercall_port *hp)
+{
+	return __atomic_load_n(&hp->reads_requests, __ATOMIC_SEQ_CST);
 }
 
 void hypercall_port_memory_extent(struct vm *vm, bool host, uint64_t *bytes, uint64_t *max_pfn)
@@ -189,6 +201,7 @@ int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
 	hp->vm = vm;
 	hp->complaints = 0;
 	hp->shutdown_request = 0;
+	hp->reads_requests = false;
 	hp->manage = NULL;
 	hp->manage_opaque = NULL;
 	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp, "hypercall");

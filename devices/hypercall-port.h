@@ -13,11 +13,19 @@ struct hypercall_port {
 	struct vm *vm;
 	unsigned int complaints;       /* warnings logged about bad requests */
 	unsigned int shutdown_request; /* the toolstack's request: SHUTDOWN_* + 1, 0 none */
+	bool reads_requests;	       /* the guest asked for requests (GET_CONTROL_REQUEST) */
 	/* Domain management ops go here when a toolstack runs the domain; else NULL. */
 	int64_t (*manage)(void *opaque, struct kdom_hypercall *req);
 	void *manage_opaque;
 };
 int hypercall_port_create(struct hypercall_port *hp, struct vm *vm);
+
+/*
+ * Whether the guest said it reads the toolstack's requests: it asked with
+ * kdom_op GET_CONTROL_REQUEST at least once (kdom/abi.h).  Such a guest is
+ * sent requests through the port; any other gets the ACPI power button.
+ */
+bool hypercall_port_reads_requests(struct hypercall_port *hp);
 
 /*
  * What both hypercall interfaces share (the port and Xen's, devices/xen/):
