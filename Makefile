@@ -38,6 +38,7 @@ HOST_LIBS := -luring -lpthread $(shell pkg-config --libs jansson)
 LIB_SRCS := \
 	vmm/log.c \
 	vmm/guest-mem.c \
+	vmm/host-memory.c \
 	vmm/bus.c \
 	vmm/kvm.c \
 	vmm/vm.c \
@@ -47,6 +48,8 @@ LIB_SRCS := \
 	vmm/x86/boot-regs.c \
 	vmm/x86/cpuid.c \
 	vmm/x86/mptable.c \
+	vmm/x86/aml.c \
+	vmm/x86/acpi.c \
 	vmm/x86/loader.c \
 	vmm/x86/loader-pvh.c \
 	vmm/x86/loader-linux.c \
@@ -58,6 +61,7 @@ LIB_SRCS := \
 	devices/pvpanic.c \
 	devices/post.c \
 	devices/hypercall-port.c \
+	devices/acpi-pm.c \
 	devices/xen/hypercall.c \
 	devices/i8254-counter.c \
 	devices/i8254.c \
@@ -135,7 +139,8 @@ UNIT_SRCS := \
 	tests/unit/test-xl-compat.c \
 	tests/unit/test-virtio-queue.c \
 	tests/unit/test-virtio-pci.c \
-	tests/unit/test-virtio-net.c
+	tests/unit/test-virtio-net.c \
+	tests/unit/test-acpi.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

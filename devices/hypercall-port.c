@@ -7,6 +7,7 @@
 #include "devices/hypercall-port.h"
 #include "hv-roles/hypercall.h"
 #include "kdom/abi.h"
+#include "vmm/host-memory.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -62,11 +63,41 @@ static void hypercall_port_shutdown(void *opaque, uint32_t reason, uint32_t resu
 	hypercall_port_guest_shutdown(hp->vm, reason, result);
 }
 
+/*
+ * The guest reads the request: the first time registers it as one that
+ * does.  Sequentially consistent, as the toolstack's side (record, then
+ * look at reads_requests): one of the two sees the other's store, so a
+ * request is never left with neither an NMI nor an answer here.
+ */
 static uint32_t hypercall_port_control_request(void *opaque)
 {
 	struct hypercall_port *hp = opaque;
 
-	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&hp->reads_requests, true, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&hp->shutdown_request, __ATOMIC_SEQ_CST);
+}
+
+bool hypercall_port_reads_requests(struct hypercall_port *hp)
+{
+	return __atomic_load_n(&hp->reads_requests, __ATOMIC_SEQ_CST);
+}
+
+void hypercall_port_memory_extent(struct vm *vm, bool host, uint64_t *bytes, uint64_t *max_pfn)
+{
+	const struct guest_mem *mem = &vm->mem;
+
+	if (host && host_memory_extent(bytes, max_pfn) == 0)
+		return;
+	/* Its own (or, should the host's not be readable, nothing more than its own). */
+	*bytes = mem->size;
+	*max_pfn = (gmem_high_end(mem) ? gmem_high_end(mem) : gmem_low_end(mem)) >> 12;
+}
+
+static void hypercall_port_extent(void *opaque, bool host, uint64_t *bytes, uint64_t *max_pfn)
+{
+	struct hypercall_port *hp = opaque;
+
+	hypercall_port_memory_extent(hp->vm, host, bytes, max_pfn);
 }
 
 static int64_t hypercall_port_manage(void *opaque, struct kdom_hypercall *req)
@@ -156,6 +187,7 @@ static void hypercall_port_io(void *opaque, struct bus_access *access)
 	struct hypercall_ops ops = {
 		.shutdown = hypercall_port_shutdown,
 		.control_request = hypercall_port_control_request,
+		.memory_extent = hypercall_port_extent,
 		.manage = hp->manage ? hypercall_port_manage : NULL,
 		.refused = hypercall_port_refused,
 		.opaque = hp,
@@ -169,6 +201,7 @@ int hypercall_port_create(struct hypercall_port *hp, struct vm *vm)
 	hp->vm = vm;
 	hp->complaints = 0;
 	hp->shutdown_request = 0;
+	hp->reads_requests = false;
 	hp->manage = NULL;
 	hp->manage_opaque = NULL;
 	return bus_register(&vm->pio, KDOM_PORT_HYPERCALL, 4, hypercall_port_io, hp, "hypercall");

@@ -20,7 +20,14 @@ struct host_config {
 		HOST_CRASH_REBOOT,
 		HOST_CRASH_PRESERVE,
 	} hwdom_crash; /* `hwdom_crash = reboot|poweroff|preserve` (kdomd; default poweroff) */
+	unsigned int hwdom_irq_budget;	/* `hwdom_irq_budget = N`: MSI/MSI-X routes */
+	unsigned int domain_irq_budget; /* `domain_irq_budget = N`: every other domain's */
 };
+
+/* Xen gives dom0 256 extra interrupts and a domU 32 (extra_dom0_irqs, extra_domU_irqs). */
+#define HOST_HWDOM_IRQ_BUDGET_DEFAULT 256
+#define HOST_DOMAIN_IRQ_BUDGET_DEFAULT 32
+#define HOST_IRQ_BUDGET_MAX 4096
 
 /* The policy's view of the host; host_ports_available is the caller's to find out. */
 static inline struct policy_host host_config_policy(const struct host_config *hc)
@@ -29,6 +36,8 @@ static inline struct policy_host host_config_policy(const struct host_config *hc
 		.pit_host_access = hc->pit_host_access,
 		.driver_domains_allowed = hc->driver_domains,
 		.hwdom_vcpus_pin = hc->hwdom_vcpus_pin,
+		.hwdom_irq_budget = hc->hwdom_irq_budget,
+		.domain_irq_budget = hc->domain_irq_budget,
 	};
 }
 

@@ -102,6 +102,15 @@ static int64_t hypercall_kdom_op(const struct domain *caller, const struct hyper
 		req->arg[0] = request != 0;
 		req->arg[1] = request ? request - 1 : 0;
 		return 0;
+	case KDOM_KDOMOP_GET_MEMORY_EXTENT: {
+		bool host = policy_sees_host_memory(caller);
+
+		req->arg[0] = req->arg[1] = 0;
+		if (ops->memory_extent)
+			ops->memory_extent(ops->opaque, host, &req->arg[0], &req->arg[1]);
+		req->arg[2] = host;
+		return 0;
+	}
 	case KDOM_KDOMOP_LAUNCH_FINALIZE:
 	case KDOM_KDOMOP_GET_DOM_EXC:
 		return hypercall_manage(caller, ops, req);

@@ -2,6 +2,7 @@
 #ifndef KDOM_HYPERCALL_H
 #define KDOM_HYPERCALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv-roles/domain.h"
@@ -13,6 +14,11 @@ struct hypercall_ops {
 	void (*shutdown)(void *opaque, uint32_t reason, uint32_t result);
 	/* The toolstack's pending shutdown request: SHUTDOWN_* + 1, or 0 for none. */
 	uint32_t (*control_request)(void *opaque);
+	/*
+	 * The host's memory extent (host) or the caller's own: its RAM in
+	 * bytes and the frame above its highest RAM.
+	 */
+	void (*memory_extent)(void *opaque, bool host, uint64_t *bytes, uint64_t *max_pfn);
 	/*
 	 * Domain management (domctl, sysctl, remote shutdown, launch
 	 * finalization, DOM_EXC) goes to the toolstack, which applies the

@@ -242,6 +242,16 @@ bool policy_told_of_domain_exits(const struct domain *d)
  * finalization, which only the toolstack knows) has no management rights at
  * all, so its calls never reach the toolstack.
  */
+unsigned int policy_irq_budget(const struct domain *d, const struct policy_host *host)
+{
+	return is_hardware_domain(d) ? host->hwdom_irq_budget : host->domain_irq_budget;
+}
+
+bool policy_sees_host_memory(const struct domain *d)
+{
+	return is_hardware_domain(d);
+}
+
 uint32_t policy_xen_features(const struct domain *d)
 {
 	/* As in the seed patch: XENFEAT_dom0 marks the hardware domain only. */

@@ -9,10 +9,12 @@
 
 /* Host configuration keys that policy decisions read. */
 struct policy_host {
-	bool pit_host_access;	     /* `pit_host_access = 1` */
-	bool host_ports_available;   /* ioperm() or /dev/port works on this host */
-	bool driver_domains_allowed; /* pass-through to `driver_domain = 1` domains is allowed */
-	bool hwdom_vcpus_pin;	     /* `hwdom_vcpus_pin = 1` */
+	bool pit_host_access;		/* `pit_host_access = 1` */
+	bool host_ports_available;	/* ioperm() or /dev/port works on this host */
+	bool driver_domains_allowed;	/* pass-through to `driver_domain = 1` domains is allowed */
+	bool hwdom_vcpus_pin;		/* `hwdom_vcpus_pin = 1` */
+	unsigned int hwdom_irq_budget;	/* the hardware domain's MSI/MSI-X routes */
+	unsigned int domain_irq_budget; /* every other domain's */
 };
 
 /* Per-domain configuration keys that policy decisions read (not kept in struct domain). */
@@ -115,6 +117,20 @@ bool policy_told_of_domain_exits(const struct domain *d);
 
 /* 0 if d's management hypercalls may reach the toolstack at all, else -EPERM. */
 int policy_may_request_management(const struct domain *d);
+
+/*
+ * Whether d is told the host's memory extent (its RAM and highest frame:
+ * KDOM_KDOMOP_GET_MEMORY_EXTENT, XENMEM_maximum_ram_page) rather than its
+ * own: the hardware domain, as Xen's max_page and machphys rule.
+ */
+bool policy_sees_host_memory(const struct domain *d);
+
+/*
+ * How many MSI/MSI-X routes (its devices' and pass-through's interrupts) d
+ * may hold: the hardware domain's budget is the larger (Xen's domain_create
+ * gives dom0 more pirqs), both from the host configuration.
+ */
+unsigned int policy_irq_budget(const struct domain *d, const struct policy_host *host);
 
 /* Xen feature submap 0 for d (XENVER_get_features): XENFEAT_dom0 for the hardware domain. */
 uint32_t policy_xen_features(const struct domain *d);

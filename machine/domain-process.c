@@ -118,12 +118,15 @@ static json_t *dp_status(struct dp *dp)
 }
 
 /*
- * A shutdown or reboot request for the guest: recorded for it to read, and
- * an NMI to vCPU 0 to wake it (kdom's guests read the request in their NMI
- * handler; see docs/protocol.md).
+ * A shutdown or reboot request for the guest, always recorded for it to
+ * read.  A guest that said it reads requests (its GET_CONTROL_REQUEST)
+ * gets an NMI on vCPU 0 to wake it; any other, Linux for one, a press of
+ * the ACPI power button, after which its S5 counts as the reboot asked
+ * for, if it was one (docs/protocol.md).
  */
 static int dp_request_shutdown(struct dp *dp, const char *reason)
 {
+	struct machine *m = dp->rd;
 	unsigned int code;
 
 	if (!strcmp(reason, "poweroff"))
@@ -133,9 +136,13 @@ static int dp_request_shutdown(struct dp *dp, const char *reason)
 	else
 		return -EINVAL;
 	dp->shutdown_request = code + 1;
-	__atomic_store_n(&dp->rd->hypercall.shutdown_request, code + 1, __ATOMIC_RELEASE);
-	if (dp->rd->vm.started)
-		vcpu_inject_nmi(&dp->rd->vm.vcpus[0]);
+	/* Sequentially consistent with the guest's registration (devices/hypercall-port.c). */
+	__atomic_store_n(&m->hypercall.shutdown_request, code + 1, __ATOMIC_SEQ_CST);
+	if (!hypercall_port_reads_requests(&m->hypercall))
+		acpi_pm_power_button(&m->acpi_pm, code == KDOM_SHUTDOWN_REBOOT ? VM_STOP_REBOOT
+									       : VM_STOP_POWEROFF);
+	else if (m->vm.started)
+		vcpu_inject_nmi(&m->vm.vcpus[0]);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "vmm/kvm.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
+#include "vmm/x86/acpi.h"
 #include "vmm/x86/boot-regs.h"
 #include "vmm/x86/cpuid.h"
 #include "vmm/x86/loader.h"
@@ -154,6 +155,8 @@ static int machine_create_devices(struct machine *m, const struct domain_config 
 		ret = post_port_create(&m->post, vm);
 	if (!ret)
 		ret = hypercall_port_create(&m->hypercall, vm);
+	if (!ret)
+		ret = acpi_pm_create(&m->acpi_pm, vm, KDOM_ACPI_SCI_IRQ);
 	if (!ret && dc->xen) {
 		ret = xen_device_create(&m->xen, vm, &m->console, &m->hypercall, m->nr_pci > 0);
 		m->xen_created = !ret;
@@ -173,16 +176,30 @@ static int machine_create_devices(struct machine *m, const struct domain_config 
 	return ret;
 }
 
-/* The MP table from data: the vCPU count and bus 0's INTx routes, once every device is on it. */
-static int machine_write_mptable(struct machine *m)
+/*
+ * The MP and ACPI tables from data, once every device is on the bus: the
+ * vCPU count, bus 0's INTx routes and BAR windows.  *rsdp is for the loader.
+ */
+static int machine_write_firmware_tables(struct machine *m, uint64_t *rsdp)
 {
 	struct irq_intx_routes pci;
+	struct acpi_platform acpi = {
+		.nr_vcpus = m->vm.nr_vcpus,
+		.pci = &pci,
+		.mmio32 = { PCI_MMIO32_BASE, PCI_MMIO32_END - PCI_MMIO32_BASE },
+		.mmio64 = { m->pci.mmio64_base, m->pci.mmio64_end - m->pci.mmio64_base },
+	};
 	int ret;
 
 	pci_bus_intx_routes(&m->pci, &pci);
 	ret = mptable_write(&m->vm.mem, m->vm.nr_vcpus, &pci);
-	if (ret)
+	if (ret) {
 		log_error("cannot write the MP table: %s", strerror(-ret));
+		return ret;
+	}
+	ret = acpi_write(&m->vm.mem, &acpi, rsdp);
+	if (ret)
+		log_error("cannot write the ACPI tables: %s", strerror(-ret));
 	return ret;
 }
 
@@ -210,6 +227,9 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 	char err[512] = "";
 	int ret;
 
+	ret = machine_write_firmware_tables(m, &params.acpi_rsdp);
+	if (ret)
+		return ret;
 	/* loader_read_file() names the file in its messages; loader_load() does not. */
 	ret = loader_read_file(dc->kernel, MACHINE_KERNEL_MAX, &kernel, &params.kernel_size, err,
 			       sizeof(err));
@@ -238,9 +258,7 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 				 "does not serve (docs/xen-abi.md)",
 				 dc->kernel);
 	}
-	ret = machine_write_mptable(m);
-	if (!ret)
-		ret = boot_regs_setup(m->vm.vcpus[0].fd, &m->vm.mem, &boot);
+	ret = boot_regs_setup(m->vm.vcpus[0].fd, &m->vm.mem, &boot);
 	goto out;
 fail_read:
 	log_error("%s", err);
@@ -367,6 +385,8 @@ static int machine_create_vm(struct machine *m, const struct domain_config *dc)
 		/* vm_create() starts with vm_init(), so vm_destroy() may run */
 		m->vm_created = true;
 		ret = vm_create(&m->vm, &params);
+		if (!ret)
+			irq_set_budget(&m->vm, policy_irq_budget(&m->domain, &policy_host));
 	}
 	for (unsigned int i = 0; i < DOMAIN_VCPUS_MAX; i++)
 		free(vcpu_cpuid[i]);
@@ -493,6 +513,7 @@ void machine_teardown(struct machine *m)
 		xen_device_destroy(&m->xen);
 	if (m->vm_created) {
 		pci_bus_destroy(&m->pci);
+		acpi_pm_destroy(&m->acpi_pm);
 		vm_destroy(&m->vm);
 		uart_destroy(&m->uart);
 	}

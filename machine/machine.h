@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/acpi-pm.h"
 #include "devices/hypercall-port.h"
 #include "devices/i8042.h"
 #include "devices/i8254.h"
@@ -59,7 +60,8 @@ struct machine {
 	struct pvpanic pvpanic;
 	struct post_port post;
 	struct hypercall_port hypercall;
-	struct xen_device xen; /* Xen's guest interface, with `xen = 1` */
+	struct acpi_pm acpi_pm; /* PM1a blocks: the power button, S5 */
+	struct xen_device xen;	/* Xen's guest interface, with `xen = 1` */
 	bool xen_created;
 	struct host_ports *host_ports; /* the hardware domain's host PIT, or NULL */
 	struct i8254 pit;	       /* kdom's PIT, when host_ports is set */

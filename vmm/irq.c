@@ -100,6 +100,17 @@ int irq_msi_route_add(struct vm *vm, uint64_t address, uint32_t data, uint32_t *
 	int ret;
 
 	pthread_mutex_lock(&vm->irq.lock);
+	if (vm->irq.budget && vm->irq.used >= vm->irq.budget) {
+		if (!vm->irq.budget_told)
+			log_warn(
+				"domain %u (%s) holds its interrupt budget of %u MSI/MSI-X routes "
+				"(host keys hwdom_irq_budget, domain_irq_budget): a further vector "
+				"is not delivered",
+				vm->domain->domid, vm->domain->name, vm->irq.budget);
+		vm->irq.budget_told = true;
+		ret = -ENOSPC;
+		goto out;
+	}
 	for (unsigned int i = 0; i < IRQ_MSI_GSIS && !route; i++)
 		if (!vm->irq.msi[i].used)
 			route = &vm->irq.msi[i];
@@ -109,10 +120,12 @@ int irq_msi_route_add(struct vm *vm, uint64_t address, uint32_t data, uint32_t *
 	}
 	*route = (struct irq_msi_route){ .used = true, .address = address, .data = data };
 	ret = irq_routing_install(vm);
-	if (ret)
+	if (ret) {
 		route->used = false;
-	else
+	} else {
 		*gsi = IRQ_MSI_GSI_BASE + (route - vm->irq.msi);
+		vm->irq.used++;
+	}
 out:
 	pthread_mutex_unlock(&vm->irq.lock);
 	return ret;
@@ -159,9 +172,18 @@ int irq_msi_route_remove(struct vm *vm, uint32_t gsi)
 		ret = irq_routing_install(vm);
 		if (ret)
 			route->used = true;
+		else
+			vm->irq.used--;
 	}
 	pthread_mutex_unlock(&vm->irq.lock);
 	return ret;
+}
+
+void irq_set_budget(struct vm *vm, unsigned int routes)
+{
+	pthread_mutex_lock(&vm->irq.lock);
+	vm->irq.budget = routes;
+	pthread_mutex_unlock(&vm->irq.lock);
 }
 
 int irq_irqfd_assign(struct vm *vm, int fd, uint32_t gsi, int resample_fd)

@@ -40,6 +40,9 @@ struct irq_msi_route {
 struct irq_routing {
 	pthread_mutex_t lock;
 	struct irq_msi_route msi[IRQ_MSI_GSIS]; /* msi[i] is GSI IRQ_MSI_GSI_BASE + i */
+	unsigned int budget;			/* routes the domain may hold; 0: IRQ_MSI_GSIS */
+	unsigned int used;
+	bool budget_told; /* the log said once that the budget is spent */
 };
 
 /*
@@ -55,7 +58,15 @@ struct kvm_irq_routing *irq_routing_build(const struct irq_msi_route msi[IRQ_MSI
  * (KVM_SET_GSI_ROUTING replaces it: the IOAPIC and PIC entries are kept as
  * KVM's defaults have them).  0 with *gsi, or -ENOSPC / -errno.
  */
+/*
+ * A new MSI route: 0 and *gsi, or -ENOSPC when the domain's budget
+ * (irq_set_budget()) or the table is spent (the first refusal is logged,
+ * naming the budget), or -errno from KVM.
+ */
 int irq_msi_route_add(struct vm *vm, uint64_t address, uint32_t data, uint32_t *gsi);
+
+/* The MSI routes vm's domain may hold at once (policy_irq_budget()); 0: no limit but the table. */
+void irq_set_budget(struct vm *vm, unsigned int routes);
 /* Change a route's message (the guest reprogrammed the vector).  0 or -errno. */
 int irq_msi_route_update(struct vm *vm, uint32_t gsi, uint64_t address, uint32_t data);
 int irq_msi_route_remove(struct vm *vm, uint32_t gsi);

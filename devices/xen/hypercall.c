@@ -9,6 +9,7 @@
 
 #include "devices/hypercall-port.h"
 #include "vmm/console.h"
+#include "vmm/host-memory.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -208,6 +209,13 @@ static unsigned int xen_memory_map(void *opaque, struct xen_e820_entry *map, uns
 	return n;
 }
 
+static uint64_t xen_host_max_page(void *opaque)
+{
+	uint64_t bytes, max_pfn;
+
+	return host_memory_extent(&bytes, &max_pfn) == 0 ? max_pfn : 0;
+}
+
 /* ---- The exits ---------------------------------------------------------------- */
 
 /* A write to XEN_HYPERCALL_MSR: the page (index 0 of 1) at the written address. */
@@ -265,6 +273,7 @@ static void xen_port_io(void *opaque, struct bus_access *access)
 			.release_page = xen_release_page,
 			.is_ram = xen_is_ram,
 			.memory_map = xen_memory_map,
+			.host_max_page = xen_host_max_page,
 			.opaque = &exit,
 		};
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "devices/xen/ops-internal.h"
+#include "hv-roles/policy.h"
 
 #define XEN_PAGE_SHIFT 12
 
@@ -243,16 +244,22 @@ static int64_t xen_memory_map(const struct xen_call *call, const struct xen_gues
 
 /*
  * XENMEM_maximum_ram_page: Xen answers the host's highest machine frame
- * + 1; a kdom guest has only its own frames, so it is the frame above the
+ * + 1.  The hardware domain is told that (policy_sees_host_memory()); any
+ * other kdom guest has only its own frames, so it is the frame above the
  * domain's highest RAM (from its memory map, which places RAM around the
  * MMIO hole), or its page count without a map.
  */
 static int64_t xen_maximum_ram_page(struct xen_domain *xd, const struct xen_guest_ops *ops)
 {
 	struct xen_e820_entry map[XEN_MEMORY_MAP_MAX];
-	unsigned int n = ops->memory_map(ops->opaque, map, XEN_MEMORY_MAP_MAX);
+	unsigned int n;
 	uint64_t top = 0;
 
+	/* The hardware domain is told the host's, as Xen tells every domain. */
+	if (policy_sees_host_memory(xd->domain) && ops->host_max_page &&
+	    (top = ops->host_max_page(ops->opaque)) != 0)
+		return (int64_t)top;
+	n = ops->memory_map(ops->opaque, map, XEN_MEMORY_MAP_MAX);
 	if (n > XEN_MEMORY_MAP_MAX)
 		n = XEN_MEMORY_MAP_MAX;
 	for (unsigned int i = 0; i < n; i++) {

@@ -45,6 +45,8 @@ struct xen_guest_ops {
 	bool (*is_ram)(void *opaque, uint64_t gfn);
 	/* The domain's memory map (as the loader gave it); entries written, at most max. */
 	unsigned int (*memory_map)(void *opaque, struct xen_e820_entry *map, unsigned int max);
+	/* The host's highest page frame + 1 (what the hardware domain is told); 0: unknown. */
+	uint64_t (*host_max_page)(void *opaque);
 	void *opaque;
 };
 

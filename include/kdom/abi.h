@@ -26,6 +26,24 @@
 #define KDOM_I8042_CMD_RESET 0xfe
 #define KDOM_CF9_RESET_CPU (1u << 2)
 
+/* ---- ACPI (docs/devices.md) ---------------------------------------------- */
+/*
+ * kdom's FADT describes these; a guest should read them from there.  The PM1a
+ * event block is PM1_STS (2 bytes, write 1 to clear) then PM1_EN (2 bytes);
+ * the control block is PM1_CNT.  The SCI is ISA IRQ 9 on IOAPIC pin 9,
+ * level triggered, active high (the MADT's override says so).  \_S5 in the
+ * DSDT holds KDOM_ACPI_SLP_TYP_S5: writing it with SLP_EN powers off.
+ */
+#define KDOM_PORT_ACPI_PM1A_EVT 0x600
+#define KDOM_PORT_ACPI_PM1A_CNT 0x604
+#define KDOM_ACPI_SCI_IRQ 9
+#define KDOM_ACPI_PM1_PWRBTN (1u << 8) /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
+#define KDOM_ACPI_PM1_CNT_SCI_EN (1u << 0)
+#define KDOM_ACPI_PM1_CNT_SLP_TYP_SHIFT 10
+#define KDOM_ACPI_PM1_CNT_SLP_TYP_MASK (7u << 10)
+#define KDOM_ACPI_PM1_CNT_SLP_EN (1u << 13)
+#define KDOM_ACPI_SLP_TYP_S5 5
+
 /* ---- Hypercall port ------------------------------------------------------ */
 /*
  * The guest fills a struct kdom_hypercall in its own memory, below 4 GiB,
@@ -53,8 +71,12 @@ struct kdom_hypercall {
 /*
  * kdom_op sub-ops.  GET_CONTROL_REQUEST: arg[0] = 1 when the toolstack asks
  * the domain to shut down (`kdom shutdown` / `kdom reboot`), arg[1] = the
- * SHUTDOWN_* reason it asks for; kdom also sends the domain's vCPU 0 an NMI
- * when the request is made.  (Xen guests read xenstore's control/shutdown.)
+ * SHUTDOWN_* reason it asks for.  The first call registers the guest as one
+ * that reads requests: from then on kdom also sends its vCPU 0 an NMI when a
+ * request is made.  A guest that never asked gets the ACPI power button
+ * instead (and still finds the request here if it asks later), so a guest
+ * that handles requests makes this call at boot.  (Xen guests read
+ * xenstore's control/shutdown.)
  */
 #define KDOM_KDOMOP_GET_CONTROL_REQUEST 0
 /* The bootstrap domain is done building the launch: its management rights end. */
@@ -64,6 +86,14 @@ struct kdom_hypercall {
  * last asked (ret), reset by asking: Xen's VIRQ_DOM_EXC, read by polling.
  */
 #define KDOM_KDOMOP_GET_DOM_EXC 2
+/*
+ * The memory extent the caller may know (the seed's XENMEM_machphys_mapping
+ * and max_page rule): the hardware domain is told the host's, arg[0] = the
+ * host's RAM in bytes, arg[1] = its highest page frame + 1, arg[2] = 1;
+ * every other domain its own, arg[0] = its RAM in bytes, arg[1] = the frame
+ * above its highest RAM, arg[2] = 0.  ret 0.
+ */
+#define KDOM_KDOMOP_GET_MEMORY_EXTENT 3
 
 /* xen_version sub-ops (public/version.h) */
 #define KDOM_XENVER_VERSION 0	   /* ret = major << 16 | minor */
@@ -193,6 +223,7 @@ struct kdom_dominfo {
 #define KDOM_ROLE_BOOTSTRAP (1u << 2)
 
 /* ---- Guest physical memory map ------------------------------------------- */
+#define KDOM_GPA_ACPI 0x000e0000u    /* ACPI RSDP, then the tables (up to the MP table) */
 #define KDOM_GPA_MPTABLE 0x000f0000u /* MP floating pointer and table */
 #define KDOM_GPA_KERNEL_MIN 0x00100000u
 #define KDOM_GPA_MMIO_HOLE 0xc0000000u /* RAM above this moves above 4 GiB */

@@ -1003,6 +1003,8 @@ START_TEST(test_host_config)
 	ck_assert_int_eq(host_config_load(&hc, path, err, sizeof(err)), 0);
 	ck_assert_int_eq(hc.hardware_domid, -1);
 	ck_assert(!hc.pit_host_access && !hc.hwdom_vcpus_pin && hc.driver_domains);
+	ck_assert_uint_eq(hc.hwdom_irq_budget, HOST_HWDOM_IRQ_BUDGET_DEFAULT);
+	ck_assert_uint_eq(hc.domain_irq_budget, HOST_DOMAIN_IRQ_BUDGET_DEFAULT);
 	ck_assert_ptr_null(hc.pit_host_ports);
 	ck_assert_str_eq(hc.path, path);
 	host_config_free(&hc);
@@ -1011,7 +1013,8 @@ START_TEST(test_host_config)
 	static const char all[] = "hardware_domid = 5\npit_host_access = 1\n"
 				  "pit_host_ports = \"simulated:/tmp/x.log\"\n"
 				  "hwdom_vcpus_pin = 1\ndriver_domains = 0\n"
-				  "hwdom_crash = \"reboot\"\n";
+				  "hwdom_crash = \"reboot\"\n"
+				  "hwdom_irq_budget = 300\ndomain_irq_budget = 4\n";
 	write_file(path, all, sizeof(all) - 1);
 	setenv(HOST_CONFIG_ENV, path, 1);
 	ck_assert_int_eq(host_config_load(&hc, NULL, err, sizeof(err)), 0);
@@ -1022,6 +1025,8 @@ START_TEST(test_host_config)
 	ck_assert_int_eq(hc.hwdom_crash, HOST_CRASH_REBOOT);
 	ph = host_config_policy(&hc);
 	ck_assert(ph.pit_host_access && ph.hwdom_vcpus_pin && !ph.driver_domains_allowed);
+	ck_assert_uint_eq(ph.hwdom_irq_budget, 300);
+	ck_assert_uint_eq(ph.domain_irq_budget, 4);
 	ck_assert(!ph.host_ports_available); /* the caller finds that out */
 	host_config_free(&hc);
 
@@ -1038,6 +1043,10 @@ START_TEST(test_host_config)
 		{ "hwdom_crash = \"sometimes\"\n",
 		  "%s:1: hwdom_crash 'sometimes' is not reboot, poweroff or preserve" },
 		{ "hwdom_crash = 1\n", "%s:1: 'hwdom_crash' must be a string" },
+		{ "domain_irq_budget = 0\n",
+		  "%s:1: domain_irq_budget = 0: give 1 to 4096 interrupt routes" },
+		{ "hwdom_irq_budget = 4097\n",
+		  "%s:1: hwdom_irq_budget = 4097: give 1 to 4096 interrupt routes" },
 		{ "dom0_mem = 1\n", "%s:1: unknown key 'dom0_mem'" },
 		{ "memory = 5\n", "%s:1: unknown key 'memory'" },
 		{ "hardware_domid = \"0\"\n", "%s:1: 'hardware_domid' must be a number" },

@@ -152,6 +152,44 @@ START_TEST(test_hypercall_port_validates_block)
 }
 END_TEST
 
+/* A guest registers for the toolstack's requests by reading them once (kdom_op GET_CONTROL_REQUEST). */
+START_TEST(test_hypercall_port_registers_request_readers)
+{
+	static uint8_t ram[1 << 16] __attribute__((aligned(8)));
+	struct vm vm;
+	struct domain domain;
+	struct hypercall_port hp;
+	struct kdom_hypercall req = { .op = KDOM_HC_KDOM_OP,
+				      .cmd = KDOM_KDOMOP_GET_CONTROL_REQUEST };
+	uint32_t gpa = 0x1000;
+
+	domain_init(&domain, 1, "t", 0);
+	fake_vm_init(&vm, &domain);
+	gmem_wrap(&vm.mem, ram, sizeof(ram));
+	ck_assert_int_eq(hypercall_port_create(&hp, &vm), 0);
+	ck_assert(!hypercall_port_reads_requests(&hp));
+
+	/* Another op does not register; asking does, even with no request pending. */
+	memcpy(ram + gpa, &(struct kdom_hypercall){ .op = KDOM_HC_XEN_VERSION }, sizeof(req));
+	bus_dispatch(&vm.pio, KDOM_PORT_HYPERCALL, (uint8_t *)&gpa, 4, true, NULL);
+	ck_assert(!hypercall_port_reads_requests(&hp));
+	memcpy(ram + gpa, &req, sizeof(req));
+	bus_dispatch(&vm.pio, KDOM_PORT_HYPERCALL, (uint8_t *)&gpa, 4, true, NULL);
+	memcpy(&req, ram + gpa, sizeof(req));
+	ck_assert_int_eq(req.ret, 0);
+	ck_assert_uint_eq(req.arg[0], 0);
+	ck_assert(hypercall_port_reads_requests(&hp));
+
+	/* A request recorded before is answered as ever. */
+	hp.shutdown_request = KDOM_SHUTDOWN_REBOOT + 1;
+	bus_dispatch(&vm.pio, KDOM_PORT_HYPERCALL, (uint8_t *)&gpa, 4, true, NULL);
+	memcpy(&req, ram + gpa, sizeof(req));
+	ck_assert_uint_eq(req.arg[0], 1);
+	ck_assert_uint_eq(req.arg[1], KDOM_SHUTDOWN_REBOOT);
+	fake_vm_destroy(&vm);
+}
+END_TEST
+
 static uint8_t mp_sum(const uint8_t *p, size_t len)
 {
 	uint8_t sum = 0;
@@ -211,6 +249,7 @@ Suite *devices_suite(void)
 	tcase_add_test(tc, test_uart_output_and_loopback);
 	tcase_add_test(tc, test_reset_paths_stop_the_domain);
 	tcase_add_test(tc, test_hypercall_port_validates_block);
+	tcase_add_test(tc, test_hypercall_port_registers_request_readers);
 	tcase_add_test(tc, test_mptable_lists_every_cpu);
 	suite_add_tcase(suite, tc);
 	return suite;

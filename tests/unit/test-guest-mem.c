@@ -6,6 +6,7 @@
 
 #include "tests/unit/unit.h"
 #include "vmm/guest-mem.h"
+#include "vmm/host-memory.h"
 
 START_TEST(test_gmem_bounds)
 {
@@ -169,6 +170,40 @@ START_TEST(test_gmem_release)
 }
 END_TEST
 
+/* The host's extent from /proc text: iomem with addresses (root), without, and bad meminfo. */
+START_TEST(test_host_memory_parse)
+{
+	static const char meminfo[] = "MemTotal:       24587648 kB\nMemFree:  1000 kB\n";
+	static const char iomem_root[] = "00000000-00000fff : Reserved\n"
+					 "00001000-0009fbff : System RAM\n"
+					 "000a0000-000fffff : Reserved\n"
+					 "00100000-bffdffff : System RAM\n"
+					 "  01000000-01e00fff : Kernel code\n"
+					 "fec00000-fec003ff : IOAPIC 0\n"
+					 "100000000-63fffffff : System RAM\n"
+					 "640000000-67fffffff : PCI Bus 0000:00\n";
+	static const char iomem_user[] = "00000000-00000000 : Reserved\n"
+					 "00000000-00000000 : System RAM\n";
+	uint64_t bytes, max_pfn;
+
+	ck_assert_int_eq(host_memory_parse(meminfo, iomem_root, &bytes, &max_pfn), 0);
+	ck_assert_uint_eq(bytes, 24587648ull * 1024);
+	ck_assert_uint_eq(max_pfn, 0x640000000ull >> 12); /* the end of the highest System RAM */
+	ck_assert_int_eq(host_memory_parse(meminfo, iomem_user, &bytes, &max_pfn), 0);
+	ck_assert_uint_eq(max_pfn, 24587648ull * 1024 >> 12); /* no addresses: the page count */
+	ck_assert_int_eq(host_memory_parse(meminfo, NULL, &bytes, &max_pfn), 0);
+	ck_assert_uint_eq(max_pfn, 24587648ull * 1024 >> 12);
+	ck_assert_int_eq(host_memory_parse("MemFree: 5 kB\n", iomem_root, &bytes, &max_pfn),
+			 -EINVAL);
+	ck_assert_uint_eq(bytes, 0);
+	ck_assert_int_eq(host_memory_parse(NULL, NULL, &bytes, &max_pfn), -EINVAL);
+	/* This host's own files parse. */
+	ck_assert_int_eq(host_memory_extent(&bytes, &max_pfn), 0);
+	ck_assert_uint_gt(bytes, 0);
+	ck_assert_uint_ge(max_pfn, bytes >> 12 >> 1);
+}
+END_TEST
+
 Suite *guest_mem_suite(void)
 {
 	Suite *suite = suite_create("guest-mem");
@@ -179,6 +214,7 @@ Suite *guest_mem_suite(void)
 	tcase_add_test(tc, test_gmem_create_sizes);
 	tcase_add_test(tc, test_gmem_copy_linear);
 	tcase_add_test(tc, test_gmem_release);
+	tcase_add_test(tc, test_host_memory_parse);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

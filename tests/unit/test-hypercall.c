@@ -165,6 +165,39 @@ static struct kdom_hypercall manage_call(const struct domain *d, struct manage_r
 	return req;
 }
 
+/* A monitor whose host has 64 GiB (highest frame 0x1080000) and whose domain 256 MiB. */
+static void fake_extent(void *opaque, bool host, uint64_t *bytes, uint64_t *max_pfn)
+{
+	*bytes = host ? 64ull << 30 : 256ull << 20;
+	*max_pfn = host ? 0x1080000 : 0x10000;
+}
+
+/* The hardware domain is told the host's memory extent, every other domain its own. */
+START_TEST(test_memory_extent_by_role)
+{
+	struct hypercall_ops ops = { .memory_extent = fake_extent };
+	struct domain guest, hardware, control, bootstrap;
+	const struct domain *domains[] = { &guest, &hardware, &control, &bootstrap };
+
+	domain_init(&guest, 4, "guest", 0);
+	domain_init(&hardware, 2, "hw", DOMAIN_ROLE_HARDWARE);
+	domain_init(&control, 3, "ctl", DOMAIN_ROLE_CONTROL);
+	domain_init(&bootstrap, 0, "boot", 0);
+	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+		struct kdom_hypercall req = { .op = KDOM_HC_KDOM_OP,
+					      .cmd = KDOM_KDOMOP_GET_MEMORY_EXTENT,
+					      .arg = { 9, 9, 9, 9 } };
+		bool host = domains[i] == &hardware;
+
+		hypercall_dispatch(domains[i], &ops, &req);
+		ck_assert_int_eq(req.ret, 0);
+		ck_assert_uint_eq(req.arg[0], host ? 64ull << 30 : 256ull << 20);
+		ck_assert_uint_eq(req.arg[1], host ? 0x1080000 : 0x10000);
+		ck_assert_uint_eq(req.arg[2], host);
+	}
+}
+END_TEST
+
 /*
  * Management ops: refused by role (and reported as refused) before the
  * toolstack hears of them for a domain that is neither control nor
@@ -267,6 +300,7 @@ Suite *hypercall_suite(void)
 	tcase_add_test(tc, test_bad_requests_refused);
 	tcase_add_test(tc, test_role_flags);
 	tcase_add_test(tc, test_management_ops_by_role);
+	tcase_add_test(tc, test_memory_extent_by_role);
 	tcase_add_test(tc, test_management_bad_requests);
 	suite_add_tcase(suite, tc);
 	return suite;

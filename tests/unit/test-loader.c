@@ -732,6 +732,39 @@ static void check_map_16m(const uint8_t *table, size_t stride, unsigned int coun
 
 /* ---- PVH ----------------------------------------------------------------- */
 
+/*
+ * A bss of whole pages over dirty RAM (a reboot reuses it): on real guest
+ * RAM (a memfd) the whole pages are given back, the partial ones cleared;
+ * every byte reads zero afterwards, and the pages past the bss keep theirs.
+ */
+START_TEST(test_bss_zeroed_in_memfd_ram)
+{
+	struct t_elf_spec spec = default_spec(true);
+	struct guest_mem mem;
+	const char *gerr = NULL;
+	struct boot_setup boot;
+	struct t_elf elf;
+	char err[256];
+	uint8_t *ram;
+
+	spec.seg[0].memsz = 0x5100; /* bss: 0x100240-0x105100, pages 0x101000-0x104fff whole */
+	build_elf(&spec, &elf);
+	ck_assert_int_eq(gmem_create(&mem, 16, &gerr), 0);
+	ram = gmem_ptr(&mem, 0x100000, 0x6000);
+	memset(ram, 0xcc, 0x6000);
+
+	struct load_params params = { .kernel = elf.data, .kernel_size = elf.size };
+	ck_assert_msg(loader_load(&mem, &params, &boot, err, sizeof(err)) == 0, "%s", err);
+	for (uint64_t off = 0x240; off < 0x5100; off++)
+		ck_assert_msg(ram[off] == 0, "bss byte at 0x%lx is 0x%x",
+			      (unsigned long)(0x100000 + off), ram[off]);
+	for (uint64_t off = 0x5100; off < 0x6000; off++)
+		ck_assert_int_eq(ram[off], 0xcc);
+	free_elf(&elf);
+	gmem_destroy(&mem);
+}
+END_TEST
+
 START_TEST(test_pvh_loads)
 {
 	struct t_elf_spec spec = default_spec(true);
@@ -1789,6 +1822,7 @@ Suite *loader_suite(void)
 	TCase *tc = tcase_create("pvh");
 
 	tcase_add_test(tc, test_pvh_loads);
+	tcase_add_test(tc, test_bss_zeroed_in_memfd_ram);
 	tcase_add_test(tc, test_pvh_without_initrd_or_cmdline);
 	tcase_add_test(tc, test_pvh_note_variants);
 	tcase_add_test(tc, test_pvh_elf32_loads);

@@ -541,6 +541,32 @@ static const struct irq_intx_routes *pci_routes(const struct pci_bus *bus)
 	return &routes;
 }
 
+/*
+ * The interrupt budget refuses a route past it before KVM is asked (this
+ * VM has none), and says so once; no budget leaves the table as the limit.
+ */
+START_TEST(test_irq_budget_refuses)
+{
+	struct vm vm;
+	struct domain domain;
+	struct capture cap;
+	char log[512];
+	uint32_t gsi = 0;
+
+	domain_init(&domain, 6, "budgeted", 0);
+	fake_vm_init(&vm, &domain);
+	irq_set_budget(&vm, 2);
+	vm.irq.used = 2; /* two routes held */
+	capture_begin(&cap);
+	ck_assert_int_eq(irq_msi_route_add(&vm, 0xfee00000, 0x41, &gsi), -ENOSPC);
+	ck_assert_int_eq(irq_msi_route_add(&vm, 0xfee00000, 0x42, &gsi), -ENOSPC);
+	ck_assert_int_eq(capture_end(&cap, log, sizeof(log)), 1);
+	ck_assert_ptr_nonnull(strstr(log, "domain 6 (budgeted) holds its interrupt budget of 2"));
+	ck_assert_uint_eq(gsi, 0);
+	fake_vm_destroy(&vm);
+}
+END_TEST
+
 START_TEST(test_mptable_pci_entries)
 {
 	size_t size = 2 << 20;
@@ -616,6 +642,7 @@ Suite *pci_suite(void)
 	tcase_add_test(tc, test_alloc_mmio_windows);
 	tcase_add_test(tc, test_routing_table_legacy_routes);
 	tcase_add_test(tc, test_mptable_pci_entries);
+	tcase_add_test(tc, test_irq_budget_refuses);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

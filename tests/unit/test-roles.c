@@ -358,22 +358,23 @@ struct rights_row {
 	bool told_exits;       /* policy_told_of_domain_exits */
 	uint32_t xen_features; /* policy_xen_features: submap 0 */
 	uint32_t xen_sif;      /* policy_xen_start_flags */
+	bool host_memory;      /* policy_sees_host_memory; also: policy_irq_budget's larger one */
 };
 
 /* clang-format off */
 static const struct rights_row rights_table[] = {
-	/* kind               request rpre rpost pre* post* pre-t1 post-t1 final lboot lnone told feat  sif */
-	{ K_GUEST,            EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, 0,   0 },
-	{ K_HW,               EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, D0,  IN },
-	{ K_CTL,              OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y, 0,   PR },
-	{ K_HW_CTL,           OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y, D0,  PR | IN },
-	{ K_BOOT,             OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, 0,   0 },
-	{ K_BOOT_HW,          OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, D0,  IN },
-	{ K_BOOT_CTL,         OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y, 0,   PR },
-	{ K_BOOT_HW_CTL,      OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y, D0,  PR | IN },
-	{ K_LATE_DOM0_BEFORE, OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, D0,  IN },
-	{ K_LATE_DOM0_AFTER,  OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, 0,   0 },
-	{ K_LATE_HWDOM,       EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, D0,  IN },
+	/* kind               request rpre rpost pre* post* pre-t1 post-t1 final lboot lnone told feat  sif      host */
+	{ K_GUEST,            EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, 0,   0, N },
+	{ K_HW,               EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, D0,  IN, Y },
+	{ K_CTL,              OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y, 0,   PR, N },
+	{ K_HW_CTL,           OK,     N,   N,    Y,   Y,    N,     N,      EP,   N,    Y,    Y, D0,  PR | IN, Y },
+	{ K_BOOT,             OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, 0,   0, N },
+	{ K_BOOT_HW,          OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, D0,  IN, Y },
+	{ K_BOOT_CTL,         OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y, 0,   PR, N },
+	{ K_BOOT_HW_CTL,      OK,     Y,   N,    Y,   Y,    Y,     N,      OK,   Y,    Y,    Y, D0,  PR | IN, Y },
+	{ K_LATE_DOM0_BEFORE, OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, D0,  IN, Y },
+	{ K_LATE_DOM0_AFTER,  OK,     Y,   N,    Y,   N,    Y,     N,      OK,   Y,    Y,    N, 0,   0, N },
+	{ K_LATE_HWDOM,       EP,     N,   N,    N,   N,    N,     N,      EP,   N,    Y,    N, D0,  IN, Y },
 };
 /* clang-format on */
 _Static_assert(ARRAY_SIZE(rights_table) == ARRAY_SIZE(role_table), "one rights row per role row");
@@ -387,6 +388,7 @@ START_TEST(test_role_table_rights)
 	const struct policy_subject star = { .dom = d, .manages = manages_star, .nr_manages = 1 };
 	const struct policy_subject t1 = { .dom = d, .manages = manages_t1, .nr_manages = 1 };
 	const char *reason = "unset";
+	const struct policy_host budgets = { .hwdom_irq_budget = 300, .domain_irq_budget = 7 };
 
 	ck_assert_msg(row->kind == role_table[_i].kind, "rights_table row %d is not %s", _i, what);
 	ck_assert_msg(policy_may_request_management(d) == row->request, "%s: request", what);
@@ -407,6 +409,9 @@ START_TEST(test_role_table_rights)
 	ck_assert_msg(policy_told_of_domain_exits(d) == row->told_exits, "%s: told", what);
 	ck_assert_msg(policy_xen_features(d) == row->xen_features, "%s: XENFEAT", what);
 	ck_assert_msg(policy_xen_start_flags(d) == row->xen_sif, "%s: SIF flags", what);
+	ck_assert_msg(policy_sees_host_memory(d) == row->host_memory, "%s: host memory", what);
+	ck_assert_msg(policy_irq_budget(d, &budgets) == (row->host_memory ? 300u : 7u),
+		      "%s: interrupt budget", what);
 }
 END_TEST
 

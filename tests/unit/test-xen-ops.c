@@ -1095,6 +1095,11 @@ START_TEST(test_memory_map_bad)
 }
 END_TEST
 
+static uint64_t fake_host_max_page(void *opaque)
+{
+	return 0x640000; /* a 25 GiB host */
+}
+
 START_TEST(test_maximum_ram_page)
 {
 	struct domain d;
@@ -1115,6 +1120,31 @@ START_TEST(test_maximum_ram_page)
 	g->map_entries = 2;
 	ck_assert_int_eq(hcall64(&xd, &ops, __HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0),
 			 0x9f);
+	/* A host behind it changes nothing for this plain domain. */
+	ops.host_max_page = fake_host_max_page;
+	ck_assert_int_eq(hcall64(&xd, &ops, __HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0),
+			 0x9f);
+	xen_domain_destroy(&xd);
+	free(g);
+}
+END_TEST
+
+/* The hardware domain is told the host's highest frame (its own when that is unknown). */
+START_TEST(test_maximum_ram_page_hardware)
+{
+	struct domain d;
+	struct xen_domain xd;
+	struct xen_guest_ops ops;
+	struct fake_guest *g = fake_guest_new(&ops, false);
+
+	domain_init(&d, 0, "hw", DOMAIN_ROLE_HARDWARE);
+	xen_domain_init(&xd, &d, 777, false);
+	ops.host_max_page = fake_host_max_page;
+	ck_assert_int_eq(hcall64(&xd, &ops, __HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0),
+			 0x640000);
+	ops.host_max_page = NULL;
+	ck_assert_int_eq(hcall64(&xd, &ops, __HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0),
+			 777);
 	xen_domain_destroy(&xd);
 	free(g);
 }
@@ -1614,6 +1644,7 @@ Suite *xen_ops_suite(void)
 	tcase_add_test(tc, test_memory_map_32);
 	tcase_add_test(tc, test_memory_map_bad);
 	tcase_add_test(tc, test_maximum_ram_page);
+	tcase_add_test(tc, test_maximum_ram_page_hardware);
 	tcase_add_test(tc, test_evtchn_sequence);
 	tcase_add_test(tc, test_evtchn_bad_input);
 	tcase_add_test(tc, test_evtchn_table_full);

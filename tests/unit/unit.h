@@ -24,6 +24,7 @@ Suite *vfio_kernel_suite(void);
 Suite *event_loop_suite(void);
 Suite *xen_page_suite(void);
 Suite *xen_ops_suite(void);
+Suite *acpi_suite(void);
 Suite *xl_compat_suite(void);
 Suite *virtio_queue_suite(void);
 Suite *virtio_pci_suite(void);

@@ -58,6 +58,24 @@ static int apply_driver_domains(void *target, const struct cfg *cfg, const struc
 	return cfg_flag(&((struct host_config *)target)->driver_domains, s, err, errlen);
 }
 
+static int apply_irq_budget(void *target, const struct cfg *cfg, const struct cfg_setting *s,
+			    char *err, size_t errlen)
+{
+	struct host_config *hc = target;
+	int64_t n = s->value.number;
+
+	if (n < 1 || n > HOST_IRQ_BUDGET_MAX) {
+		snprintf(err, errlen, "%s = %lld: give 1 to %d interrupt routes", s->key,
+			 (long long)n, HOST_IRQ_BUDGET_MAX);
+		return -EINVAL;
+	}
+	if (!strcmp(s->key, "hwdom_irq_budget"))
+		hc->hwdom_irq_budget = (unsigned int)n;
+	else
+		hc->domain_irq_budget = (unsigned int)n;
+	return 0;
+}
+
 static int apply_hwdom_crash(void *target, const struct cfg *cfg, const struct cfg_setting *s,
 			     char *err, size_t errlen)
 {
@@ -84,6 +102,8 @@ static const struct cfg_key host_keys[] = {
 	{ "hwdom_vcpus_pin", CFG_NUMBER, apply_hwdom_vcpus_pin },
 	{ "driver_domains", CFG_NUMBER, apply_driver_domains },
 	{ "hwdom_crash", CFG_STRING, apply_hwdom_crash },
+	{ "hwdom_irq_budget", CFG_NUMBER, apply_irq_budget },
+	{ "domain_irq_budget", CFG_NUMBER, apply_irq_budget },
 };
 
 int host_config_load(struct host_config *hc, const char *path, char *err, size_t errlen)
@@ -95,6 +115,8 @@ int host_config_load(struct host_config *hc, const char *path, char *err, size_t
 	memset(hc, 0, sizeof(*hc));
 	hc->hardware_domid = -1;
 	hc->driver_domains = true;
+	hc->hwdom_irq_budget = HOST_HWDOM_IRQ_BUDGET_DEFAULT;
+	hc->domain_irq_budget = HOST_DOMAIN_IRQ_BUDGET_DEFAULT;
 	if (!path && env && *env)
 		path = env;
 	if (!path) {

@@ -14,10 +14,12 @@
 #define LAYOUT_BOOT_PARAMS 0x7000ull /* Linux zero page */
 #define LAYOUT_PML4 0x9000ull	     /* identity page tables for Linux 64-bit entry */
 #define LAYOUT_PDPT 0xa000ull
-#define LAYOUT_PD 0xb000ull		/* 4 pages: 4 GiB in 2 MiB pages */
-#define LAYOUT_CMDLINE 0x20000ull	/* kernel command line */
-#define LAYOUT_CMDLINE_MAX 4096ull	/* bytes, including the NUL */
-#define LAYOUT_EBDA 0x9fc00ull		/* start of the reserved area below 1 MiB */
+#define LAYOUT_PD 0xb000ull	   /* 4 pages: 4 GiB in 2 MiB pages */
+#define LAYOUT_CMDLINE 0x20000ull  /* kernel command line */
+#define LAYOUT_CMDLINE_MAX 4096ull /* bytes, including the NUL */
+#define LAYOUT_EBDA 0x9fc00ull	   /* start of the reserved area below 1 MiB */
+#define LAYOUT_ACPI KDOM_GPA_ACPI  /* ACPI RSDP and tables (BIOS area: scanned for the RSDP) */
+#define LAYOUT_ACPI_MAX (KDOM_GPA_MPTABLE - KDOM_GPA_ACPI)
 #define LAYOUT_MPTABLE KDOM_GPA_MPTABLE /* MP floating pointer + config table */
 #define LAYOUT_KERNEL_MIN KDOM_GPA_KERNEL_MIN
 

@@ -110,8 +110,15 @@ struct linux_e820_entry {
 } __attribute__((packed));
 static_assert(sizeof(struct linux_e820_entry) == 20, "e820 entry is 20 bytes");
 
+/*
+ * acpi_rsdp_addr came with boot protocol 2.14, first in the setup header,
+ * then (since Linux 5.0) here in the zero page, which kernels read whatever
+ * the version: a loader sets it and need not claim 2.14.
+ */
 struct linux_boot_params {
-	uint8_t pad0[0x1e8];
+	uint8_t pad0[0x070];
+	uint64_t acpi_rsdp_addr;
+	uint8_t pad0b[0x1e8 - 0x078];
 	uint8_t e820_entries;
 	uint8_t pad1[SETUP_HEADER_OFFSET - 0x1e9];
 	struct linux_setup_header hdr;
@@ -120,6 +127,7 @@ struct linux_boot_params {
 	uint8_t pad3[0x1000 - 0x2d0 - E820_MAX_ENTRIES_ZEROPAGE * sizeof(struct linux_e820_entry)];
 } __attribute__((packed));
 static_assert(sizeof(struct linux_boot_params) == 4096, "boot_params is one page");
+static_assert(offsetof(struct linux_boot_params, acpi_rsdp_addr) == 0x070, "acpi_rsdp_addr offset");
 static_assert(offsetof(struct linux_boot_params, e820_entries) == 0x1e8, "e820_entries offset");
 static_assert(offsetof(struct linux_boot_params, hdr) == SETUP_HEADER_OFFSET, "hdr offset");
 static_assert(offsetof(struct linux_boot_params, e820_table) == 0x2d0, "e820_table offset");
@@ -171,6 +179,7 @@ static int linux_prepare_boot_params(const struct guest_mem *mem, const struct l
 	/* Low RAM ends below 4 GiB, so the 32-bit fields suffice. */
 	bp->hdr.ramdisk_image = (uint32_t)*initrd_gpa;
 	bp->hdr.ramdisk_size = *initrd_gpa ? (uint32_t)params->initrd_size : 0;
+	bp->acpi_rsdp_addr = params->acpi_rsdp;
 	bp->e820_entries = (uint8_t)entries;
 	for (int i = 0; i < entries; i++) {
 		bp->e820_table[i].addr = map[i].addr;

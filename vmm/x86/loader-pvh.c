@@ -40,6 +40,7 @@ static void pvh_fill_start_page(uint8_t page[PVH_PAGE_SIZE], const struct loader
 		.version = XEN_HVM_START_INFO_VERSION,
 		.flags = params->start_flags,
 		.cmdline_paddr = LAYOUT_CMDLINE,
+		.rsdp_paddr = params->acpi_rsdp,
 		.memmap_paddr = LAYOUT_START_INFO + PVH_MEMMAP_OFFSET,
 		.memmap_entries = (uint32_t)entries,
 	};

@@ -28,6 +28,7 @@ struct load_params {
 	size_t initrd_size;    /* 0: no initrd */
 	const char *cmdline;   /* may be NULL: empty */
 	uint32_t start_flags;  /* PVH: hvm_start_info's SIF_* flags */
+	uint64_t acpi_rsdp;    /* the ACPI RSDP's address for the kernel; 0: none */
 };
 
 /*

@@ -105,7 +105,13 @@ bool irq_wait(volatile unsigned int *counter, unsigned int target, unsigned int 
 /* Called by exception_dispatch() for vectors 32-255. */
 void irq_dispatch(unsigned int vector);
 
-/* The toolstack's shutdown request: true with its SHUTDOWN_* reason, or false. */
+/*
+ * The toolstack's shutdown request: true with its SHUTDOWN_* reason, or
+ * false.  The first call registers the guest as one that reads requests:
+ * kdom then sends an NMI with each (nmi_handler); a guest that never calls
+ * gets the ACPI power button instead.  A guest that handles requests calls
+ * it at boot.
+ */
 bool control_request(unsigned int *reason);
 
 /* ---- Exceptions ------------------------------------------------------------ */

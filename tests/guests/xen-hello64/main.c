@@ -124,6 +124,37 @@ static void check_calls(uint64_t dom0, uint64_t sif)
 	report(si_flags == sif, "start_info SIF flags 0x%x (expected 0x%lx)", si_flags, sif);
 }
 
+/* The frame above the highest RAM of the memory map this domain booted with. */
+static uint64_t own_max_frame(void)
+{
+	const struct hvm_start_info *si = start_info();
+	const struct hvm_memmap_table_entry *map;
+	uint64_t top = 0;
+
+	if (!si)
+		return 0;
+	map = (const void *)(uintptr_t)si->memmap_paddr;
+	for (uint32_t i = 0; i < si->memmap_entries; i++)
+		if (map[i].type == XEN_HVM_MEMMAP_TYPE_RAM &&
+		    (map[i].addr + map[i].size) >> 12 > top)
+			top = (map[i].addr + map[i].size) >> 12;
+	return top;
+}
+
+/* XENMEM_maximum_ram_page: the host's for the hardware domain, the domain's own otherwise. */
+static void check_memory_extent(bool dom0)
+{
+	long ret = xen_hypercall2(__HYPERVISOR_memory_op, XENMEM_maximum_ram_page, 0);
+	uint64_t own = own_max_frame();
+
+	if (dom0)
+		report(ret > 0 && (uint64_t)ret > own,
+		       "maximum_ram_page 0x%lx: the host's, above this domain's 0x%lx", ret, own);
+	else
+		report((uint64_t)ret == own, "maximum_ram_page 0x%lx: this domain's own (0x%lx)",
+		       ret, own);
+}
+
 static void check_errors(void)
 {
 	long ret;
@@ -226,6 +257,7 @@ void test_main(void)
 		return;
 	check_leaves(domid);
 	check_calls(dom0, sif);
+	check_memory_extent(dom0);
 	check_errors();
 	check_registers_kept("xen_version(VERSION)", __HYPERVISOR_xen_version, XENVER_version,
 			     XEN_VERSION_VALUE);
