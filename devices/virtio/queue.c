@@ -272,11 +272,6 @@ int virtq_pop(struct virtq *vq, struct virtq_chain **chain)
 	return 1;
 }
 
-void virtq_unpop(struct virtq *vq)
-{
-	vq->last_avail--;
-}
-
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
 {
 	struct virtq_used_elem *elem = &vq->used->ring[vq->used_idx & (vq->size - 1)];
@@ -310,6 +305,11 @@ bool virtq_should_interrupt(struct virtq *vq)
 	if (vq->event_idx)
 		return virtq_need_event(ring_load16(virtq_used_event(vq)), now, old);
 	return !(ring_load16(&vq->avail->flags) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
 }
 
 int virtq_serve(struct virtq *vq, virtq_handler_fn handler, void *opaque)

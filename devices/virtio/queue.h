@@ -77,6 +77,12 @@ bool virtq_size_valid(const struct virtq *vq, uint32_t size);
 int virtq_enable(struct virtq *vq, bool event_idx, bool indirect);
 
 /*
+ * Give back the chain the last virtq_pop() (below) took, unused (a device that
+ * found nothing to put in it): the next virtq_pop() takes it again.
+ */
+void virtq_unpop(struct virtq *vq);
+
+/*
  * Take the next available chain: 1 with *chain, 0 when there is none, or
  * -EIO with vq->error when the ring is malformed — the avail index more
  * than size ahead, a head or next index beyond the table, a buffer not in
@@ -87,12 +93,6 @@ int virtq_enable(struct virtq *vq, bool event_idx, bool indirect);
  * in RAM).
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain **chain);
-
-/*
- * Give back the chain the last virtq_pop() took, unused (a device that
- * found nothing to put in it): the next virtq_pop() takes it again.
- */
-void virtq_unpop(struct virtq *vq);
 
 /* Return chain to the driver with written bytes (at most its writable bytes) filled in. */
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
