@@ -7,7 +7,7 @@
 
 #include "vmm/log.h"
 
-#define EVENT_LOOP_RING_ENTRIES 64
+#define EVENT_LOOP_RING_ENTRIES 128
 
 /* A completion names its slot and the slot's generation, so stale ones are told apart. */
 static uint64_t event_tag(const struct event_loop *loop, unsigned int id)

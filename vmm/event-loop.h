@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EVENT_LOOP_MAX_SOURCES 32
+#define EVENT_LOOP_MAX_SOURCES 128 /* virtio devices take one per queue and more */
 
 struct event_loop;
 
