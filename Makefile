@@ -67,6 +67,9 @@ LIB_SRCS := \
 	devices/virtio/pci-common.c \
 	devices/virtio/pci-irq.c \
 	devices/virtio/rng.c \
+	devices/virtio/blk.c \
+	devices/virtio/blk-io.c \
+	devices/virtio/blk-image.c \
 	devices/xen/ops.c \
 	devices/xen/ops-info.c \
 	devices/xen/ops-sched.c \

@@ -13,6 +13,7 @@
 #include "devices/post.h"
 #include "devices/pvpanic.h"
 #include "devices/uart.h"
+#include "devices/virtio/blk.h"
 #include "devices/virtio/rng.h"
 #include "devices/xen/hypercall.h"
 #include "hv-roles/domain-config.h"
@@ -64,6 +65,10 @@ struct machine {
 	bool pit_created;
 	struct virtio_rng rng; /* with `virtio_rng = 1` */
 	bool rng_created;
+	/* Disks: images opened and locked before the VM, in the guest's order; devices after. */
+	struct blk_image disk_images[DOMAIN_DISKS_MAX];
+	unsigned int nr_disks;
+	struct virtio_blk disks[DOMAIN_DISKS_MAX];
 	/* Pass-through: back ends opened (and allowed) before the VM, devices after. */
 	struct pt_backend *pci_backends[DOMAIN_PCI_MAX];
 	struct pt_device *pci_devices[DOMAIN_PCI_MAX];
@@ -72,8 +77,8 @@ struct machine {
 
 /*
  * Build domain (already admitted to its roles) from dc on host, in the one
- * order: pass-through back ends (the role rules refuse before anything is
- * built), console, signals, event loop, PIT choice, VM, devices, pass-through
+ * order: disk images (opened and locked) and pass-through back ends (the
+ * role rules refuse before anything is built), console, signals, event loop, PIT choice, VM, devices, pass-through
  * devices, kernel, vCPUs started (or parked when options->paused).  0 or
  * -errno, the reason logged; machine_teardown() is due either way.
  */
