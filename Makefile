@@ -135,7 +135,8 @@ UNIT_SRCS := \
 	tests/unit/test-xen-ops.c \
 	tests/unit/test-xl-compat.c \
 	tests/unit/test-virtio-queue.c \
-	tests/unit/test-virtio-pci.c
+	tests/unit/test-virtio-pci.c \
+	tests/unit/test-virtio-blk.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -27,6 +27,7 @@ Suite *xen_ops_suite(void);
 Suite *xl_compat_suite(void);
 Suite *virtio_queue_suite(void);
 Suite *virtio_pci_suite(void);
+Suite *virtio_blk_suite(void);
 
 /* Send stderr to a temporary file, to read back what was logged. */
 struct capture {
