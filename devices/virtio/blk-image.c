@@ -18,9 +18,8 @@
 #define BLK_DIO_ALIGN_DEFAULT 4096u
 
 /* Say what went wrong in err, naming the disk and the file; returns ret. */
-__attribute__((format(printf, 5, 6))) static int image_error(const struct blk_image *img, char *err,
-							     size_t errlen, int ret, const char *fmt,
-							     ...)
+__attribute__((format(printf, 5, 6))) static int
+image_error(const struct blk_image *img, char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
@@ -105,7 +104,8 @@ static int image_measure(struct blk_image *img, char *err, size_t errlen)
 	} else if (S_ISREG(st.st_mode)) {
 		bytes = st.st_size;
 	} else {
-		return image_error(img, err, errlen, -EINVAL, "not a regular file or a block device");
+		return image_error(img, err, errlen, -EINVAL,
+				   "not a regular file or a block device");
 	}
 	img->sectors = bytes / 512;
 	if (bytes % 512)
@@ -124,9 +124,10 @@ static int image_open_fds(struct blk_image *img, char *err, size_t errlen)
 	if (img->direct) {
 		img->fd = open(img->path, flags | O_DIRECT);
 		if (img->fd < 0 && errno == EINVAL) {
-			log_warn("disk %s: %s: the file system refuses O_DIRECT; served through the "
-				 "page cache",
-				 img->vdev, img->path);
+			log_warn(
+				"disk %s: %s: the file system refuses O_DIRECT; served through the "
+				"page cache",
+				img->vdev, img->path);
 			img->direct = false;
 		}
 	}
@@ -155,7 +156,8 @@ static int image_claim_device(struct blk_image *img, char *err, size_t errlen)
 	img->excl_fd = open(img->path, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (img->excl_fd < 0)
 		return image_error(img, err, errlen, -errno, "%s%s", strerror(errno),
-				   errno == EBUSY ? " (mounted, or claimed by another program)" : "");
+				   errno == EBUSY ? " (mounted, or claimed by another program)"
+						  : "");
 	return 0;
 }
 

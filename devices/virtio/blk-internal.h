@@ -35,9 +35,9 @@ struct blk_request {
 	uint64_t len;	   /* bytes */
 	struct iovec *iov; /* the queue's VIRTIO_BLK_QUEUE_SIZE for this head */
 	unsigned int nr_iov;
-	uint64_t seq;		       /* a write: its number among the disk's writes */
-	uint64_t barrier;	       /* a waiting flush: the last write it must see done */
-	unsigned int waiting;	       /* a waiting flush: writes up to barrier in flight */
+	uint64_t seq;			/* a write: its number among the disk's writes */
+	uint64_t barrier;		/* a waiting flush: the last write it must see done */
+	unsigned int waiting;		/* a waiting flush: writes up to barrier in flight */
 	struct blk_request *next_flush; /* the next waiting flush */
 };
 

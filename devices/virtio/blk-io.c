@@ -231,8 +231,9 @@ static const char *blk_io_what(const struct blk_request *req)
 static uint8_t blk_io_status(struct blk_request *req, int res)
 {
 	struct virtio_blk *blk = req->blk;
-	bool moves_data = req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT ||
-			  (req->type == VIRTIO_BLK_T_WRITE_ZEROES && req->stage == BLK_ZEROES_WRITE);
+	bool moves_data =
+		req->type == VIRTIO_BLK_T_IN || req->type == VIRTIO_BLK_T_OUT ||
+		(req->type == VIRTIO_BLK_T_WRITE_ZEROES && req->stage == BLK_ZEROES_WRITE);
 	uint64_t expected = moves_data ? req->len : 0;
 
 	if (res >= 0 && (uint64_t)res == expected)

@@ -189,9 +189,9 @@ static uint8_t blk_prepare(struct virtio_blk *blk, struct blk_request *req,
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		blk->stats.others++;
-		if (!(blk->ops.features & (1ull << (req->type == VIRTIO_BLK_T_DISCARD
-							    ? VIRTIO_BLK_F_DISCARD
-							    : VIRTIO_BLK_F_WRITE_ZEROES))))
+		if (!(blk->ops.features &
+		      (1ull << (req->type == VIRTIO_BLK_T_DISCARD ? VIRTIO_BLK_F_DISCARD
+								  : VIRTIO_BLK_F_WRITE_ZEROES))))
 			return VIRTIO_BLK_S_UNSUPP;
 		return blk_prepare_segment(blk, req, c);
 	default:
@@ -205,8 +205,7 @@ static uint8_t blk_prepare(struct virtio_blk *blk, struct blk_request *req,
  * the data, the status (the last device-writable byte).  Served now, or
  * started on the ring and returned when it completes.
  */
-static int blk_serve_chain(void *opaque, struct virtq *vq, struct virtq_chain *c,
-			   uint32_t *written)
+static int blk_serve_chain(void *opaque, struct virtq *vq, struct virtq_chain *c, uint32_t *written)
 {
 	struct virtio_blk *blk = opaque;
 	unsigned int q = vq - blk->vp.queues;
@@ -345,7 +344,7 @@ int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, struct pci_bus *bus
 	memset(blk, 0, sizeof(*blk));
 	blk->io.event_fd = blk->io.loop_id = -1;
 	blk->image = image;
-	blk->nr_queues = nr_queues < 1			   ? 1
+	blk->nr_queues = nr_queues < 1			     ? 1
 			 : nr_queues > VIRTIO_BLK_QUEUES_MAX ? VIRTIO_BLK_QUEUES_MAX
 							     : nr_queues;
 	snprintf(blk->name, sizeof(blk->name), "virtio-blk %s", image->vdev);

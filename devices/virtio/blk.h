@@ -12,11 +12,12 @@
 #include "hv-roles/domain-config.h"
 
 #define VIRTIO_BLK_QUEUE_SIZE 256 /* the largest queue the driver may choose */
-#define VIRTIO_BLK_SEG_MAX (VIRTIO_BLK_QUEUE_SIZE - 2) /* data buffers: a chain less header, status */
-#define VIRTIO_BLK_QUEUES_MAX 4			       /* request queues (MQ) */
-#define VIRTIO_BLK_REQUEST_MAX (64u << 20)	       /* data bytes one read or write may move */
-#define VIRTIO_BLK_DISCARD_SECTORS_MAX (1u << 22)      /* 2 GiB per discard */
-#define VIRTIO_BLK_ZEROES_SECTORS_MAX (1u << 15)       /* 16 MiB per write-zeroes */
+#define VIRTIO_BLK_SEG_MAX \
+	(VIRTIO_BLK_QUEUE_SIZE - 2)		  /* data buffers: a chain less header, status */
+#define VIRTIO_BLK_QUEUES_MAX 4			  /* request queues (MQ) */
+#define VIRTIO_BLK_REQUEST_MAX (64u << 20)	  /* data bytes one read or write may move */
+#define VIRTIO_BLK_DISCARD_SECTORS_MAX (1u << 22) /* 2 GiB per discard */
+#define VIRTIO_BLK_ZEROES_SECTORS_MAX (1u << 15)  /* 16 MiB per write-zeroes */
 #define VIRTIO_BLK_ZERO_BUF_SIZE (64u << 10) /* one iovec each, VIRTIO_BLK_QUEUE_SIZE at most */
 #define VIRTIO_BLK_IO_WARNINGS 8	     /* host I/O errors logged per disk */
 
@@ -34,10 +35,10 @@ struct blk_image {
 	char *path;
 	char vdev[DISK_VDEV_MAX];
 	char serial[DISK_SERIAL_MAX + 1];
-	int fd;		     /* the image; O_DIRECT when direct; holds the lock */
-	int buffered_fd;     /* direct: the same file without O_DIRECT (unaligned requests); else fd */
-	int excl_fd;	     /* a read-write block device's O_EXCL claim, or -1 */
-	uint64_t sectors;    /* capacity in 512-byte sectors (a partial last sector is not served) */
+	int fd;		  /* the image; O_DIRECT when direct; holds the lock */
+	int buffered_fd;  /* direct: the same file without O_DIRECT (unaligned requests); else fd */
+	int excl_fd;	  /* a read-write block device's O_EXCL claim, or -1 */
+	uint64_t sectors; /* capacity in 512-byte sectors (a partial last sector is not served) */
 	uint32_t block_size; /* the guest's logical block size: 512, or a block device's own */
 	uint32_t dio_align;  /* direct: offsets, lengths and addresses aligned so go direct */
 	bool block_device, readonly, discard, direct;

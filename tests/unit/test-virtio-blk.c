@@ -181,8 +181,7 @@ static uint8_t status_of(struct bfix *f, uint16_t head)
  * bytes of data (device-writable for IN and GET_ID), the status byte; made
  * available, not yet notified.
  */
-static void put_request(struct bfix *f, uint16_t head, uint32_t type, uint64_t sector,
-			uint32_t len)
+static void put_request(struct bfix *f, uint16_t head, uint32_t type, uint64_t sector, uint32_t len)
 {
 	struct virtio_blk_req_header hdr = { .type = type, .sector = sector };
 	uint16_t d = 3 * head, data_flags = 0;
@@ -197,7 +196,8 @@ static void put_request(struct bfix *f, uint16_t head, uint32_t type, uint64_t s
 					      data_flags | VIRTQ_DESC_F_NEXT, d + 2 };
 	desc(f)[d + 2] = (struct virtq_desc){ STATUS_GPA + head, 1, VIRTQ_DESC_F_WRITE, 0 };
 	if (len == 0) /* no data buffer */
-		desc(f)[d] = (struct virtq_desc){ HDR_GPA + 16 * head, 16, VIRTQ_DESC_F_NEXT, d + 2 };
+		desc(f)[d] =
+			(struct virtq_desc){ HDR_GPA + 16 * head, 16, VIRTQ_DESC_F_NEXT, d + 2 };
 	avail->ring[avail->idx % QSIZE] = d;
 	avail->idx++;
 }
