@@ -28,13 +28,13 @@
 struct load {
 	const char *mode;
 	int fd;
-	uint64_t size;	   /* device bytes */
-	unsigned int bs;   /* bytes per request */
-	unsigned int qd;   /* requests in flight */
-	bool sequential;   /* seqwrite */
-	uint64_t next;	   /* seqwrite: the next offset */
-	uint64_t rng;	   /* randread: xorshift state */
-	uint8_t *bufs;	   /* qd buffers of bs bytes */
+	uint64_t size;	 /* device bytes */
+	unsigned int bs; /* bytes per request */
+	unsigned int qd; /* requests in flight */
+	bool sequential; /* seqwrite */
+	uint64_t next;	 /* seqwrite: the next offset */
+	uint64_t rng;	 /* randread: xorshift state */
+	uint8_t *bufs;	 /* qd buffers of bs bytes */
 	uint64_t ops, bytes;
 };
 
@@ -90,7 +90,9 @@ static int run(struct load *l, struct io_uring *ring, double seconds)
 
 		if (ret < 0 || cqe->res != (int)l->bs) {
 			fprintf(stderr, "blkbench: %s: %s\n", l->mode,
-				strerror(ret < 0 ? -ret : cqe->res < 0 ? -cqe->res : EIO));
+				strerror(ret < 0	? -ret
+					 : cqe->res < 0 ? -cqe->res
+							: EIO));
 			return -1;
 		}
 		unsigned int slot = io_uring_cqe_get_data64(cqe);

@@ -33,8 +33,8 @@ const char test_title[] = "virtio-blk: the virtio block device over kdom's io_ur
 #define TRANSPORT_FEATURES                                             \
 	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX) | \
 	 (1ull << VIRTIO_F_INDIRECT_DESC))
-#define BLK_FEATURES                                                                        \
-	((1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |                 \
+#define BLK_FEATURES                                                                            \
+	((1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |                     \
 	 (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_MQ) | (1ull << VIRTIO_BLK_F_RO) | \
 	 (1ull << VIRTIO_BLK_F_DISCARD) | (1ull << VIRTIO_BLK_F_WRITE_ZEROES))
 
@@ -121,9 +121,9 @@ static void put(unsigned int q, unsigned int s, uint32_t type, uint64_t sector, 
 	virtio_queue_desc(vq, d, (uint64_t)&sl->hdr, sizeof(sl->hdr), VIRTQ_DESC_F_NEXT,
 			  len ? d + 1 : d + 2);
 	if (len)
-		virtio_queue_desc(vq, d + 1, (uint64_t)data, len,
-				  (device_writes(type) ? VIRTQ_DESC_F_WRITE : 0) | VIRTQ_DESC_F_NEXT,
-				  d + 2);
+		virtio_queue_desc(
+			vq, d + 1, (uint64_t)data, len,
+			(device_writes(type) ? VIRTQ_DESC_F_WRITE : 0) | VIRTQ_DESC_F_NEXT, d + 2);
 	virtio_queue_desc(vq, d + 2, (uint64_t)&sl->status, 1, VIRTQ_DESC_F_WRITE, 0);
 	if (vq->event_idx)
 		virtio_queue_set_used_event(vq, vq->last_used);
@@ -252,13 +252,13 @@ static void check_layouts(void)
 	slots[0][0].status = NO_STATUS;
 	indirect[0] = (struct virtq_desc){ (uint64_t)&slots[0][0].hdr, 16, VIRTQ_DESC_F_NEXT, 1 };
 	for (unsigned int i = 0; i < 4; i++)
-		indirect[1 + i] = (struct virtq_desc){ (uint64_t)small[0][i], 512,
-						       VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT,
-						       2 + i };
-	indirect[5] = (struct virtq_desc){ (uint64_t)&slots[0][0].status, 1, VIRTQ_DESC_F_WRITE,
-					   0 };
-	virtio_queue_desc(vq, 0, (uint64_t)indirect, 6 * sizeof(indirect[0]),
-			  VIRTQ_DESC_F_INDIRECT, 0);
+		indirect[1 + i] =
+			(struct virtq_desc){ (uint64_t)small[0][i], 512,
+					     VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2 + i };
+	indirect[5] =
+		(struct virtq_desc){ (uint64_t)&slots[0][0].status, 1, VIRTQ_DESC_F_WRITE, 0 };
+	virtio_queue_desc(vq, 0, (uint64_t)indirect, 6 * sizeof(indirect[0]), VIRTQ_DESC_F_INDIRECT,
+			  0);
 	virtio_queue_submit(vq, 0);
 	virtio_queue_kick(vq);
 	if (!take_used(0, 1, &len))
