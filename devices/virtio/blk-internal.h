@@ -63,7 +63,7 @@ void blk_io_exit(struct virtio_blk *blk);
 void blk_io_start(struct blk_request *req);
 /* Hand what was started to the kernel. */
 void blk_io_submit(struct virtio_blk *blk);
-/* Complete every request whose operation the ring finished. */
+/* Complete every request whose operation the ring finished; submit what that started. */
 void blk_io_reap(struct virtio_blk *blk);
 /* Wait until nothing is in flight, dropping every result (the device is reset). */
 void blk_io_drain(struct virtio_blk *blk);

@@ -285,6 +285,9 @@ void blk_io_reap(struct virtio_blk *blk)
 		blk_io_done(io_uring_cqe_get_data(cqe), cqe->res);
 	}
 	io_uring_cq_advance(&io->ring, seen);
+	/* Flushes whose writes are done, and retries, go to the kernel now: nothing else may come. */
+	if (io_uring_sq_ready(&io->ring))
+		blk_io_submit(blk);
 }
 
 void blk_io_drain(struct virtio_blk *blk)

@@ -332,7 +332,7 @@ static int blk_on_completion(struct event_loop *loop, int fd, int res, void *opa
 	eventfd_t count;
 
 	eventfd_read(fd, &count);
-	virtio_blk_complete(opaque, false);
+	virtio_blk_complete(opaque);
 	return 0;
 }
 
@@ -395,15 +395,10 @@ void virtio_blk_destroy(struct virtio_blk *blk)
 
 static void blk_complete_locked(struct virtio_pci *vp, void *arg)
 {
-	blk_io_reap(arg);
-	blk_io_submit(arg); /* retries and flushes the completions started */
+	blk_io_reap(arg); /* submits the retries and flushes its completions started */
 }
 
-void virtio_blk_complete(struct virtio_blk *blk, bool wait)
+void virtio_blk_complete(struct virtio_blk *blk)
 {
-	struct io_uring_cqe *cqe;
-
-	if (wait && blk->io.in_flight)
-		io_uring_wait_cqe(&blk->io.ring, &cqe);
 	virtio_pci_complete(&blk->vp, blk_complete_locked, blk);
 }

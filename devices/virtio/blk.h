@@ -110,10 +110,10 @@ int virtio_blk_create(struct virtio_blk *blk, struct vm *vm, struct pci_bus *bus
 void virtio_blk_destroy(struct virtio_blk *blk);
 
 /*
- * Return the requests whose I/O completed, with their interrupts, as the
- * event loop does when the ring's eventfd fires.  wait: block until one
- * operation completes first (when any is in flight).  Tests call it.
+ * Return the requests whose I/O completed, with their interrupts, and
+ * submit what that started (flushes, retries): what the event loop does
+ * when the ring's eventfd fires.  Tests call it.
  */
-void virtio_blk_complete(struct virtio_blk *blk, bool wait);
+void virtio_blk_complete(struct virtio_blk *blk);
 
 #endif
