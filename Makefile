@@ -73,6 +73,9 @@ LIB_SRCS := \
 	devices/virtio/pci-irq.c \
 	devices/virtio/rng.c \
 	devices/virtio/net.c \
+	devices/virtio/blk.c \
+	devices/virtio/blk-io.c \
+	devices/virtio/blk-image.c \
 	devices/xen/ops.c \
 	devices/xen/ops-info.c \
 	devices/xen/ops-sched.c \
@@ -140,7 +143,8 @@ UNIT_SRCS := \
 	tests/unit/test-virtio-queue.c \
 	tests/unit/test-virtio-pci.c \
 	tests/unit/test-virtio-net.c \
-	tests/unit/test-acpi.c
+	tests/unit/test-acpi.c \
+	tests/unit/test-virtio-blk.c
 
 BENCH_SRCS := bench/kvm-floor.c
 

@@ -169,6 +169,11 @@ static int machine_create_devices(struct machine *m, const struct domain_config 
 		m->rng_created = true; /* virtio_rng_destroy() undoes a partial create */
 		ret = virtio_rng_create(&m->rng, vm, &m->pci, &m->events);
 	}
+	/* One request queue per vCPU, up to four: the guest's CPUs need not share one. */
+	for (unsigned int i = 0; !ret && i < m->nr_disks; i++)
+		ret = virtio_blk_create(&m->disks[i], vm, &m->pci, &m->events, &m->disk_images[i],
+					dc->vcpus < VIRTIO_BLK_QUEUES_MAX ? dc->vcpus
+									  : VIRTIO_BLK_QUEUES_MAX);
 	for (unsigned int i = 0; !ret && i < dc->nr_vifs; i++)
 		ret = machine_create_vif(m, dc, i);
 	if (ret)
@@ -287,6 +292,7 @@ static int machine_setup_signals(void)
 	if (sigaction(VCPU_KICK_SIGNAL, &action, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a disk image past the file size limit: EFBIG, an I/O error */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
@@ -394,23 +400,6 @@ static int machine_create_vm(struct machine *m, const struct domain_config *dc)
 }
 
 /*
- * The devices a config asks for that no device serves yet: `disk =` is
- * parsed (toolstack/config/) and would be silently missing from the
- * guest, so such a domain is refused before anything is built.  The
- * virtio block device replaces this check with its creation in
- * machine_create_devices().
- */
-static int machine_check_devices(const struct domain_config *dc)
-{
-	if (dc->nr_disks) {
-		log_error("disk %s%s: disk devices are not served yet", dc->disks[0].vdev,
-			  dc->nr_disks > 1 ? " and the others" : "");
-		return -EOPNOTSUPP;
-	}
-	return 0;
-}
-
-/*
  * Each vif's tap (vifname=, else vifDOMID.INDEX), with its MTU, on its
  * bridge and up, before the VM exists: a missing bridge or a name in use
  * ends the build here.
@@ -438,6 +427,39 @@ static int machine_open_vifs(struct machine *m, const struct domain_config *dc)
 	return 0;
 }
 
+/*
+ * Open and lock every disk image before anything is built, so that an
+ * image another domain holds refuses the domain at once.  The guest
+ * finds its disks in PCI slot order: sorted by the disk number their
+ * vdev names (xvda before xvdb), then by partition.
+ */
+static int machine_open_disks(struct machine *m, const struct domain_config *dc)
+{
+	const struct disk_spec *order[DOMAIN_DISKS_MAX];
+	char err[512] = "";
+
+	for (unsigned int i = 0; i < dc->nr_disks; i++) {
+		unsigned int j = i;
+
+		for (; j > 0 && (order[j - 1]->disk > dc->disks[i].disk ||
+				 (order[j - 1]->disk == dc->disks[i].disk &&
+				  order[j - 1]->partition > dc->disks[i].partition));
+		     j--)
+			order[j] = order[j - 1];
+		order[j] = &dc->disks[i];
+	}
+	for (unsigned int i = 0; i < dc->nr_disks; i++) {
+		int ret = blk_image_open(&m->disk_images[i], order[i], err, sizeof(err));
+
+		if (ret) {
+			log_error("%s", err);
+			return ret;
+		}
+		m->nr_disks++;
+	}
+	return 0;
+}
+
 int machine_build(struct machine *m, const struct domain *domain, const struct domain_config *dc,
 		  const struct host_config *host, const struct machine_options *options)
 {
@@ -448,7 +470,7 @@ int machine_build(struct machine *m, const struct domain *domain, const struct d
 	m->host = host;
 	m->domain = *domain;
 	m->options = *options;
-	ret = machine_check_devices(dc);
+	ret = machine_open_disks(m, dc);
 	if (!ret)
 		ret = machine_open_pci(m, dc); /* the role rules refuse before anything is built */
 	if (!ret)
@@ -508,6 +530,8 @@ void machine_teardown(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_taps; i++)
 		tap_close(&m->taps[i]); /* the interface leaves its bridge and disappears */
 	m->nr_nets = m->nr_taps = 0;
+	for (unsigned int i = 0; i < DOMAIN_DISKS_MAX; i++)
+		virtio_blk_destroy(&m->disks[i]); /* nothing for a disk never created */
 	machine_release_pci(m);
 	if (m->xen_created)
 		xen_device_destroy(&m->xen);
@@ -517,6 +541,9 @@ void machine_teardown(struct machine *m)
 		vm_destroy(&m->vm);
 		uart_destroy(&m->uart);
 	}
+	for (unsigned int i = 0; i < m->nr_disks; i++)
+		blk_image_close(&m->disk_images[i]); /* flushed first */
+	m->nr_disks = 0;
 	host_ports_close(m->host_ports);
 	event_loop_exit(&m->events);
 	if (m->signal_fd >= 0)
@@ -570,6 +597,16 @@ void machine_print_stats(struct machine *m)
 		(unsigned long long)exits_io, (unsigned long long)exits_mmio);
 	for (unsigned int i = 0; i < m->nr_nets; i++)
 		machine_print_vif_stats(&m->nets[i]);
+	for (unsigned int i = 0; i < m->nr_disks; i++) {
+		const struct blk_stats *st = &m->disks[i].stats;
+
+		fprintf(stderr,
+			"kdom: stats: disk %s: %llu reads, %llu writes, %llu flushes, %llu other "
+			"requests, %llu errors\n",
+			m->disk_images[i].vdev, (unsigned long long)st->reads,
+			(unsigned long long)st->writes, (unsigned long long)st->flushes,
+			(unsigned long long)st->others, (unsigned long long)st->errors);
+	}
 }
 
 void machine_report_outcome(const struct vm_outcome *outcome)

@@ -14,6 +14,7 @@
 #include "devices/post.h"
 #include "devices/pvpanic.h"
 #include "devices/uart.h"
+#include "devices/virtio/blk.h"
 #include "devices/virtio/net.h"
 #include "devices/virtio/rng.h"
 #include "devices/xen/hypercall.h"
@@ -73,6 +74,10 @@ struct machine {
 	unsigned int nr_taps;
 	struct virtio_net nets[DOMAIN_VIFS_MAX];
 	unsigned int nr_nets;
+	/* Disks: images opened and locked before the VM, in the guest's order; devices after. */
+	struct blk_image disk_images[DOMAIN_DISKS_MAX];
+	unsigned int nr_disks;
+	struct virtio_blk disks[DOMAIN_DISKS_MAX];
 	/* Pass-through: back ends opened (and allowed) before the VM, devices after. */
 	struct pt_backend *pci_backends[DOMAIN_PCI_MAX];
 	struct pt_device *pci_devices[DOMAIN_PCI_MAX];
@@ -81,9 +86,10 @@ struct machine {
 
 /*
  * Build domain (already admitted to its roles) from dc on host, in the one
- * order: pass-through back ends (the role rules refuse before anything is
- * built), the vifs' taps (a missing bridge refuses), console, signals, event loop, PIT choice, VM, devices, pass-through
- * devices, kernel, vCPUs started (or parked when options->paused).  0 or
+ * order: disk images (opened and locked) and pass-through back ends (the
+ * role rules refuse before anything is built), the vifs' taps (a missing
+ * bridge refuses), console, signals, event loop, PIT choice, VM, devices,
+ * pass-through devices, kernel, vCPUs started (or parked when options->paused).  0 or
  * -errno, the reason logged; machine_teardown() is due either way.
  */
 int machine_build(struct machine *m, const struct domain *domain, const struct domain_config *dc,

@@ -421,6 +421,21 @@ static bool queue_live(const struct virtio_pci *vp, const struct virtq *vq)
 	       vq->enabled && vp->bus_master;
 }
 
+/*
+ * Interrupt the driver for every queue that returned chains it wants to
+ * hear of: the one served, and any whose asynchronous requests completed
+ * meanwhile.  Lock held.
+ */
+static void virtio_pci_interrupt_queues(struct virtio_pci *vp)
+{
+	for (unsigned int q = 0; q < vp->ops->nr_queues; q++) {
+		struct virtq *vq = &vp->queues[q];
+
+		if (virtq_should_interrupt(vq))
+			virtio_pci_raise(vp, VIRTIO_PCI_ISR_QUEUE, vq->msix_vector);
+	}
+}
+
 void virtio_pci_service_queue(struct virtio_pci *vp, unsigned int index)
 {
 	struct virtq *vq;
@@ -435,12 +450,21 @@ void virtio_pci_service_queue(struct virtio_pci *vp, unsigned int index)
 		if (ret < 0) {
 			virtio_pci_needs_reset(vp, "queue %u: %s", index, vq->error);
 		} else {
-			if (virtq_should_interrupt(vq))
-				virtio_pci_raise(vp, VIRTIO_PCI_ISR_QUEUE, vq->msix_vector);
+			virtio_pci_interrupt_queues(vp);
 			if (ret > 0) /* more to do: after whatever else waits */
 				eventfd_write(vp->notify_fds[index], 1);
 		}
 	}
+	pthread_mutex_unlock(&vp->lock);
+	virtio_pci_intx_sync(vp);
+}
+
+void virtio_pci_complete(struct virtio_pci *vp, void (*done)(struct virtio_pci *vp, void *arg),
+			 void *arg)
+{
+	pthread_mutex_lock(&vp->lock);
+	done(vp, arg);
+	virtio_pci_interrupt_queues(vp);
 	pthread_mutex_unlock(&vp->lock);
 	virtio_pci_intx_sync(vp);
 }

@@ -46,7 +46,10 @@ struct virtio_pci;
  * space and what it does when a queue is notified.  Everything else —
  * PCI, feature negotiation, status, queues, interrupts, notifications —
  * is the transport's.  The callbacks run with the device lock held, on
- * the event loop's thread (queues) or a vCPU's (configuration space).
+ * the event loop's thread (queues) or a vCPU's (configuration space,
+ * reset).  A device whose requests complete later (virtio-blk) returns
+ * them through virtio_pci_complete() on the event loop's thread, and
+ * makes sure in reset() that none is still in flight.
  */
 struct virtio_device_ops {
 	const char *name;
@@ -155,6 +158,16 @@ void virtio_pci_destroy(struct virtio_pci *vp);
  * pending).  What the event loop calls; tests call it directly.
  */
 void virtio_pci_service_queue(struct virtio_pci *vp, unsigned int index);
+
+/*
+ * A device that serves requests asynchronously finished some outside
+ * queue_notify: run done(vp, arg) with the device lock held, as
+ * queue_notify runs (it returns chains with virtq_push_head()), then
+ * interrupt the driver for each queue as it wants and bring INTx in line.
+ * Without the device lock, from the thread that serves the queues.
+ */
+void virtio_pci_complete(struct virtio_pci *vp, void (*done)(struct virtio_pci *vp, void *arg),
+			 void *arg);
 
 /*
  * The device cannot go on: set DEVICE_NEEDS_RESET, log why (one line, a

@@ -272,16 +272,24 @@ int virtq_pop(struct virtq *vq, struct virtq_chain **chain)
 	return 1;
 }
 
-void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
+void virtq_push_head(struct virtq *vq, uint16_t head, uint32_t written)
 {
-	struct virtq_used_elem *elem = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	struct virtq_used_elem *elem;
 
-	if (written > chain->writable_bytes)
-		written = chain->writable_bytes;
-	ring_store32(&elem->id, chain->head);
+	if (!vq->enabled)
+		return;
+	elem = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	ring_store32(&elem->id, head);
 	ring_store32(&elem->len, written);
 	vq->used_idx++;
 	ring_store16(&vq->used->idx, vq->used_idx); /* the element is visible before the index */
+}
+
+void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written)
+{
+	if (written > chain->writable_bytes)
+		written = chain->writable_bytes;
+	virtq_push_head(vq, chain->head, written);
 }
 
 bool virtq_arm_notify(struct virtq *vq)
@@ -323,9 +331,10 @@ int virtq_serve(struct virtq *vq, virtq_handler_fn handler, void *opaque)
 			uint32_t written = 0;
 
 			ret = handler(opaque, vq, chain, &written);
-			if (ret)
+			if (ret < 0)
 				return ret;
-			virtq_push(vq, chain, written);
+			if (ret != VIRTQ_DEFERRED)
+				virtq_push(vq, chain, written);
 			if (++served == VIRTQ_SERVE_BUDGET)
 				return 1;
 		}

@@ -98,6 +98,13 @@ int virtq_pop(struct virtq *vq, struct virtq_chain **chain);
 void virtq_push(struct virtq *vq, const struct virtq_chain *chain, uint32_t written);
 
 /*
+ * Return the chain at head later, once a device finished it (chains served
+ * asynchronously): written is the caller's to bound by the chain's
+ * writable bytes.  Nothing when the queue was reset meanwhile.
+ */
+void virtq_push_head(struct virtq *vq, uint16_t head, uint32_t written);
+
+/*
  * After pushes: tell the driver where to notify next (avail_event, with
  * the event index) and say whether chains arrived meanwhile, so that none
  * is left waiting for a notification that will not come.
@@ -113,9 +120,11 @@ bool virtq_should_interrupt(struct virtq *vq);
 
 /*
  * Serve one chain: fill its writable buffers and say how many bytes in
- * *written.  0, or -EIO with a reason in the queue's error for a request
- * the device cannot make sense of.
+ * *written.  0, VIRTQ_DEFERRED when the device took the chain and returns
+ * it later with virtq_push_head(), or -EIO with a reason in the queue's
+ * error for a request the device cannot make sense of.
  */
+#define VIRTQ_DEFERRED 1
 typedef int (*virtq_handler_fn)(void *opaque, struct virtq *vq, struct virtq_chain *chain,
 				uint32_t *written);
 

@@ -7,9 +7,9 @@
  * types and macros only.  Every value is the virtio 1.x specification's
  * ("Virtual I/O Device (VIRTIO) Version 1.2", OASIS): the PCI transport
  * of section 4.1, the split virtqueue of 2.7, the network device of
- * 5.1, the entropy device of 5.4.  All fields are little-endian.  kdom
- * offers modern (non-transitional) devices only: no legacy I/O BAR, no
- * packed rings.
+ * 5.1, the block device of 5.2, the entropy device of 5.4.  All fields are
+ * little-endian.  kdom offers modern (non-transitional) devices only: no
+ * legacy I/O BAR, no packed rings.
  */
 #include <stdint.h>
 
@@ -184,6 +184,67 @@ struct virtq_used {
 #define VIRTQ_DESC_BYTES(size) (16ull * (size))
 #define VIRTQ_AVAIL_BYTES(size) (6ull + 2ull * (size))
 #define VIRTQ_USED_BYTES(size) (6ull + 8ull * (size))
+
+/* ---- The block device (5.2) ---------------------------------------------- */
+
+/* Feature bits (5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_GEOMETRY 4
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_TOPOLOGY 10
+#define VIRTIO_BLK_F_CONFIG_WCE 11
+#define VIRTIO_BLK_F_MQ 12
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* struct virtio_blk_config (5.2.4): byte offsets of the fields kdom fills in. */
+#define VIRTIO_BLK_CFG_CAPACITY 0		   /* le64, in 512-byte sectors */
+#define VIRTIO_BLK_CFG_SIZE_MAX 8		   /* le32 */
+#define VIRTIO_BLK_CFG_SEG_MAX 12		   /* le32 */
+#define VIRTIO_BLK_CFG_BLK_SIZE 20		   /* le32 */
+#define VIRTIO_BLK_CFG_NUM_QUEUES 34		   /* le16 */
+#define VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS 36	   /* le32 */
+#define VIRTIO_BLK_CFG_MAX_DISCARD_SEG 40	   /* le32 */
+#define VIRTIO_BLK_CFG_DISCARD_ALIGNMENT 44	   /* le32, sectors */
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS 48 /* le32 */
+#define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG 52	   /* le32 */
+#define VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP 56   /* u8 */
+#define VIRTIO_BLK_CFG_SIZE 60			   /* through write_zeroes_may_unmap's padding */
+
+/* Request types (5.2.6). */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+/* The status byte, the request's last device-writable byte. */
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+#define VIRTIO_BLK_SECTOR_SIZE 512
+#define VIRTIO_BLK_ID_BYTES 20 /* GET_ID's answer: the serial, NUL-padded */
+
+/* A request starts with this header, device-readable. */
+struct virtio_blk_req_header {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+};
+
+/* DISCARD and WRITE_ZEROES carry segments of this layout as their data. */
+struct virtio_blk_discard_write_zeroes {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+
+#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
 
 /*
  * With VIRTIO_F_EVENT_IDX: whether moving an index from old to new_idx

@@ -10,7 +10,7 @@
 GUEST_DIR := $(BUILD)/guests
 GUEST_OBJ := $(GUEST_DIR)/obj
 
-GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci passthrough hwdev edu hcbench xen-hello64 virtio-rng acpi virtio-net
+GUESTS := hello exception smp shutdown fail exitloop cpuid bootinfo features pit cpuid-roles idle control echo irq pci passthrough hwdev edu hcbench xen-hello64 virtio-rng acpi virtio-net virtio-blk
 GUEST_SRCS_xen-hello64 := tests/guests/xen-hello64/manage.c tests/guests/xen-hello64/release.c
 
 GUEST_LIB_SRCS := \

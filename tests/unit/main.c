@@ -30,6 +30,7 @@ int main(void)
 	srunner_add_suite(runner, virtio_pci_suite());
 	srunner_add_suite(runner, virtio_net_suite());
 	srunner_add_suite(runner, acpi_suite());
+	srunner_add_suite(runner, virtio_blk_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

@@ -29,6 +29,7 @@ Suite *xl_compat_suite(void);
 Suite *virtio_queue_suite(void);
 Suite *virtio_pci_suite(void);
 Suite *virtio_net_suite(void);
+Suite *virtio_blk_suite(void);
 
 /* Send stderr to a temporary file, to read back what was logged. */
 struct capture {

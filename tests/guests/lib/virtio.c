@@ -143,6 +143,34 @@ void virtio_write64(const struct virtio_dev *dev, unsigned int offset, uint64_t 
 	mmio_write32(dev->common + offset + 4, (uint32_t)(value >> 32));
 }
 
+uint8_t virtio_config_read8(const struct virtio_dev *dev, unsigned int offset)
+{
+	return dev->device && offset + 1 <= dev->device_len ? mmio_read8(dev->device + offset) : 0;
+}
+
+uint16_t virtio_config_read16(const struct virtio_dev *dev, unsigned int offset)
+{
+	return dev->device && offset + 2 <= dev->device_len ? mmio_read16(dev->device + offset) : 0;
+}
+
+uint32_t virtio_config_read32(const struct virtio_dev *dev, unsigned int offset)
+{
+	return dev->device && offset + 4 <= dev->device_len ? mmio_read32(dev->device + offset) : 0;
+}
+
+uint64_t virtio_config_read64(const struct virtio_dev *dev, unsigned int offset)
+{
+	uint8_t generation;
+	uint64_t value;
+
+	do {
+		generation = virtio_read8(dev, VIRTIO_PCI_COMMON_CFGGENERATION);
+		value = virtio_config_read32(dev, offset) |
+			(uint64_t)virtio_config_read32(dev, offset + 4) << 32;
+	} while (generation != virtio_read8(dev, VIRTIO_PCI_COMMON_CFGGENERATION));
+	return value;
+}
+
 uint64_t virtio_device_features(const struct virtio_dev *dev)
 {
 	uint64_t features;

@@ -57,6 +57,13 @@ void virtio_write32(const struct virtio_dev *dev, unsigned int offset, uint32_t 
 /* A 64-bit field written as two 32-bit halves, as Linux does. */
 void virtio_write64(const struct virtio_dev *dev, unsigned int offset, uint64_t value);
 
+/* The device configuration structure's fields (the device's own layout; 0 without one). */
+uint8_t virtio_config_read8(const struct virtio_dev *dev, unsigned int offset);
+uint16_t virtio_config_read16(const struct virtio_dev *dev, unsigned int offset);
+uint32_t virtio_config_read32(const struct virtio_dev *dev, unsigned int offset);
+/* A 64-bit field as two 32-bit reads, read again until config_generation holds still. */
+uint64_t virtio_config_read64(const struct virtio_dev *dev, unsigned int offset);
+
 /* The 64 feature bits the device offers. */
 uint64_t virtio_device_features(const struct virtio_dev *dev);
 /* Reset (status 0) and wait for it to read back 0; whether it did. */
