@@ -226,6 +226,7 @@ static int machine_load_kernel(struct machine *m, const struct domain_config *dc
 	struct load_params params = {
 		.cmdline = dc->cmdline,
 		.start_flags = dc->xen ? policy_xen_start_flags(&m->domain) : 0,
+		.ram_pinned = m->nr_pci > 0,
 	};
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct boot_setup boot = { 0 };

@@ -419,7 +419,7 @@ static int linux_load_vmlinux(const struct guest_mem *mem, const struct load_par
 	if (ret)
 		return ret;
 
-	ret = loader_elf_copy(mem, &elf, err, errlen);
+	ret = loader_elf_copy(mem, &elf, params->ram_pinned, err, errlen);
 	if (ret)
 		return ret;
 	ret = linux_write_boot_data(mem, params, &bp, initrd_gpa, cmdline_len, err, errlen);

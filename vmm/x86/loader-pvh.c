@@ -112,7 +112,7 @@ int loader_load_pvh(const struct guest_mem *mem, const struct load_params *param
 
 	/* Everything is checked: from here on only writes that cannot fail. */
 	pvh_fill_start_page(page, map, entries, initrd_gpa, params);
-	ret = loader_elf_copy(mem, &elf, err, errlen);
+	ret = loader_elf_copy(mem, &elf, params->ram_pinned, err, errlen);
 	if (ret)
 		return ret;
 	if (gmem_write(mem, LAYOUT_CMDLINE, params->cmdline ? params->cmdline : "",

@@ -676,16 +676,18 @@ bool loader_elf_loads(const struct loader_elf *elf, uint64_t gpa)
  * The bss: guest RAM need not be zero (a reboot reuses it).  Whole pages are
  * given back to the host rather than written (they read as zeros and cost
  * nothing until the guest touches them); the partial pages at the ends are
- * cleared.  [gpa, gpa+len) is RAM, checked by the caller.
+ * cleared; with RAM pinned for DMA every byte is written instead.
+ * [gpa, gpa+len) is RAM, checked by the caller.
  */
-static void elf_zero_bss(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+static void elf_zero_bss(const struct guest_mem *mem, uint64_t gpa, uint64_t len, bool ram_pinned)
 {
 	uint64_t first = (gpa + GMEM_PAGE_SIZE - 1) & ~(GMEM_PAGE_SIZE - 1);
 	uint64_t end = gpa + len, last = end & ~(GMEM_PAGE_SIZE - 1);
 
 	if (len == 0)
 		return;
-	if (first >= last || gmem_release(mem, first, last - first)) {
+	/* Pinned for DMA: a punched page would leave the device writing to the old one. */
+	if (ram_pinned || first >= last || gmem_release(mem, first, last - first)) {
 		memset(gmem_ptr(mem, gpa, len), 0, len);
 		return;
 	}
@@ -695,8 +697,8 @@ static void elf_zero_bss(const struct guest_mem *mem, uint64_t gpa, uint64_t len
 		memset(gmem_ptr(mem, last, end - last), 0, end - last);
 }
 
-int loader_elf_copy(const struct guest_mem *mem, const struct loader_elf *elf, char *err,
-		    size_t errlen)
+int loader_elf_copy(const struct guest_mem *mem, const struct loader_elf *elf, bool ram_pinned,
+		    char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < elf->phnum; i++) {
 		struct elf_segment seg;
@@ -713,7 +715,7 @@ int loader_elf_copy(const struct guest_mem *mem, const struct loader_elf *elf, c
 			return -EFAULT;
 		}
 		memcpy(dst, elf->image + seg.offset, seg.filesz);
-		elf_zero_bss(mem, seg.paddr + seg.filesz, seg.memsz - seg.filesz);
+		elf_zero_bss(mem, seg.paddr + seg.filesz, seg.memsz - seg.filesz, ram_pinned);
 	}
 	return 0;
 }

@@ -28,6 +28,7 @@ struct load_params {
 	size_t initrd_size;    /* 0: no initrd */
 	const char *cmdline;   /* may be NULL: empty */
 	uint32_t start_flags;  /* PVH: hvm_start_info's SIF_* flags */
+	bool ram_pinned;       /* RAM is mapped for DMA (pass-through): nothing punched out */
 	uint64_t acpi_rsdp;    /* the ACPI RSDP's address for the kernel; 0: none */
 };
 
@@ -118,9 +119,13 @@ int loader_elf_check_placement(const struct guest_mem *mem, const struct loader_
 /* True when gpa lies in the memory image of some PT_LOAD segment. */
 bool loader_elf_loads(const struct loader_elf *elf, uint64_t gpa);
 
-/* Copy the PT_LOAD segments (file bytes, then zeroes) into guest RAM. */
-int loader_elf_copy(const struct guest_mem *mem, const struct loader_elf *elf, char *err,
-		    size_t errlen);
+/*
+ * Copy the PT_LOAD segments (file bytes, then zeroes) into guest RAM; the
+ * bss's whole pages are given back to the host unless ram_pinned (RAM
+ * mapped for a device's DMA must keep its pages).
+ */
+int loader_elf_copy(const struct guest_mem *mem, const struct loader_elf *elf, bool ram_pinned,
+		    char *err, size_t errlen);
 
 /*
  * Check the command line against LAYOUT_CMDLINE_MAX and the kernel's own
