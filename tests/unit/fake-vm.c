@@ -25,7 +25,7 @@ void fake_vm_port_write(struct vm *vm, uint16_t port, uint8_t value)
 	bus_dispatch(&vm->pio, port, &value, 1, true, NULL);
 }
 
-static uint32_t fake_vm_port_in(struct vm *vm, uint16_t port, uint32_t len)
+uint32_t fake_vm_port_in(struct vm *vm, uint16_t port, uint32_t len)
 {
 	uint8_t data[4];
 	uint32_t value = 0;
@@ -36,7 +36,7 @@ static uint32_t fake_vm_port_in(struct vm *vm, uint16_t port, uint32_t len)
 	return value;
 }
 
-static void fake_vm_port_out(struct vm *vm, uint16_t port, uint32_t len, uint32_t value)
+void fake_vm_port_out(struct vm *vm, uint16_t port, uint32_t len, uint32_t value)
 {
 	uint8_t data[4];
 

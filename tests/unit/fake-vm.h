@@ -17,6 +17,10 @@ uint8_t fake_vm_port_read(struct vm *vm, uint16_t port);
 void fake_vm_port_write(struct vm *vm, uint16_t port, uint8_t value);
 
 /* A configuration cycle of len bytes to bus 0, slot, function 0 through ports 0xCF8/0xCFC. */
+/* A len-byte (1, 2 or 4) port read or write through vm's port bus, little-endian. */
+uint32_t fake_vm_port_in(struct vm *vm, uint16_t port, uint32_t len);
+void fake_vm_port_out(struct vm *vm, uint16_t port, uint32_t len, uint32_t value);
+
 uint32_t fake_vm_pci_read(struct vm *vm, unsigned int slot, unsigned int offset, uint32_t len);
 void fake_vm_pci_write(struct vm *vm, unsigned int slot, unsigned int offset, uint32_t len,
 		       uint32_t value);

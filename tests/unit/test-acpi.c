@@ -410,26 +410,6 @@ END_TEST
 
 /* ---- The PM1a device --------------------------------------------------------- */
 
-static uint32_t pm_in(struct vm *vm, uint16_t port, uint32_t len)
-{
-	uint8_t data[4];
-	uint32_t value = 0;
-
-	bus_dispatch(&vm->pio, port, data, len, false, NULL);
-	for (uint32_t i = 0; i < len; i++)
-		value |= (uint32_t)data[i] << (8 * i);
-	return value;
-}
-
-static void pm_out(struct vm *vm, uint16_t port, uint32_t len, uint32_t value)
-{
-	uint8_t data[4];
-
-	for (uint32_t i = 0; i < len; i++)
-		data[i] = value >> (8 * i);
-	bus_dispatch(&vm->pio, port, data, len, true, NULL);
-}
-
 #define EVT KDOM_PORT_ACPI_PM1A_EVT
 #define CNT KDOM_PORT_ACPI_PM1A_CNT
 #define PWRBTN KDOM_ACPI_PM1_PWRBTN
@@ -446,43 +426,43 @@ START_TEST(test_acpi_pm_power_button_and_sci)
 
 	fake_vm_init(&vm, &domain);
 	ck_assert_int_eq(acpi_pm_create(&pm, &vm, KDOM_ACPI_SCI_IRQ), 0);
-	ck_assert_uint_eq(pm_in(&vm, CNT, 2), SCI_EN); /* ACPI mode from reset */
-	ck_assert_uint_eq(pm_in(&vm, EVT, 4), 0);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CNT, 2), SCI_EN); /* ACPI mode from reset */
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT, 4), 0);
 
 	/* Undefined enable bits do not stick; PWRBTN_EN does, also written a byte at a time. */
-	pm_out(&vm, EVT + 2, 2, 0xffff);
-	ck_assert_uint_eq(pm_in(&vm, EVT + 2, 2), 0x4721);
-	pm_out(&vm, EVT + 2, 2, 0);
-	pm_out(&vm, EVT + 3, 1, PWRBTN >> 8);
-	ck_assert_uint_eq(pm_in(&vm, EVT + 2, 2), PWRBTN);
+	fake_vm_port_out(&vm, EVT + 2, 2, 0xffff);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT + 2, 2), 0x4721);
+	fake_vm_port_out(&vm, EVT + 2, 2, 0);
+	fake_vm_port_out(&vm, EVT + 3, 1, PWRBTN >> 8);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT + 2, 2), PWRBTN);
 
 	/* Writing 1 to a clear status bit sets nothing; a press sets PWRBTN_STS and the SCI. */
-	pm_out(&vm, EVT, 2, 0xffff);
-	ck_assert_uint_eq(pm_in(&vm, EVT, 2), 0);
+	fake_vm_port_out(&vm, EVT, 2, 0xffff);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT, 2), 0);
 	ck_assert(!pm.sci_level);
 	acpi_pm_power_button(&pm, VM_STOP_POWEROFF);
-	ck_assert_uint_eq(pm_in(&vm, EVT, 2), PWRBTN);
-	ck_assert_uint_eq(pm_in(&vm, EVT, 4), PWRBTN | PWRBTN << 16);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT, 2), PWRBTN);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT, 4), PWRBTN | PWRBTN << 16);
 	ck_assert(pm.sci_level);
 
 	/* SCI_EN off holds the SCI down; writing 0 to the status leaves it. */
-	pm_out(&vm, CNT, 2, 0);
+	fake_vm_port_out(&vm, CNT, 2, 0);
 	ck_assert(!pm.sci_level);
-	pm_out(&vm, CNT, 2, SCI_EN);
+	fake_vm_port_out(&vm, CNT, 2, SCI_EN);
 	ck_assert(pm.sci_level);
-	pm_out(&vm, EVT, 2, 0);
-	ck_assert_uint_eq(pm_in(&vm, EVT, 2), PWRBTN);
+	fake_vm_port_out(&vm, EVT, 2, 0);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT, 2), PWRBTN);
 
 	/* Disabled, the press stays pending without an SCI; enabled again, the SCI is back. */
-	pm_out(&vm, EVT + 2, 2, 0);
+	fake_vm_port_out(&vm, EVT + 2, 2, 0);
 	ck_assert(!pm.sci_level);
-	pm_out(&vm, EVT + 2, 2, PWRBTN);
+	fake_vm_port_out(&vm, EVT + 2, 2, PWRBTN);
 	ck_assert(pm.sci_level);
 
 	/* Write 1 to clear, in the 4-byte access that also keeps the enable bit. */
-	pm_out(&vm, EVT, 4, PWRBTN | PWRBTN << 16);
-	ck_assert_uint_eq(pm_in(&vm, EVT, 2), 0);
-	ck_assert_uint_eq(pm_in(&vm, EVT + 2, 2), PWRBTN);
+	fake_vm_port_out(&vm, EVT, 4, PWRBTN | PWRBTN << 16);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT, 2), 0);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, EVT + 2, 2), PWRBTN);
 	ck_assert(!pm.sci_level);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_NONE);
 	acpi_pm_destroy(&pm);
@@ -500,14 +480,14 @@ START_TEST(test_acpi_pm_sleep_states)
 	fake_vm_init(&vm, &domain);
 	ck_assert_int_eq(acpi_pm_create(&pm, &vm, KDOM_ACPI_SCI_IRQ), 0);
 	/* SLP_TYP alone is kept; SLP_EN reads 0; S1 (no such state here) is ignored. */
-	pm_out(&vm, CNT, 2, SCI_EN | SLP_TYP(KDOM_ACPI_SLP_TYP_S5));
-	ck_assert_uint_eq(pm_in(&vm, CNT, 2), SCI_EN | SLP_TYP(KDOM_ACPI_SLP_TYP_S5));
-	pm_out(&vm, CNT, 2, SCI_EN | SLP_TYP(1) | SLP_EN);
-	ck_assert_uint_eq(pm_in(&vm, CNT, 2), SCI_EN | SLP_TYP(1));
+	fake_vm_port_out(&vm, CNT, 2, SCI_EN | SLP_TYP(KDOM_ACPI_SLP_TYP_S5));
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CNT, 2), SCI_EN | SLP_TYP(KDOM_ACPI_SLP_TYP_S5));
+	fake_vm_port_out(&vm, CNT, 2, SCI_EN | SLP_TYP(1) | SLP_EN);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CNT, 2), SCI_EN | SLP_TYP(1));
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_NONE);
 
 	/* S5 through the high byte alone, as a byte write carries SLP_TYP and SLP_EN. */
-	pm_out(&vm, CNT + 1, 1, (SLP_TYP(KDOM_ACPI_SLP_TYP_S5) | SLP_EN) >> 8);
+	fake_vm_port_out(&vm, CNT + 1, 1, (SLP_TYP(KDOM_ACPI_SLP_TYP_S5) | SLP_EN) >> 8);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_POWEROFF);
 	ck_assert_uint_eq(vm.outcome.result, KDOM_RESULT_SUCCESS);
 	ck_assert_int_eq(vm_outcome_exit_code(&vm.outcome), KDOM_EXIT_SUCCESS);
@@ -518,7 +498,7 @@ START_TEST(test_acpi_pm_sleep_states)
 	fake_vm_init(&vm, &domain);
 	ck_assert_int_eq(acpi_pm_create(&pm, &vm, KDOM_ACPI_SCI_IRQ), 0);
 	acpi_pm_power_button(&pm, VM_STOP_REBOOT);
-	pm_out(&vm, CNT, 2, SCI_EN | SLP_TYP(KDOM_ACPI_SLP_TYP_S5) | SLP_EN);
+	fake_vm_port_out(&vm, CNT, 2, SCI_EN | SLP_TYP(KDOM_ACPI_SLP_TYP_S5) | SLP_EN);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_REBOOT);
 	ck_assert_int_eq(vm_outcome_exit_code(&vm.outcome), KDOM_EXIT_REBOOT);
 	acpi_pm_destroy(&pm);

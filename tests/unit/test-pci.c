@@ -17,26 +17,6 @@
 #define CF8 0xcf8
 #define CFC 0xcfc
 
-static uint32_t port_in(struct vm *vm, uint16_t port, uint32_t len)
-{
-	uint8_t data[4];
-	uint32_t value = 0;
-
-	bus_dispatch(&vm->pio, port, data, len, false, NULL);
-	for (uint32_t i = 0; i < len; i++)
-		value |= (uint32_t)data[i] << (8 * i);
-	return value;
-}
-
-static void port_out(struct vm *vm, uint16_t port, uint32_t len, uint32_t value)
-{
-	uint8_t data[4];
-
-	for (uint32_t i = 0; i < len; i++)
-		data[i] = value >> (8 * i);
-	bus_dispatch(&vm->pio, port, data, len, true, NULL);
-}
-
 static uint32_t cfg_address(unsigned int slot, unsigned int offset)
 {
 	return 0x80000000u | slot << 11 | (offset & 0xfc);
@@ -45,15 +25,15 @@ static uint32_t cfg_address(unsigned int slot, unsigned int offset)
 /* A mechanism #1 read of len bytes at offset of bus 0, slot, function 0. */
 static uint32_t cfg_read(struct vm *vm, unsigned int slot, unsigned int offset, uint32_t len)
 {
-	port_out(vm, CF8, 4, cfg_address(slot, offset));
-	return port_in(vm, CFC + (offset & 3), len);
+	fake_vm_port_out(vm, CF8, 4, cfg_address(slot, offset));
+	return fake_vm_port_in(vm, CFC + (offset & 3), len);
 }
 
 static void cfg_write(struct vm *vm, unsigned int slot, unsigned int offset, uint32_t len,
 		      uint32_t value)
 {
-	port_out(vm, CF8, 4, cfg_address(slot, offset));
-	port_out(vm, CFC + (offset & 3), len, value);
+	fake_vm_port_out(vm, CF8, 4, cfg_address(slot, offset));
+	fake_vm_port_out(vm, CFC + (offset & 3), len, value);
 }
 
 /* A device that records the last access it saw and answers reads with a pattern. */
@@ -107,28 +87,28 @@ START_TEST(test_cf9_reset_register)
 	ck_assert_int_eq(pci_bus_create(&pci, &vm), 0);
 
 	/* As port 0xCF9 always behaved: bit 2 resets, the rest is kept without it. */
-	port_out(&vm, KDOM_PORT_RESET_CF9, 1, 0x02);
-	ck_assert_uint_eq(port_in(&vm, KDOM_PORT_RESET_CF9, 1), 0x02);
+	fake_vm_port_out(&vm, KDOM_PORT_RESET_CF9, 1, 0x02);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, KDOM_PORT_RESET_CF9, 1), 0x02);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_NONE);
-	port_out(&vm, KDOM_PORT_RESET_CF9, 2, 0x0606); /* not a byte: not the register */
-	ck_assert_uint_eq(port_in(&vm, KDOM_PORT_RESET_CF9, 2), 0xffff);
+	fake_vm_port_out(&vm, KDOM_PORT_RESET_CF9, 2, 0x0606); /* not a byte: not the register */
+	ck_assert_uint_eq(fake_vm_port_in(&vm, KDOM_PORT_RESET_CF9, 2), 0xffff);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_NONE);
 	/* The address register's byte lanes are not the reset register either. */
-	port_out(&vm, CF8, 4, 0x80000000);
-	ck_assert_uint_eq(port_in(&vm, CF8, 4), 0x80000000);
+	fake_vm_port_out(&vm, CF8, 4, 0x80000000);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CF8, 4), 0x80000000);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_NONE);
 
-	port_out(&vm, KDOM_PORT_RESET_CF9, 1, 0x02 | KDOM_CF9_RESET_CPU);
+	fake_vm_port_out(&vm, KDOM_PORT_RESET_CF9, 1, 0x02 | KDOM_CF9_RESET_CPU);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_REBOOT);
 	ck_assert_ptr_nonnull(strstr(vm.outcome.message, "0xcf9"));
 	ck_assert_int_eq(vm_outcome_exit_code(&vm.outcome), KDOM_EXIT_REBOOT);
-	ck_assert_uint_eq(port_in(&vm, KDOM_PORT_RESET_CF9, 1), 0x02);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, KDOM_PORT_RESET_CF9, 1), 0x02);
 
 	/* A reset written alone (bit 2 without bit 1) resets too, as before. */
 	vm.outcome.reason = VM_STOP_NONE;
-	port_out(&vm, KDOM_PORT_RESET_CF9, 1, KDOM_CF9_RESET_CPU);
+	fake_vm_port_out(&vm, KDOM_PORT_RESET_CF9, 1, KDOM_CF9_RESET_CPU);
 	ck_assert_int_eq(vm.outcome.reason, VM_STOP_REBOOT);
-	ck_assert_uint_eq(port_in(&vm, KDOM_PORT_RESET_CF9, 1), 0x00);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, KDOM_PORT_RESET_CF9, 1), 0x00);
 
 	pci_bus_destroy(&pci);
 	pci_bus_destroy(&pci); /* a second time does nothing */
@@ -146,30 +126,30 @@ START_TEST(test_mechanism1_decoding)
 	ck_assert_int_eq(pci_bus_create(&pci, &vm), 0);
 
 	/* Linux's probe: the address register reads back what was written. */
-	port_out(&vm, CF8, 4, 0x80000000);
-	ck_assert_uint_eq(port_in(&vm, CF8, 4), 0x80000000);
+	fake_vm_port_out(&vm, CF8, 4, 0x80000000);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CF8, 4), 0x80000000);
 	/* Reserved bits 30:28 and bits 1:0 read as zero. */
-	port_out(&vm, CF8, 4, 0xf0000003);
-	ck_assert_uint_eq(port_in(&vm, CF8, 4), 0x80000000);
+	fake_vm_port_out(&vm, CF8, 4, 0xf0000003);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CF8, 4), 0x80000000);
 	/* Byte and word accesses do not reach the address register. */
-	port_out(&vm, CF8 + 3, 1, 0x01);
-	port_out(&vm, CF8, 2, 0x1234);
-	ck_assert_uint_eq(port_in(&vm, CF8, 4), 0x80000000);
-	ck_assert_uint_eq(port_in(&vm, CF8, 2), 0xffff);
-	ck_assert_uint_eq(port_in(&vm, CF8 + 2, 1), 0xff);
+	fake_vm_port_out(&vm, CF8 + 3, 1, 0x01);
+	fake_vm_port_out(&vm, CF8, 2, 0x1234);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CF8, 4), 0x80000000);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CF8, 2), 0xffff);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CF8 + 2, 1), 0xff);
 
 	/* The data port's byte lanes select the register's bytes. */
-	ck_assert_uint_eq(port_in(&vm, CFC, 4), 0x12378086);
-	ck_assert_uint_eq(port_in(&vm, CFC, 1), 0x86);
-	ck_assert_uint_eq(port_in(&vm, CFC + 1, 1), 0x80);
-	ck_assert_uint_eq(port_in(&vm, CFC + 2, 1), 0x37);
-	ck_assert_uint_eq(port_in(&vm, CFC + 3, 1), 0x12);
-	ck_assert_uint_eq(port_in(&vm, CFC, 2), 0x8086);
-	ck_assert_uint_eq(port_in(&vm, CFC + 2, 2), 0x1237);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 4), 0x12378086);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 1), 0x86);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 1, 1), 0x80);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 2, 1), 0x37);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 3, 1), 0x12);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 2), 0x8086);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 2, 2), 0x1237);
 	/* A misaligned word, and accesses past 0xCFF, reach nothing. */
-	ck_assert_uint_eq(port_in(&vm, CFC + 1, 2), 0xffff);
-	ck_assert_uint_eq(port_in(&vm, CFC + 3, 2), 0xffff);
-	ck_assert_uint_eq(port_in(&vm, CFC + 2, 4), 0xffffffff);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 1, 2), 0xffff);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 3, 2), 0xffff);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC + 2, 4), 0xffffffff);
 
 	/* The register field counts dwords; the class dword and header bytes. */
 	ck_assert_uint_eq(cfg_read(&vm, 0, 0x08, 4), 0x06000002);
@@ -178,20 +158,20 @@ START_TEST(test_mechanism1_decoding)
 	ck_assert_uint_eq(cfg_read(&vm, 0, 0x0e, 1), 0x00);
 
 	/* Enable bit clear: reads are all ones and writes go nowhere. */
-	port_out(&vm, CF8, 4, 0x0000000c);
-	ck_assert_uint_eq(port_in(&vm, CFC, 4), 0xffffffff);
-	port_out(&vm, CFC + 1, 1, 0x40); /* the latency timer, were it enabled */
+	fake_vm_port_out(&vm, CF8, 4, 0x0000000c);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 4), 0xffffffff);
+	fake_vm_port_out(&vm, CFC + 1, 1, 0x40); /* the latency timer, were it enabled */
 	ck_assert_uint_eq(cfg_read(&vm, 0, 0x0d, 1), 0x00);
 
 	/* Bus 1, function 1 and the extended-register bits reach nothing. */
-	port_out(&vm, CF8, 4, 0x80010000);
-	ck_assert_uint_eq(port_in(&vm, CFC, 4), 0xffffffff);
-	port_out(&vm, CF8, 4, 0x80000100);
-	ck_assert_uint_eq(port_in(&vm, CFC, 4), 0xffffffff);
-	port_out(&vm, CF8, 4, 0x81000000);
-	ck_assert_uint_eq(port_in(&vm, CFC, 4), 0xffffffff);
-	port_out(&vm, CF8, 4, 0x8100000c);
-	port_out(&vm, CFC + 1, 1, 0x40);
+	fake_vm_port_out(&vm, CF8, 4, 0x80010000);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 4), 0xffffffff);
+	fake_vm_port_out(&vm, CF8, 4, 0x80000100);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 4), 0xffffffff);
+	fake_vm_port_out(&vm, CF8, 4, 0x81000000);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 4), 0xffffffff);
+	fake_vm_port_out(&vm, CF8, 4, 0x8100000c);
+	fake_vm_port_out(&vm, CFC + 1, 1, 0x40);
 	ck_assert_uint_eq(cfg_read(&vm, 0, 0x0d, 1), 0x00);
 	/* ... and the last register of bus 0 function 0 still answers. */
 	ck_assert_uint_eq(cfg_read(&vm, 0, 0xfc, 4), 0x00000000);
@@ -324,8 +304,8 @@ START_TEST(test_bus_add_slots_and_gsis)
 	ck_assert_uint_eq(probes[7].value, 0xfffff000);
 	ck_assert_uint_eq(probes[7].len, 4);
 	/* A function other than 0 of a present slot is absent. */
-	port_out(&vm, CF8, 4, cfg_address(5, 0) | 1 << 8);
-	ck_assert_uint_eq(port_in(&vm, CFC, 4), 0xffffffff);
+	fake_vm_port_out(&vm, CF8, 4, cfg_address(5, 0) | 1 << 8);
+	ck_assert_uint_eq(fake_vm_port_in(&vm, CFC, 4), 0xffffffff);
 
 	pci_bus_destroy(&pci);
 	fake_vm_destroy(&vm);
